@@ -1,0 +1,19 @@
+// What every autoint app's main shares: the error boundary and option parsing helpers.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <cxxopts.hpp>
+
+namespace autoint::apps {
+
+// Runs `body`, turning any exception into one line on stderr ("<app>: error: ...").
+// Returns body's exit code, 2 for usage errors (bad flags, config errors), 1 otherwise.
+int run_main(const char* app, const std::function<int()>& body);
+
+// Parses argv, printing --help (and returning true for "exit now") when asked.
+// Unknown or malformed flags throw cxxopts exceptions, which run_main reports.
+cxxopts::ParseResult parse_flags(cxxopts::Options& options, int argc, char** argv, bool& help);
+
+}  // namespace autoint::apps

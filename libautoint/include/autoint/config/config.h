@@ -1,0 +1,102 @@
+// Typed experiment configuration, parsed and validated from YAML in one place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace autoint::config {
+
+struct SyntheticConfig {
+  int64_t users = 1000;
+  int64_t movies = 400;
+  int64_t ratings = 100000;
+  int64_t seed = 7;
+};
+
+struct DataConfig {
+  std::string source = "movielens";  // "movielens" (files in dir) or "synthetic"
+  std::string dir;                   // ML-1M directory (users.dat, movies.dat, ratings.dat)
+  SyntheticConfig synthetic;
+  double label_threshold = 4.0;  // rating >= threshold is a positive
+  double test_fraction = 0.2;
+  double validation_fraction = 0.1;  // of the training part, taken from its end (as Keras)
+  int64_t split_seed = 42;
+};
+
+struct ModelConfig {
+  std::string type = "autoint_plus";  // "autoint" or "autoint_plus"
+  int64_t embed_dim = 16;
+  int64_t num_layers = 3;
+  int64_t num_heads = 2;
+  int64_t attention_dim = 0;  // per head; 0 means embed_dim (the seed)
+  bool scale_attention = false;
+  bool use_residual = true;
+  bool layer_norm = false;
+  double attention_dropout = 0.0;
+  std::vector<int64_t> dnn_hidden_units{32, 32};
+  double dropout = 0.4;                   // DNN dropout
+  std::string attention_kernel = "auto";  // "auto", "plain" or "fused"
+};
+
+struct TrainConfig {
+  int64_t epochs = 5;
+  int64_t batch_size = 2048;
+  double learning_rate = 1e-4;
+  double l2_embedding = 0.0;
+  int64_t seed = 42;
+  int64_t threads = 0;            // 0: LibTorch's default
+  int64_t patience = 0;           // 0: no early stopping
+  std::string progress = "auto";  // "auto", "bar", "lines" or "none"
+};
+
+struct EvalConfig {
+  int64_t top_k = 10;
+  int64_t batch_size = 16384;
+};
+
+struct OutputConfig {
+  std::string dir = "runs/default";
+};
+
+struct Config {
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+  EvalConfig eval;
+  std::string device = "auto";
+  OutputConfig output;
+};
+
+// One declared parameter, as documented: dotted key, type, default, allowed values.
+struct ParameterInfo {
+  std::string key;
+  std::string type;
+  std::string default_value;
+  std::string allowed;
+  std::string description;
+};
+
+// Every parameter the parser accepts, in declaration order (the single source of truth).
+const std::vector<ParameterInfo>& parameters();
+
+// Loads a YAML config file, applies `key=value` overrides (values are YAML, so
+// `model.dnn_hidden_units=[64,32]` works), then validates. Throws ConfigError
+// naming the file, line and column (or the override), the dotted key, the bad
+// value and what was expected, for unknown keys, wrong types and out-of-range values.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// As load_config, from YAML text; `origin` names the text in messages.
+Config parse_config(const std::string& yaml, const std::string& origin,
+                    const std::vector<std::string>& overrides = {});
+
+// Checks cross-field rules (e.g. data.dir required for movielens); throws ConfigError.
+void validate(const Config& config, const std::string& origin);
+
+// The fully resolved config as YAML; parse_config(to_yaml(c)) reproduces c.
+std::string to_yaml(const Config& config);
+
+// A Markdown reference of every parameter (docs/configuration.md is this text).
+std::string reference_markdown();
+
+}  // namespace autoint::config

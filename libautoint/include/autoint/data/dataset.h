@@ -1,0 +1,71 @@
+// Seeded splits, the in-memory tensor dataset and its batch iterator.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace autoint::data {
+
+// Row indices of the three splits.
+struct Split {
+  std::vector<int64_t> train;
+  std::vector<int64_t> validation;
+  std::vector<int64_t> test;
+};
+
+// A seeded random permutation of [0, n) (Fisher-Yates on mt19937_64, identical on
+// every platform, unlike std::shuffle).
+std::vector<int64_t> permutation(int64_t n, uint64_t seed);
+
+// Shuffles the rows with `seed`; the first ceil(rows * test_fraction) are the test
+// split, the rest the training part, whose last floor(size * validation_fraction)
+// rows are the validation split (as Keras' validation_split). Deterministic for a seed.
+Split split_rows(int64_t rows, double test_fraction, double validation_fraction, uint64_t seed);
+
+// A split held as whole tensors: features [rows, fields] int64, labels [rows] float32,
+// user_ids and movie_ids [rows] int64 (for grouping and reporting, CPU).
+struct TensorDataset {
+  torch::Tensor features;
+  torch::Tensor labels;
+  torch::Tensor user_ids;
+  torch::Tensor movie_ids;
+  int64_t rows() const { return features.defined() ? features.size(0) : 0; }
+  // Features and labels on `device` (ids stay on the CPU).
+  TensorDataset to(const torch::Device& device) const;
+};
+
+struct Batch {
+  torch::Tensor features;  // [b, fields] on the dataset's device
+  torch::Tensor labels;    // [b]
+};
+
+// Iterates a dataset in batches: with shuffling, the rows are permuted once per
+// epoch (one gather) and batches are contiguous slices of that, so no per-sample
+// tensors are made. Batches live on the dataset's device; move the dataset once.
+class BatchIterator {
+ public:
+  // shuffle_seed is used only when shuffle is true; each call to start_epoch draws a
+  // new permutation from a generator seeded once with it.
+  BatchIterator(const TensorDataset& dataset, int64_t batch_size, bool shuffle,
+                uint64_t shuffle_seed = 0);
+
+  // Prepares the next pass over the data (reshuffles if shuffling).
+  void start_epoch();
+  // The next batch of the current pass; false at its end.
+  bool next(Batch& batch);
+  int64_t batches_per_epoch() const;
+
+ private:
+  const TensorDataset& dataset_;
+  int64_t batch_size_;
+  bool shuffle_;
+  std::mt19937_64 rng_;
+  torch::Tensor features_;
+  torch::Tensor labels_;
+  int64_t position_ = 0;
+};
+
+}  // namespace autoint::data

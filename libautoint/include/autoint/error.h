@@ -1,0 +1,40 @@
+// Exception types for every error a user can cause; apps print what() and exit non-zero.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace autoint {
+
+// Base class of all autoint errors.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A data file is missing, unreadable or malformed. The message names the file,
+// the line, the offending text and what was expected.
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A config file or override has an unknown key, a wrong type or a value out of range.
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A run directory is missing files, is corrupt or comes from an incompatible version.
+class RunError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A device string is malformed or names a device that is not available.
+class DeviceError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace autoint

@@ -1,0 +1,61 @@
+// AutoInt (attention only) and AutoInt+ (attention + DNN, logits summed) for CTR prediction.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "autoint/nn/attention.h"
+#include "autoint/nn/embedding.h"
+#include "autoint/nn/interacting.h"
+
+namespace autoint::nn {
+
+struct AutoIntOptions {
+  explicit AutoIntOptions(std::vector<int64_t> cardinalities)
+      : cardinalities_(std::move(cardinalities)) {}
+  TORCH_ARG(std::vector<int64_t>, cardinalities);
+  TORCH_ARG(int64_t, embed_dim) = 16;
+  TORCH_ARG(int64_t, num_layers) = 3;
+  TORCH_ARG(int64_t, num_heads) = 2;
+  TORCH_ARG(int64_t, attention_dim) = 0;  // per head; 0 means embed_dim
+  TORCH_ARG(bool, use_residual) = true;
+  TORCH_ARG(bool, scale_attention) = false;
+  TORCH_ARG(bool, layer_norm) = false;
+  TORCH_ARG(double, attention_dropout) = 0.0;
+  TORCH_ARG(bool, use_dnn) = true;  // AutoInt+ when true
+  TORCH_ARG(std::vector<int64_t>, dnn_hidden_units) = std::vector<int64_t>{32, 32};
+  TORCH_ARG(double, dnn_dropout) = 0.4;
+  TORCH_ARG(AttentionKernel, kernel) = AttentionKernel::automatic;
+};
+
+// ids [B, F] -> logits [B]. The attention branch ends in a bias-free linear layer on
+// the flattened last interacting layer; the DNN branch (AutoInt+) runs on the
+// flattened embeddings: Linear-ReLU-Dropout per hidden layer, then Linear to 1.
+class AutoIntImpl : public torch::nn::Cloneable<AutoIntImpl> {
+ public:
+  explicit AutoIntImpl(AutoIntOptions options);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& ids);
+  // Logits and the looked-up embeddings [B, F, d] (for an L2 penalty on them).
+  std::pair<torch::Tensor, torch::Tensor> forward_with_embeddings(const torch::Tensor& ids);
+  void pretty_print(std::ostream& stream) const override;
+
+  // Selects the attention kernel of every interacting layer.
+  void set_kernel(AttentionKernel kernel);
+
+  AutoIntOptions options;
+  FieldEmbedding embedding{nullptr};
+  torch::nn::ModuleList attention_layers{nullptr};
+  torch::nn::Linear attention_out{nullptr};
+  torch::nn::Sequential dnn{nullptr};
+  torch::nn::Linear dnn_out{nullptr};
+};
+TORCH_MODULE(AutoInt);
+
+// Trainable parameter count, by the closed formula (tests compare it with the module).
+int64_t expected_parameter_count(const AutoIntOptions& options);
+
+}  // namespace autoint::nn

@@ -1,0 +1,37 @@
+// From a config to tensors and a model: load or generate ratings, featurise, split, encode.
+#pragma once
+
+#include <optional>
+
+#include "autoint/config/config.h"
+#include "autoint/data/dataset.h"
+#include "autoint/data/features.h"
+#include "autoint/data/movielens.h"
+#include "autoint/nn/autoint.h"
+
+namespace autoint::train {
+
+// ML-1M files from data.dir, or the synthetic generator's output for data.synthetic.
+data::MovieLens load_movielens(const config::DataConfig& config);
+
+struct PreparedData {
+  data::Vocabulary vocabulary;
+  data::Split split;
+  data::TensorDataset train;
+  data::TensorDataset validation;
+  data::TensorDataset test;
+  double featurize_seconds = 0;  // fields, split, vocabulary, tensors
+};
+
+// Featurises and splits `movielens` as the config says. The vocabulary is fitted on
+// the training part (train + validation) unless one is given (a saved run's).
+PreparedData prepare_data(const data::MovieLens& movielens, const config::DataConfig& config,
+                          const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
+
+// The model options a config describes, for the given embedding table sizes.
+nn::AutoIntOptions model_options(const config::ModelConfig& config,
+                                 const std::vector<int64_t>& cardinalities);
+
+nn::AttentionKernel attention_kernel(const std::string& name);
+
+}  // namespace autoint::train

@@ -1,0 +1,528 @@
+// The one place that knows YAML: parameter declarations, parsing, validation, emission.
+#include "autoint/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "autoint/error.h"
+
+namespace autoint::config {
+namespace {
+
+template <class T>
+using Field = std::function<T&(Config&)>;
+
+// A declared parameter: how to read it from YAML (checking type and range) and write it back.
+struct Param {
+  ParameterInfo info;
+  std::function<void(Config&, const YAML::Node&, const std::string& where)> set;
+  std::function<YAML::Node(const Config&)> get;
+};
+
+std::string node_text(const YAML::Node& node) {
+  if (node.IsScalar())
+    return node.Scalar();
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+[[noreturn]] void bad_value(const std::string& where, const std::string& key,
+                            const std::string& expected, const YAML::Node& node) {
+  throw ConfigError(
+      fmt::format("{}: {} must be {} (got {})", where, key, expected, node_text(node)));
+}
+
+bool parse_int(const std::string& text, int64_t& value) {
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (first != last && *first == '+')
+    ++first;
+  auto [ptr, ec] = std::from_chars(first, last, value);
+  return ec == std::errc() && ptr == last && first != last;
+}
+
+bool parse_double(const std::string& text, double& value) {
+  if (text.empty())
+    return false;
+  errno = 0;
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return errno == 0 && end == text.c_str() + text.size() && std::isfinite(value);
+}
+
+// fmt's shortest representation that reads back exactly, so to_yaml round-trips.
+std::string format_double(double value) {
+  return fmt::format("{}", value);
+}
+
+int64_t read_int(const YAML::Node& node, const std::string& where, const std::string& key,
+                 int64_t min, int64_t max, const std::string& expected) {
+  int64_t value = 0;
+  if (!node.IsScalar() || !parse_int(node.Scalar(), value)) {
+    bad_value(where, key, "an integer", node);
+  }
+  if (value < min || value > max)
+    bad_value(where, key, expected, node);
+  return value;
+}
+
+std::string int_range(int64_t min, int64_t max) {
+  if (max == std::numeric_limits<int64_t>::max())
+    return fmt::format(">= {}", min);
+  return fmt::format("in [{}, {}]", min, max);
+}
+
+Param int_param(std::string key, Field<int64_t> field, int64_t min, int64_t max,
+                std::string description) {
+  const std::string range = int_range(min, max);
+  Param p;
+  p.info = {key, "int", "", range, std::move(description)};
+  p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
+    field(c) = read_int(node, where, key, min, max, range);
+  };
+  p.get = [field](const Config& c) { return YAML::Node(field(const_cast<Config&>(c))); };
+  return p;
+}
+
+struct FloatRange {
+  double min;
+  double max;
+  bool min_open;
+  bool max_open;
+  std::string text() const {
+    return fmt::format("{}{}, {}{}", min_open ? "(" : "[", format_double(min),
+                       std::isinf(max) ? "inf" : format_double(max), max_open ? ")" : "]");
+  }
+  bool contains(double v) const {
+    return (min_open ? v > min : v >= min) && (max_open ? v < max : v <= max);
+  }
+};
+
+Param float_param(std::string key, Field<double> field, FloatRange range, std::string description) {
+  Param p;
+  p.info = {key, "float", "", range.text(), std::move(description)};
+  p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
+    double value = 0;
+    if (!node.IsScalar() || !parse_double(node.Scalar(), value)) {
+      bad_value(where, key, "a number", node);
+    }
+    if (!range.contains(value))
+      bad_value(where, key, "in " + range.text(), node);
+    field(c) = value;
+  };
+  p.get = [field](const Config& c) {
+    return YAML::Node(format_double(field(const_cast<Config&>(c))));
+  };
+  return p;
+}
+
+Param bool_param(std::string key, Field<bool> field, std::string description) {
+  Param p;
+  p.info = {key, "bool", "", "true, false", std::move(description)};
+  p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
+    if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false")) {
+      bad_value(where, key, "true or false", node);
+    }
+    field(c) = node.Scalar() == "true";
+  };
+  p.get = [field](const Config& c) { return YAML::Node(field(const_cast<Config&>(c))); };
+  return p;
+}
+
+Param string_param(std::string key, Field<std::string> field, std::vector<std::string> choices,
+                   std::string description) {
+  const std::string allowed =
+      choices.empty() ? "any string" : fmt::format("{}", fmt::join(choices, ", "));
+  Param p;
+  p.info = {key, "string", "", allowed, std::move(description)};
+  p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
+    if (!node.IsScalar())
+      bad_value(where, key, "a string", node);
+    const std::string& value = node.Scalar();
+    if (!choices.empty() && std::find(choices.begin(), choices.end(), value) == choices.end()) {
+      bad_value(where, key, "one of " + allowed, node);
+    }
+    field(c) = value;
+  };
+  p.get = [field](const Config& c) { return YAML::Node(field(const_cast<Config&>(c))); };
+  return p;
+}
+
+Param int_list_param(std::string key, Field<std::vector<int64_t>> field, int64_t min_each,
+                     std::string description) {
+  const std::string allowed = fmt::format("list of ints >= {} (may be empty)", min_each);
+  Param p;
+  p.info = {key, "int list", "", allowed, std::move(description)};
+  p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
+    if (!node.IsSequence())
+      bad_value(where, key, "a list of integers such as [32, 32]", node);
+    std::vector<int64_t> values;
+    for (const auto& item : node) {
+      values.push_back(read_int(item, where, key, min_each, std::numeric_limits<int64_t>::max(),
+                                fmt::format("a list of integers >= {}", min_each)));
+    }
+    field(c) = values;
+  };
+  p.get = [field](const Config& c) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    for (int64_t v : field(const_cast<Config&>(c)))
+      list.push_back(v);
+    return list;
+  };
+  return p;
+}
+
+constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::vector<Param> build_params() {
+  std::vector<Param> p;
+  // data
+  p.push_back(string_param(
+      "data.source", [](Config& c) -> std::string& { return c.data.source; },
+      {"movielens", "synthetic"},
+      "Where ratings come from: ML-1M files in data.dir, or the seeded synthetic generator."));
+  p.push_back(string_param(
+      "data.dir", [](Config& c) -> std::string& { return c.data.dir; }, {},
+      "Directory with users.dat, movies.dat, ratings.dat (required for movielens)."));
+  p.push_back(int_param(
+      "data.synthetic.users", [](Config& c) -> int64_t& { return c.data.synthetic.users; }, 1,
+      kMaxInt, "Synthetic data: number of users."));
+  p.push_back(int_param(
+      "data.synthetic.movies", [](Config& c) -> int64_t& { return c.data.synthetic.movies; }, 1,
+      kMaxInt, "Synthetic data: number of movies."));
+  p.push_back(int_param(
+      "data.synthetic.ratings", [](Config& c) -> int64_t& { return c.data.synthetic.ratings; }, 1,
+      kMaxInt, "Synthetic data: number of rating rows (at most users x movies)."));
+  p.push_back(int_param(
+      "data.synthetic.seed", [](Config& c) -> int64_t& { return c.data.synthetic.seed; }, 0,
+      kMaxInt, "Synthetic data: generator seed."));
+  p.push_back(float_param(
+      "data.label_threshold", [](Config& c) -> double& { return c.data.label_threshold; },
+      {1, 5, false, false}, "A rating >= this value is a positive (label 1)."));
+  p.push_back(float_param(
+      "data.test_fraction", [](Config& c) -> double& { return c.data.test_fraction; },
+      {0, 1, true, true}, "Share of rating rows held out for the test split."));
+  p.push_back(float_param(
+      "data.validation_fraction", [](Config& c) -> double& { return c.data.validation_fraction; },
+      {0, 1, false, true},
+      "Share of the training part held out (from its end) for validation; 0 disables it."));
+  p.push_back(int_param(
+      "data.split_seed", [](Config& c) -> int64_t& { return c.data.split_seed; }, 0, kMaxInt,
+      "Seed of the random train/test split."));
+  // model
+  p.push_back(string_param(
+      "model.type", [](Config& c) -> std::string& { return c.model.type; },
+      {"autoint", "autoint_plus"},
+      "autoint: attention only; autoint_plus: attention + DNN, logits summed."));
+  p.push_back(int_param(
+      "model.embed_dim", [](Config& c) -> int64_t& { return c.model.embed_dim; }, 1, 1024,
+      "Embedding size d of every field."));
+  p.push_back(int_param(
+      "model.num_layers", [](Config& c) -> int64_t& { return c.model.num_layers; }, 0, 64,
+      "Number of interacting (self-attention) layers."));
+  p.push_back(int_param(
+      "model.num_heads", [](Config& c) -> int64_t& { return c.model.num_heads; }, 1, 64,
+      "Attention heads per interacting layer."));
+  p.push_back(int_param(
+      "model.attention_dim", [](Config& c) -> int64_t& { return c.model.attention_dim; }, 0, 1024,
+      "Per-head attention size; 0 means embed_dim (the seed)."));
+  p.push_back(bool_param(
+      "model.scale_attention", [](Config& c) -> bool& { return c.model.scale_attention; },
+      "Divide attention scores by sqrt(attention_dim); the seed does not."));
+  p.push_back(bool_param(
+      "model.use_residual", [](Config& c) -> bool& { return c.model.use_residual; },
+      "Add the residual projection X*W_res before the ReLU."));
+  p.push_back(bool_param(
+      "model.layer_norm", [](Config& c) -> bool& { return c.model.layer_norm; },
+      "Layer-normalise each interacting layer's output."));
+  p.push_back(float_param(
+      "model.attention_dropout", [](Config& c) -> double& { return c.model.attention_dropout; },
+      {0, 1, false, true}, "Dropout on the attention weights (uses the plain attention kernel)."));
+  p.push_back(int_list_param(
+      "model.dnn_hidden_units",
+      [](Config& c) -> std::vector<int64_t>& { return c.model.dnn_hidden_units; }, 1,
+      "Hidden layer sizes of the DNN branch (autoint_plus)."));
+  p.push_back(float_param(
+      "model.dropout", [](Config& c) -> double& { return c.model.dropout; }, {0, 1, false, true},
+      "Dropout after each DNN hidden layer."));
+  p.push_back(string_param(
+      "model.attention_kernel", [](Config& c) -> std::string& { return c.model.attention_kernel; },
+      {"auto", "plain", "fused"},
+      "Attention implementation: fused CPU kernel, plain LibTorch ops, or auto (fused on CPU)."));
+  // train
+  p.push_back(int_param(
+      "train.epochs", [](Config& c) -> int64_t& { return c.train.epochs; }, 1, 100000,
+      "Maximum number of epochs."));
+  p.push_back(int_param(
+      "train.batch_size", [](Config& c) -> int64_t& { return c.train.batch_size; }, 1, 1 << 24,
+      "Training batch size."));
+  p.push_back(float_param(
+      "train.learning_rate", [](Config& c) -> double& { return c.train.learning_rate; },
+      {0, 10, true, false}, "Adam learning rate."));
+  p.push_back(float_param(
+      "train.l2_embedding", [](Config& c) -> double& { return c.train.l2_embedding; },
+      {0, kInf, false, true},
+      "L2 penalty on the embeddings looked up in a batch (sum of squares / batch size)."));
+  p.push_back(int_param(
+      "train.seed", [](Config& c) -> int64_t& { return c.train.seed; }, 0, kMaxInt,
+      "Seed of weight initialisation, shuffling and dropout."));
+  p.push_back(int_param(
+      "train.threads", [](Config& c) -> int64_t& { return c.train.threads; }, 0, 1024,
+      "Intra-op CPU threads; 0 keeps LibTorch's default."));
+  p.push_back(int_param(
+      "train.patience", [](Config& c) -> int64_t& { return c.train.patience; }, 0, 100000,
+      "Early stopping: stop after this many epochs without a better validation logloss and "
+      "restore the best epoch's weights; 0 disables it."));
+  p.push_back(string_param(
+      "train.progress", [](Config& c) -> std::string& { return c.train.progress; },
+      {"auto", "bar", "lines", "none"},
+      "Progress output: a bar on a terminal and lines otherwise (auto), or forced."));
+  // eval
+  p.push_back(int_param(
+      "eval.top_k", [](Config& c) -> int64_t& { return c.eval.top_k; }, 1, 1000,
+      "Cut-off K of the ranking metrics (metrics.json names them @10 only when K = 10)."));
+  p.push_back(int_param(
+      "eval.batch_size", [](Config& c) -> int64_t& { return c.eval.batch_size; }, 1, 1 << 24,
+      "Batch size for scoring."));
+  // device, output
+  p.push_back(string_param(
+      "device", [](Config& c) -> std::string& { return c.device; }, {},
+      "auto, cpu, cuda or cuda:N; auto picks CUDA when available."));
+  p.push_back(string_param(
+      "output.dir", [](Config& c) -> std::string& { return c.output.dir; }, {},
+      "Run directory to write (model, vocabulary, config, metrics, log)."));
+
+  const Config defaults;
+  for (auto& param : p)
+    param.info.default_value = node_text(param.get(defaults));
+  return p;
+}
+
+const std::vector<Param>& params() {
+  static const std::vector<Param> table = build_params();
+  return table;
+}
+
+const Param* find_param(const std::string& key) {
+  for (const auto& p : params()) {
+    if (p.info.key == key)
+      return &p;
+  }
+  return nullptr;
+}
+
+std::string location(const std::string& origin, const YAML::Mark& mark) {
+  if (mark.is_null())
+    return origin;
+  return fmt::format("{}:{}:{}", origin, mark.line + 1, mark.column + 1);
+}
+
+[[noreturn]] void unknown_key(const std::string& where, const std::string& key) {
+  const std::string section = key.substr(0, key.find('.'));
+  std::vector<std::string> known;
+  for (const auto& p : params()) {
+    if (p.info.key.substr(0, p.info.key.find('.')) == section)
+      known.push_back(p.info.key);
+  }
+  if (known.empty()) {
+    for (const auto& p : params())
+      known.push_back(p.info.key);
+  }
+  throw ConfigError(fmt::format("{}: unknown key \"{}\"; expected one of: {}", where, key,
+                                fmt::join(known, ", ")));
+}
+
+// Walks nested maps down to declared keys; a map where a value is declared, or a
+// scalar where a section is expected, is an error at that node.
+void apply_node(Config& config, const YAML::Node& node, const std::string& prefix,
+                const std::string& origin) {
+  for (const auto& item : node) {
+    const std::string where = location(origin, item.first.Mark());
+    if (!item.first.IsScalar()) {
+      throw ConfigError(
+          fmt::format("{}: expected a key name, got {}", where, node_text(item.first)));
+    }
+    const std::string key =
+        prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
+    if (const Param* param = find_param(key)) {
+      param->set(config, item.second, location(origin, item.second.Mark()));
+      continue;
+    }
+    bool is_section = false;
+    for (const auto& p : params()) {
+      if (p.info.key.rfind(key + ".", 0) == 0)
+        is_section = true;
+    }
+    if (!is_section)
+      unknown_key(where, key);
+    if (!item.second.IsMap()) {
+      throw ConfigError(fmt::format("{}: {} must be a section of keys (got {})", where, key,
+                                    node_text(item.second)));
+    }
+    apply_node(config, item.second, key, origin);
+  }
+}
+
+void apply_override(Config& config, const std::string& text) {
+  const std::string where = fmt::format("--set {}", text);
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError(fmt::format("{}: expected key=value, e.g. train.epochs=3", where));
+  }
+  const std::string key = text.substr(0, eq);
+  const Param* param = find_param(key);
+  if (!param)
+    unknown_key(where, key);
+  YAML::Node value;
+  try {
+    value = YAML::Load(text.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}: value is not valid YAML: {}", where, e.msg));
+  }
+  if (value.IsNull())
+    value = YAML::Node(std::string());
+  param->set(config, value, where);
+}
+
+}  // namespace
+
+const std::vector<ParameterInfo>& parameters() {
+  static const std::vector<ParameterInfo> infos = [] {
+    std::vector<ParameterInfo> out;
+    for (const auto& p : params())
+      out.push_back(p.info);
+    return out;
+  }();
+  return infos;
+}
+
+Config parse_config(const std::string& yaml, const std::string& origin,
+                    const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}: invalid YAML: {}", location(origin, e.mark), e.msg));
+  }
+  Config config;
+  if (!root.IsNull()) {
+    if (!root.IsMap()) {
+      throw ConfigError(
+          fmt::format("{}: the top level must be a map of sections (data, model, "
+                      "train, eval, device, output)",
+                      location(origin, root.Mark())));
+    }
+    apply_node(config, root, "", origin);
+  }
+  for (const auto& text : overrides)
+    apply_override(config, text);
+  validate(config, origin);
+  return config;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw ConfigError(fmt::format("{}: cannot open config file", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_config(buffer.str(), path, overrides);
+}
+
+void validate(const Config& c, const std::string& origin) {
+  if (c.data.source == "movielens" && c.data.dir.empty()) {
+    throw ConfigError(fmt::format(
+        "{}: data.dir must name the ML-1M directory when data.source is movielens (got an "
+        "empty value); set it in the config or with --set data.dir=PATH",
+        origin));
+  }
+  if (c.data.source == "synthetic" &&
+      c.data.synthetic.ratings > c.data.synthetic.users * c.data.synthetic.movies) {
+    throw ConfigError(
+        fmt::format("{}: data.synthetic.ratings must be <= users x movies = {} (got {})", origin,
+                    c.data.synthetic.users * c.data.synthetic.movies, c.data.synthetic.ratings));
+  }
+  if (c.model.type == "autoint" && c.model.num_layers == 0) {
+    throw ConfigError(fmt::format(
+        "{}: model.num_layers must be >= 1 when model.type is autoint (got 0): plain AutoInt "
+        "has no other branch",
+        origin));
+  }
+  if (c.model.attention_kernel == "fused" && c.model.attention_dropout > 0) {
+    throw ConfigError(
+        fmt::format("{}: model.attention_kernel fused does not implement attention dropout (got "
+                    "model.attention_dropout {}); use auto or plain",
+                    origin, format_double(c.model.attention_dropout)));
+  }
+}
+
+namespace {
+
+// Emits the keys under `prefix` (declaration order), nesting sections as maps.
+void emit_section(YAML::Emitter& out, const Config& config, const std::string& prefix) {
+  std::vector<std::string> done;
+  out << YAML::BeginMap;
+  for (const auto& p : params()) {
+    const std::string& key = p.info.key;
+    if (key.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    const std::string rest = key.substr(prefix.size());
+    const auto dot = rest.find('.');
+    if (dot == std::string::npos) {
+      out << YAML::Key << rest << YAML::Value << p.get(config);
+      continue;
+    }
+    const std::string section = rest.substr(0, dot);
+    if (std::find(done.begin(), done.end(), section) != done.end())
+      continue;
+    done.push_back(section);
+    out << YAML::Key << section << YAML::Value;
+    emit_section(out, config, prefix + section + ".");
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string to_yaml(const Config& config) {
+  YAML::Emitter out;
+  out.SetSeqFormat(YAML::Flow);
+  emit_section(out, config, "");
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string reference_markdown() {
+  std::string out =
+      "# Configuration reference\n\n"
+      "Generated from the parser's own declarations (`autoint-train --config-reference`); a "
+      "test checks that this file matches them.\n\n"
+      "A config is YAML with the sections below; nested keys are written as maps "
+      "(`model:` then `embed_dim: 16`) or, in `--set` overrides, dotted "
+      "(`--set model.embed_dim=8`). Unknown keys, wrong types and out-of-range values are "
+      "errors naming the file, line and key.\n\n"
+      "| key | type | default | allowed | meaning |\n"
+      "| --- | --- | --- | --- | --- |\n";
+  for (const auto& p : parameters()) {
+    out +=
+        fmt::format("| `{}` | {} | `{}` | {} | {} |\n", p.key, p.type,
+                    p.default_value.empty() ? "\"\"" : p.default_value, p.allowed, p.description);
+  }
+  return out;
+}
+
+}  // namespace autoint::config

@@ -1,0 +1,132 @@
+// AutoInt and AutoInt+: embedding, interacting layers, DNN branch, summed logits.
+#include "autoint/nn/autoint.h"
+
+#include <numeric>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace autoint::nn {
+namespace {
+
+int64_t head_dim(const AutoIntOptions& o) {
+  return o.attention_dim() > 0 ? o.attention_dim() : o.embed_dim();
+}
+
+void glorot_linear(torch::nn::Linear& linear) {
+  torch::nn::init::xavier_uniform_(linear->weight);
+  if (linear->bias.defined())
+    torch::nn::init::zeros_(linear->bias);
+}
+
+}  // namespace
+
+AutoIntImpl::AutoIntImpl(AutoIntOptions options_) : options(std::move(options_)) {
+  reset();
+}
+
+void AutoIntImpl::reset() {
+  const auto& o = options;
+  TORCH_CHECK(o.num_layers() >= 0, "num_layers must be >= 0 (got ", o.num_layers(), ")");
+  TORCH_CHECK(o.use_dnn() || o.num_layers() >= 1,
+              "AutoInt without the DNN branch needs num_layers >= 1 (got 0)");
+  TORCH_CHECK(o.dnn_dropout() >= 0 && o.dnn_dropout() < 1, "dnn_dropout must be in [0, 1) (got ",
+              o.dnn_dropout(), ")");
+  const auto fields = static_cast<int64_t>(o.cardinalities().size());
+  embedding = register_module(
+      "embedding", FieldEmbedding(FieldEmbeddingOptions(o.cardinalities(), o.embed_dim())));
+
+  attention_layers = register_module("attention_layers", torch::nn::ModuleList());
+  int64_t dim = o.embed_dim();
+  for (int64_t l = 0; l < o.num_layers(); ++l) {
+    InteractingLayer layer(InteractingLayerOptions(dim, head_dim(o), o.num_heads())
+                               .use_residual(o.use_residual())
+                               .scale_attention(o.scale_attention())
+                               .layer_norm(o.layer_norm())
+                               .attention_dropout(o.attention_dropout())
+                               .kernel(o.kernel()));
+    dim = layer->out_dim();
+    attention_layers->push_back(layer);
+  }
+  attention_out = register_module(
+      "attention_out", torch::nn::Linear(torch::nn::LinearOptions(fields * dim, 1).bias(false)));
+  glorot_linear(attention_out);
+
+  if (o.use_dnn()) {
+    dnn = register_module("dnn", torch::nn::Sequential());
+    int64_t in = fields * o.embed_dim();
+    for (int64_t units : o.dnn_hidden_units()) {
+      TORCH_CHECK(units >= 1, "dnn_hidden_units entries must be >= 1 (got ", units, ")");
+      torch::nn::Linear linear(in, units);
+      glorot_linear(linear);
+      dnn->push_back(linear);
+      dnn->push_back(torch::nn::ReLU());
+      dnn->push_back(torch::nn::Dropout(o.dnn_dropout()));
+      in = units;
+    }
+    dnn_out = register_module("dnn_out", torch::nn::Linear(in, 1));
+    glorot_linear(dnn_out);
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> AutoIntImpl::forward_with_embeddings(
+    const torch::Tensor& ids) {
+  const torch::Tensor e = embedding->forward(ids);
+  torch::Tensor a = e;
+  for (const auto& layer : *attention_layers)
+    a = layer->as<InteractingLayer>()->forward(a);
+  torch::Tensor logit = attention_out->forward(a.flatten(1));
+  if (dnn) {
+    torch::Tensor h = e.flatten(1);
+    if (!dnn->is_empty())
+      h = dnn->forward(h);
+    logit = logit + dnn_out->forward(h);
+  }
+  return {logit.squeeze(1), e};
+}
+
+torch::Tensor AutoIntImpl::forward(const torch::Tensor& ids) {
+  return forward_with_embeddings(ids).first;
+}
+
+void AutoIntImpl::set_kernel(AttentionKernel kernel) {
+  options.kernel(kernel);
+  for (const auto& layer : *attention_layers)
+    layer->as<InteractingLayer>()->options.kernel(kernel);
+}
+
+void AutoIntImpl::pretty_print(std::ostream& stream) const {
+  stream << fmt::format(
+      "autoint::nn::AutoInt{}(fields={}, embed_dim={}, layers={}, heads={}, attention_dim={}, "
+      "dnn={}, dnn_dropout={})",
+      options.use_dnn() ? "Plus" : "", options.cardinalities().size(), options.embed_dim(),
+      options.num_layers(), options.num_heads(), head_dim(options),
+      options.use_dnn() ? fmt::format("[{}]", fmt::join(options.dnn_hidden_units(), ", ")) : "none",
+      options.dnn_dropout());
+}
+
+int64_t expected_parameter_count(const AutoIntOptions& o) {
+  const auto& cards = o.cardinalities();
+  const auto fields = static_cast<int64_t>(cards.size());
+  const int64_t d = o.embed_dim();
+  const int64_t hd = o.num_heads() * head_dim(o);
+  const int64_t blocks = o.use_residual() ? 4 : 3;
+  int64_t count = std::accumulate(cards.begin(), cards.end(), int64_t{0}) * d;
+  int64_t in = d;
+  for (int64_t l = 0; l < o.num_layers(); ++l) {
+    count += in * blocks * hd + (o.layer_norm() ? 2 * hd : 0);
+    in = hd;
+  }
+  count += fields * in;  // attention_out, no bias
+  if (o.use_dnn()) {
+    int64_t dnn_in = fields * d;
+    for (int64_t units : o.dnn_hidden_units()) {
+      count += dnn_in * units + units;
+      dnn_in = units;
+    }
+    count += dnn_in + 1;
+  }
+  return count;
+}
+
+}  // namespace autoint::nn

@@ -1,0 +1,140 @@
+// Config parsing: defaults, overrides, errors with file:line:column and key, YAML round trip.
+#include "autoint_catch.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "autoint/config/config.h"
+#include "autoint/error.h"
+#include "test_support.h"
+
+using autoint::ConfigError;
+using autoint::config::Config;
+using autoint::config::parse_config;
+
+namespace {
+const std::string kMinimal = "data:\n  source: synthetic\n";
+}
+
+TEST_CASE("defaults are the seed's AutoInt+ settings", "[config]") {
+  const Config c = parse_config(kMinimal, "t.yaml");
+  CHECK(c.model.type == "autoint_plus");
+  CHECK(c.model.embed_dim == 16);
+  CHECK(c.model.num_layers == 3);
+  CHECK(c.model.num_heads == 2);
+  CHECK_FALSE(c.model.scale_attention);
+  CHECK((c.model.dnn_hidden_units == std::vector<int64_t>{32, 32}));
+  CHECK(c.model.dropout == 0.4);
+  CHECK(c.train.learning_rate == 1e-4);
+  CHECK(c.train.batch_size == 2048);
+  CHECK(c.train.epochs == 5);
+  CHECK(c.data.label_threshold == 4.0);
+  CHECK(c.data.test_fraction == 0.2);
+  CHECK(c.data.validation_fraction == 0.1);
+}
+
+TEST_CASE("nested keys and overrides set values", "[config]") {
+  const std::string yaml =
+      "data:\n  source: synthetic\n  synthetic:\n    users: 50\n    ratings: 900\nmodel:\n  "
+      "embed_dim: 8\n"
+      "  dnn_hidden_units: [64, 16]\ntrain:\n  learning_rate: 1e-3\ndevice: cpu\n";
+  const Config c = parse_config(yaml, "t.yaml",
+                                {"train.epochs=2", "model.dnn_hidden_units=[8]", "data.dir=x y"});
+  CHECK(c.data.synthetic.users == 50);
+  CHECK(c.model.embed_dim == 8);
+  CHECK(c.train.learning_rate == 1e-3);
+  CHECK(c.train.epochs == 2);
+  CHECK((c.model.dnn_hidden_units == std::vector<int64_t>{8}));
+  CHECK(c.data.dir == "x y");
+  CHECK(c.device == "cpu");
+}
+
+TEST_CASE("config errors name file, line, column, key, value and expectation", "[config]") {
+  struct Case {
+    std::string yaml;
+    std::vector<std::string> overrides;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {kMinimal + "model:\n  num_heads: 0\n",
+       {},
+       "t.yaml:4:14: model.num_heads must be in [1, 64] (got 0)"},
+      {kMinimal + "model:\n  embed_dimm: 8\n", {}, "t.yaml:4:3: unknown key \"model.embed_dimm\""},
+      {kMinimal + "trian:\n  epochs: 1\n", {}, "t.yaml:3:1: unknown key \"trian\""},
+      {kMinimal + "train:\n  epochs: three\n",
+       {},
+       "t.yaml:4:11: train.epochs must be an integer (got three)"},
+      {kMinimal + "train:\n  epochs: 2.5\n", {}, "train.epochs must be an integer (got 2.5)"},
+      {kMinimal + "train:\n  learning_rate: 0\n",
+       {},
+       "train.learning_rate must be in (0, 10] (got 0)"},
+      {kMinimal + "model:\n  dropout: 1\n", {}, "model.dropout must be in [0, 1) (got 1)"},
+      {kMinimal + "model:\n  scale_attention: maybe\n",
+       {},
+       "model.scale_attention must be true or false (got maybe)"},
+      {kMinimal + "model:\n  type: deepfm\n",
+       {},
+       "model.type must be one of autoint, autoint_plus (got deepfm)"},
+      {kMinimal + "model:\n  dnn_hidden_units: 32\n",
+       {},
+       "model.dnn_hidden_units must be a list of integers such as [32, 32] (got 32)"},
+      {kMinimal + "model:\n  dnn_hidden_units: [32, 0]\n",
+       {},
+       "model.dnn_hidden_units must be a list of integers >= 1 (got 0)"},
+      {kMinimal + "model: 3\n", {}, "t.yaml:3:1: model must be a section of keys (got 3)"},
+      {kMinimal,
+       {"model.num_heads=0"},
+       "--set model.num_heads=0: model.num_heads must be in [1, 64] (got 0)"},
+      {kMinimal, {"model.nope=1"}, "--set model.nope=1: unknown key \"model.nope\""},
+      {kMinimal, {"train.epochs"}, "--set train.epochs: expected key=value"},
+      {"data:\n  source: movielens\n", {}, "data.dir must name the ML-1M directory"},
+      {"- a\n- b\n", {}, "the top level must be a map"},
+      {"data: [unclosed\n", {}, "t.yaml:2:1: invalid YAML"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.yaml << " | " << (c.overrides.empty() ? "" : c.overrides[0]));
+    REQUIRE_THROWS_AS(parse_config(c.yaml, "t.yaml", c.overrides), ConfigError);
+    REQUIRE_THROWS_WITH(parse_config(c.yaml, "t.yaml", c.overrides), Catch::Contains(c.message));
+  }
+}
+
+TEST_CASE("load_config names a missing file", "[config]") {
+  REQUIRE_THROWS_WITH(autoint::config::load_config("/nonexistent/x.yaml"),
+                      Catch::Contains("/nonexistent/x.yaml: cannot open config file"));
+}
+
+TEST_CASE("to_yaml round-trips every parameter", "[config]") {
+  Config c = parse_config(
+      kMinimal, "t.yaml",
+      {"model.embed_dim=8", "train.learning_rate=0.00031", "model.dnn_hidden_units=[]",
+       "model.layer_norm=true", "data.dir=/some dir/ml-1m", "train.l2_embedding=1e-05"});
+  const std::string yaml = autoint::config::to_yaml(c);
+  const Config back = parse_config(yaml, "resolved.yaml");
+  CHECK(autoint::config::to_yaml(back) == yaml);
+  CHECK(back.train.learning_rate == 0.00031);
+  CHECK(back.model.dnn_hidden_units.empty());
+  CHECK(back.model.layer_norm);
+  CHECK(back.data.dir == "/some dir/ml-1m");
+  CHECK(back.train.l2_embedding == 1e-05);
+}
+
+TEST_CASE("the shipped configs load and docs/configuration.md matches the declarations",
+          "[config]") {
+  const std::string root = AUTOINT_SOURCE_DIR;
+  for (const char* name : {"quickstart.yaml", "ml1m_autoint.yaml", "ml1m_autoint_plus.yaml"}) {
+    INFO(name);
+    CHECK_NOTHROW(autoint::config::load_config(root + "/configs/" + name));
+  }
+  const auto plus = autoint::config::load_config(root + "/configs/ml1m_autoint_plus.yaml");
+  CHECK(plus.train.learning_rate == 1e-4);
+  CHECK(plus.train.batch_size == 2048);
+  CHECK(autoint::config::load_config(root + "/configs/ml1m_autoint.yaml").model.type == "autoint");
+
+  std::ifstream in(root + "/docs/configuration.md");
+  REQUIRE(in);
+  std::stringstream docs;
+  docs << in.rdbuf();
+  CHECK(docs.str() == autoint::config::reference_markdown());
+  for (const auto& p : autoint::config::parameters())
+    CHECK(!p.description.empty());
+}

@@ -1,0 +1,73 @@
+// Seeded splits and the batch iterator.
+#include "autoint_catch.h"
+
+#include <numeric>
+#include <set>
+
+#include "autoint/data/dataset.h"
+
+using namespace autoint::data;
+
+TEST_CASE("splits are deterministic, disjoint and sized as Keras/sklearn", "[data][split]") {
+  const auto a = split_rows(1000, 0.2, 0.1, 42);
+  const auto b = split_rows(1000, 0.2, 0.1, 42);
+  const auto c = split_rows(1000, 0.2, 0.1, 43);
+  CHECK(a.train == b.train);
+  CHECK(a.test == b.test);
+  CHECK(a.validation == b.validation);
+  CHECK(a.test != c.test);
+  CHECK(a.test.size() == 200);
+  CHECK(a.validation.size() == 80);  // floor(800 * 0.1)
+  CHECK(a.train.size() == 720);
+  std::set<int64_t> all(a.train.begin(), a.train.end());
+  all.insert(a.test.begin(), a.test.end());
+  all.insert(a.validation.begin(), a.validation.end());
+  CHECK(all.size() == 1000);
+  CHECK(*all.begin() == 0);
+  CHECK(*all.rbegin() == 999);
+  // ceil for the test size, as scikit-learn
+  CHECK(split_rows(1001, 0.2, 0.0, 1).test.size() == 201);
+  CHECK(split_rows(1001, 0.2, 0.0, 1).validation.empty());
+  // The permutation itself is pinned: a change of algorithm changes every split.
+  CHECK(permutation(5, 42) == permutation(5, 42));
+  REQUIRE_THROWS_AS(split_rows(10, 0.0, 0.1, 1), std::invalid_argument);
+}
+
+TEST_CASE("batch iterator covers every row once per epoch, seeded", "[data][batches]") {
+  const int64_t n = 1003;
+  TensorDataset ds{torch::arange(n, torch::kInt64).unsqueeze(1).repeat({1, 13}),
+                   torch::arange(n, torch::kFloat32), torch::zeros({n}, torch::kInt64),
+                   torch::zeros({n}, torch::kInt64)};
+  auto collect = [&](uint64_t seed, bool shuffle) {
+    BatchIterator it(ds, 100, shuffle, seed);
+    std::vector<std::vector<int64_t>> epochs;
+    for (int e = 0; e < 2; ++e) {
+      it.start_epoch();
+      std::vector<int64_t> order;
+      Batch batch;
+      int64_t batches = 0;
+      while (it.next(batch)) {
+        ++batches;
+        CHECK(batch.features.size(1) == 13);
+        CHECK(torch::equal(batch.features.select(1, 0).to(torch::kFloat32), batch.labels));
+        for (int64_t i = 0; i < batch.features.size(0); ++i) {
+          order.push_back(batch.features[i][0].item<int64_t>());
+        }
+      }
+      CHECK(batches == it.batches_per_epoch());
+      CHECK(batches == 11);
+      epochs.push_back(order);
+    }
+    return epochs;
+  };
+  const auto a = collect(7, true);
+  const auto b = collect(7, true);
+  CHECK(a == b);
+  CHECK(a[0] != a[1]);  // reshuffled each epoch
+  auto sorted = a[0];
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<int64_t> expected(n);
+  std::iota(expected.begin(), expected.end(), 0);
+  CHECK(sorted == expected);
+  CHECK(collect(7, false)[0] == expected);
+}

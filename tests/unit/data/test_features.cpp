@@ -1,0 +1,102 @@
+// The 13 fields, labels and the vocabulary (fit on training rows, OOV id, save/load).
+#include "autoint_catch.h"
+
+#include "autoint/data/features.h"
+#include "autoint/error.h"
+#include "test_support.h"
+
+using namespace autoint::data;
+
+namespace {
+
+MovieLens tiny() {
+  MovieLens d;
+  d.users = {{1, 'F', 1, 10, "48067"}, {2, 'M', 56, 16, "55455-3424"}};
+  d.movies = {{10, "Toy Story (1995)", {"Animation", "Children's", "Comedy", "Fantasy"}, 1995},
+              {20, "Heat (1995)", {"Action"}, 1995},
+              {30, "Metropolis (1926)", {"Drama", "Sci-Fi"}, 1926}};
+  // 978300760 = 2000-12-31 22:12:40 UTC; 978307200 = 2001-01-01 00:00:00 UTC.
+  d.ratings = {
+      {1, 10, 5, 978300760}, {1, 20, 3, 978307200}, {2, 30, 4, 1046454590}, {2, 10, 1, 956703932}};
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("UTC year and month of timestamps", "[data][features]") {
+  CHECK((utc_year_month(0) == std::pair<int64_t, int64_t>(1970, 1)));
+  CHECK((utc_year_month(978307199) == std::pair<int64_t, int64_t>(2000, 12)));
+  CHECK((utc_year_month(978307200) == std::pair<int64_t, int64_t>(2001, 1)));
+  CHECK((utc_year_month(951782400) == std::pair<int64_t, int64_t>(2000, 2)));  // 2000-02-29
+  CHECK((utc_year_month(1046454590) == std::pair<int64_t, int64_t>(2003, 2)));
+}
+
+TEST_CASE("raw rows follow seed-protocol.md's 13 fields", "[data][features]") {
+  const auto d = tiny();
+  const RawRow row = raw_row(d.users[1], d.movies[2], 1046454590);
+  const RawRow expected{"2",      "M",    "56",   "16",   "55455-3424", "30", "Drama",
+                        "Sci-Fi", "none", "1926", "1920", "2003",       "2"};
+  CHECK(row == expected);
+  CHECK(field_names()[0] == "user_id");
+  CHECK(field_names()[12] == "rating_month");
+  // Only the first three genres are used.
+  CHECK(raw_row(d.users[0], d.movies[0], 0)[8] == "Comedy");
+}
+
+TEST_CASE("featurize labels rating >= threshold and keeps ids", "[data][features]") {
+  const auto raw = featurize(tiny(), 4.0);
+  REQUIRE(raw.rows() == 4);
+  CHECK((raw.labels == std::vector<float>{1, 0, 1, 0}));
+  CHECK((featurize(tiny(), 3.0).labels == std::vector<float>{1, 1, 1, 0}));
+  CHECK((raw.user_ids == std::vector<int64_t>{1, 1, 2, 2}));
+  CHECK((raw.movie_ids == std::vector<int64_t>{10, 20, 30, 10}));
+  // Row 2's rating_year is 2003, row 1's rating_month is January.
+  CHECK(raw.values[11][raw.codes[2 * kNumFields + 11]] == "2003");
+  CHECK(raw.values[12][raw.codes[1 * kNumFields + 12]] == "1");
+}
+
+TEST_CASE("vocabulary: fitted on training rows, 0 for unseen values", "[data][features]") {
+  const auto raw = featurize(tiny(), 4.0);
+  const auto vocab = Vocabulary::fit(raw, {0, 1});  // user 1 only
+  CHECK(vocab.id(0, "1") == 1);
+  CHECK(vocab.id(0, "2") == 0);  // user 2 is not in the training rows
+  CHECK(vocab.id(1, "F") == 1);
+  CHECK(vocab.id(1, "M") == 0);
+  // movie ids "10" < "20" in sorted text order
+  CHECK(vocab.id(5, "10") == 1);
+  CHECK(vocab.id(5, "20") == 2);
+  const auto cards = vocab.cardinalities();
+  REQUIRE(cards.size() == kNumFields);
+  CHECK(cards[0] == 2);  // OOV + user 1
+  CHECK(cards[5] == 3);  // OOV + movies 10, 20
+  const auto ids = vocab.encode(raw, {2, 0});
+  REQUIRE(ids.sizes() == torch::IntArrayRef({2, kNumFields}));
+  CHECK(ids[0][0].item<int64_t>() == 0);  // user 2 -> OOV
+  CHECK(ids[1][0].item<int64_t>() == 1);
+  CHECK(ids[0][5].item<int64_t>() == 0);  // movie 30 unseen
+  CHECK(ids[1][5].item<int64_t>() == 1);
+  const auto one = vocab.encode(raw_row(tiny().users[0], tiny().movies[1], 978307200));
+  CHECK(one[0] == 1);
+  CHECK(one[5] == 2);
+  REQUIRE_THROWS_AS(vocab.id(13, "x"), std::out_of_range);
+}
+
+TEST_CASE("vocabulary save/load round trip and corrupt files", "[data][features]") {
+  autoint::test::TempDir dir;
+  const auto raw = featurize(tiny(), 4.0);
+  const auto vocab = Vocabulary::fit(raw, {0, 1, 2, 3});
+  const std::string path = (dir.path() / "vocabulary.txt").string();
+  vocab.save(path);
+  const auto back = Vocabulary::load(path);
+  CHECK(back == vocab);
+  CHECK(back.id(4, "55455-3424") == vocab.id(4, "55455-3424"));
+  CHECK(torch::equal(back.encode(raw, {0, 1, 2, 3}), vocab.encode(raw, {0, 1, 2, 3})));
+
+  autoint::test::write_file(dir.path() / "bad.txt", "autoint-vocabulary 2\n");
+  REQUIRE_THROWS_WITH(Vocabulary::load((dir.path() / "bad.txt").string()),
+                      Catch::Contains("bad.txt:1: expected the header"));
+  autoint::test::write_file(dir.path() / "short.txt", "autoint-vocabulary 1\nfield user_id 3\n1\n");
+  REQUIRE_THROWS_WITH(Vocabulary::load((dir.path() / "short.txt").string()),
+                      Catch::Contains("short.txt:4: file ends early"));
+  REQUIRE_THROWS_AS(Vocabulary::load((dir.path() / "missing.txt").string()), autoint::RunError);
+}

@@ -1,0 +1,176 @@
+// The embedding, interacting layer and AutoInt/AutoInt+ modules.
+#include "autoint_catch.h"
+
+#include <cmath>
+
+#include "autoint/nn/autoint.h"
+
+using namespace autoint::nn;
+
+namespace {
+
+const std::vector<int64_t> kCards{6041, 3, 8, 22, 3440, 3707, 19, 20, 20, 82, 10, 5, 13};
+
+torch::Tensor random_ids(const std::vector<int64_t>& cards, int64_t batch) {
+  std::vector<torch::Tensor> cols;
+  for (int64_t c : cards)
+    cols.push_back(torch::randint(0, c, {batch, 1}, torch::kInt64));
+  return torch::cat(cols, 1);
+}
+
+int64_t count(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters())
+    n += p.numel();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("field embedding adds offsets into one table", "[nn]") {
+  torch::manual_seed(0);
+  FieldEmbedding emb(FieldEmbeddingOptions({3, 2}, 4));
+  CHECK(emb->weight.sizes() == torch::IntArrayRef({5, 4}));
+  auto ids = torch::tensor({0, 1, 2, 0}, torch::kInt64).view({2, 2});
+  auto out = emb->forward(ids);
+  CHECK(out.sizes() == torch::IntArrayRef({2, 2, 4}));
+  CHECK(torch::equal(out[0][0], emb->weight[0]));
+  CHECK(torch::equal(out[0][1], emb->weight[4]));  // field 1, id 1 -> row 3 + 1
+  CHECK(torch::equal(out[1][0], emb->weight[2]));
+  CHECK(torch::equal(out[1][1], emb->weight[3]));
+  // Glorot uniform bound sqrt(6 / (fan_in + fan_out)) = sqrt(6 / 9)
+  CHECK(emb->weight.abs().max().item<float>() <= std::sqrt(6.0f / 9.0f));
+}
+
+TEST_CASE("truncated normal stays within two standard deviations", "[nn]") {
+  torch::manual_seed(1);
+  auto t = torch::empty({10000});
+  truncated_normal_(t, 0.05);
+  CHECK(t.abs().max().item<float>() <= 0.1f + 1e-7f);
+  CHECK(t.std().item<float>() == Approx(0.05 * 0.88).epsilon(0.05));  // truncation shrinks std
+}
+
+TEST_CASE("interacting layer matches a hand computation", "[nn]") {
+  // in_dim 1, one head, D = 1, two fields x = [1, 2]. Weight columns Q|K|V|Res = 1, 1, 1, 0.5:
+  // scores s_ij = x_i x_j; row 1: [1, 2], softmax -> [1/(1+e), e/(1+e)];
+  // out_1 = relu(1*a + 2*b + 0.5) with a = 1/(1+e), b = e/(1+e).
+  // row 2: scores [2, 4] -> [1/(1+e^2), e^2/(1+e^2)], out_2 = relu(... + 1).
+  InteractingLayer layer(InteractingLayerOptions(1, 1, 1));
+  {
+    torch::NoGradGuard g;
+    layer->weight.copy_(torch::tensor({1.0f, 1.0f, 1.0f, 0.5f}).view({1, 4}));
+  }
+  auto x = torch::tensor({1.0f, 2.0f}).view({1, 2, 1});
+  const double e = std::exp(1.0), e2 = std::exp(2.0);
+  const double out1 = 1.0 / (1 + e) + 2 * e / (1 + e) + 0.5;
+  const double out2 = 1.0 / (1 + e2) + 2 * e2 / (1 + e2) + 1.0;
+  for (auto kernel : {AttentionKernel::plain, AttentionKernel::fused}) {
+    layer->options.kernel(kernel);
+    auto y = layer->forward(x);
+    REQUIRE(y.sizes() == torch::IntArrayRef({1, 2, 1}));
+    CHECK(y[0][0][0].item<double>() == Approx(out1).epsilon(1e-6));
+    CHECK(y[0][1][0].item<double>() == Approx(out2).epsilon(1e-6));
+  }
+  // Scaling divides the scores by sqrt(D) = 1 here: unchanged; with a negative residual
+  // large enough the ReLU clips to 0.
+  {
+    torch::NoGradGuard g;
+    layer->weight.copy_(torch::tensor({1.0f, 1.0f, 1.0f, -5.0f}).view({1, 4}));
+  }
+  CHECK(layer->forward(x).max().item<float>() == 0.0f);
+}
+
+TEST_CASE("AutoInt+ shapes and parameter count against the formula", "[nn]") {
+  torch::manual_seed(0);
+  AutoInt model{AutoIntOptions(kCards)};
+  auto ids = random_ids(kCards, 7);
+  auto out = model->forward(ids);
+  CHECK(out.sizes() == torch::IntArrayRef({7}));
+  const int64_t embed = 16 * 13390;  // sum of kCards = 13390
+  const int64_t attention = 4 * 16 * 32 + 2 * 4 * 32 * 32;
+  const int64_t heads = 13 * 32 + (13 * 16 * 32 + 32) + (32 * 32 + 32) + (32 + 1);
+  CHECK(attention == 10240);
+  CHECK(count(*model) == embed + attention + heads);
+  CHECK(count(*model) == expected_parameter_count(model->options));
+
+  for (auto options : {AutoIntOptions(kCards).use_dnn(false),
+                       AutoIntOptions(kCards).embed_dim(8).num_heads(3).num_layers(2),
+                       AutoIntOptions(kCards).attention_dim(4).layer_norm(true),
+                       AutoIntOptions(kCards).use_residual(false).dnn_hidden_units({64}),
+                       AutoIntOptions(kCards).num_layers(0)}) {
+    AutoInt m(options);
+    CHECK(count(*m) == expected_parameter_count(options));
+    CHECK(m->forward(ids).sizes() == torch::IntArrayRef({7}));
+  }
+  CHECK_THROWS_WITH(AutoInt(AutoIntOptions(kCards).use_dnn(false).num_layers(0)),
+                    Catch::Contains("num_layers >= 1"));
+}
+
+TEST_CASE("gradients reach every parameter", "[nn]") {
+  torch::manual_seed(3);
+  for (auto options : {AutoIntOptions(kCards), AutoIntOptions(kCards).use_dnn(false),
+                       AutoIntOptions(kCards).layer_norm(true).attention_dropout(0.1)}) {
+    AutoInt model(options);
+    model->train();
+    auto ids = random_ids(kCards, 64);
+    auto labels = torch::randint(0, 2, {64}).to(torch::kFloat32);
+    torch::binary_cross_entropy_with_logits(model->forward(ids), labels).backward();
+    for (const auto& p : model->named_parameters()) {
+      INFO(p.key());
+      REQUIRE(p.value().grad().defined());
+      CHECK(p.value().grad().abs().sum().item<double>() > 0);
+    }
+  }
+}
+
+TEST_CASE("same seed, same outputs; clone() is deep; to(device) keeps values", "[nn]") {
+  auto ids = random_ids(kCards, 16);
+  torch::manual_seed(42);
+  AutoInt a{AutoIntOptions(kCards)};
+  torch::manual_seed(42);
+  AutoInt b{AutoIntOptions(kCards)};
+  a->eval();
+  b->eval();
+  CHECK(torch::equal(a->forward(ids), b->forward(ids)));
+
+  auto c = std::dynamic_pointer_cast<AutoIntImpl>(a->clone());
+  REQUIRE(c);
+  c->eval();
+  CHECK(torch::equal(c->forward(ids), a->forward(ids)));
+  {
+    torch::NoGradGuard g;
+    c->embedding->weight.add_(1.0);
+  }
+  CHECK_FALSE(torch::equal(c->forward(ids), a->forward(ids)));  // a is untouched
+
+  a->to(torch::kCPU);
+  CHECK(torch::equal(a->forward(ids), b->forward(ids)));
+  CHECK(a->parameters().size() == b->parameters().size());
+}
+
+TEST_CASE("plain and fused kernels give the same model outputs", "[nn]") {
+  torch::manual_seed(5);
+  AutoInt model{AutoIntOptions(kCards)};
+  model->eval();
+  auto ids = random_ids(kCards, 32);
+  model->set_kernel(AttentionKernel::plain);
+  auto plain = model->forward(ids);
+  model->set_kernel(AttentionKernel::fused);
+  auto fused = model->forward(ids);
+  CHECK(torch::allclose(plain, fused, 1e-4, 1e-5));
+}
+
+TEST_CASE("AutoInt+ runs on CUDA and agrees with the CPU", "[nn][cuda]") {
+  if (!torch::cuda::is_available()) {
+    WARN("skipped: CUDA is not available in this LibTorch build or on this machine");
+    return;
+  }
+  torch::manual_seed(7);
+  AutoInt model{AutoIntOptions(kCards)};
+  model->eval();
+  auto ids = random_ids(kCards, 64);
+  auto cpu = model->forward(ids);
+  model->to(torch::kCUDA);
+  auto gpu = model->forward(ids.to(torch::kCUDA)).to(torch::kCPU);
+  CHECK(torch::allclose(cpu, gpu, 1e-3, 1e-4));
+}

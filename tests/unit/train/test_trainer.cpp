@@ -1,0 +1,169 @@
+// Training end to end on small synthetic data: run directory, metrics, reload, determinism.
+#include "autoint_catch.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "autoint/config/config.h"
+#include "autoint/error.h"
+#include "autoint/train/run_dir.h"
+#include "autoint/train/trainer.h"
+#include "test_support.h"
+
+using namespace autoint;
+namespace fs = std::filesystem;
+
+namespace {
+
+config::Config small_config(const std::string& out, std::vector<std::string> extra = {}) {
+  std::vector<std::string> overrides = {
+      "data.synthetic.users=150", "data.synthetic.movies=80", "data.synthetic.ratings=6000",
+      "train.epochs=2",           "train.batch_size=256",     "train.learning_rate=0.003",
+      "train.threads=1",          "train.progress=none",      "device=cpu",
+      "output.dir=" + out};
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
+  return config::parse_config("data:\n  source: synthetic\n", "test.yaml", overrides);
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("a training run writes a complete run directory that reloads", "[train]") {
+  test::TempDir tmp;
+  const std::string dir = (tmp.path() / "run").string();
+  std::ostringstream console;
+  const auto summary = train::run_experiment(small_config(dir), console);
+
+  for (const char* f : {"config.yaml", "model.pt", "vocabulary.txt", "manifest.json",
+                        "metrics.json", "train.log"}) {
+    INFO(f);
+    CHECK(fs::exists(fs::path(dir) / f));
+  }
+  const auto metrics = read_json(fs::path(dir) / "metrics.json");
+  for (const char* key : {"auc", "logloss", "seed_ndcg@10", "seed_hr@10", "ndcg@10", "hr@10",
+                          "recall@10", "precision@10", "users", "test_rows"}) {
+    INFO(key);
+    REQUIRE(metrics.contains(key));
+  }
+  CHECK(metrics["test_rows"].get<int64_t>() == 1200);
+  CHECK(metrics["run"]["history"].size() == 2);
+  CHECK(summary.fit.history.size() == 2);
+  // The synthetic data has planted structure: even 2 epochs beat chance.
+  CHECK(metrics["auc"].get<double>() > 0.6);
+  CHECK(console.str().find("test metrics") != std::string::npos);
+
+  // autoint-eval's path recomputes the same numbers.
+  const auto again = train::evaluate_run(dir, "", "cpu");
+  for (const auto& [key, value] : train::metric_entries(again)) {
+    INFO(key);
+    CHECK(value == Approx(metrics[key].get<double>()).margin(1e-9));
+  }
+  // The resolved config is saved and parses back to the same config.
+  const auto saved = config::load_config((fs::path(dir) / "config.yaml").string());
+  CHECK(config::to_yaml(saved) == config::to_yaml(small_config(dir)));
+}
+
+TEST_CASE("same seed and threads give identical weights", "[train]") {
+  test::TempDir tmp;
+  std::ostringstream console;
+  const auto a = (tmp.path() / "a").string();
+  const auto b = (tmp.path() / "b").string();
+  train::run_experiment(small_config(a, {"train.epochs=1"}), console);
+  train::run_experiment(small_config(b, {"train.epochs=1"}), console);
+  CHECK(slurp(fs::path(a) / "model.pt") == slurp(fs::path(b) / "model.pt"));
+  const auto c = (tmp.path() / "c").string();
+  train::run_experiment(small_config(c, {"train.epochs=1", "train.seed=7"}), console);
+  CHECK(slurp(fs::path(a) / "model.pt") != slurp(fs::path(c) / "model.pt"));
+}
+
+TEST_CASE("early stopping restores the best epoch", "[train]") {
+  test::TempDir tmp;
+  std::ostringstream console;
+  const auto dir = (tmp.path() / "run").string();
+  // A large learning rate on tiny data overfits quickly: validation logloss rises.
+  const auto summary = train::run_experiment(
+      small_config(dir, {"train.epochs=12", "train.patience=1", "train.learning_rate=0.05"}),
+      console);
+  const auto& h = summary.fit.history;
+  REQUIRE(!h.empty());
+  double best = h[0].validation_logloss;
+  int64_t best_epoch = 1;
+  for (const auto& s : h) {
+    if (s.validation_logloss < best) {
+      best = s.validation_logloss;
+      best_epoch = s.epoch;
+    }
+  }
+  CHECK(summary.fit.best_epoch == best_epoch);
+  if (summary.fit.stopped_early) {
+    CHECK(static_cast<int64_t>(h.size()) == best_epoch + 1);
+  }
+  // The saved model is the best epoch's: re-evaluating the validation split gives its logloss.
+  auto run = train::load_run(dir, torch::kCPU);
+  const auto data =
+      train::prepare_data(train::load_movielens(run.config.data), run.config.data, run.vocabulary);
+  const auto v = train::evaluate(run.model, data.validation, 4096, 10);
+  CHECK(v.logloss == Approx(best).margin(1e-6));
+}
+
+TEST_CASE("damaged run directories give clear errors", "[train]") {
+  test::TempDir tmp;
+  std::ostringstream console;
+  const auto dir = (tmp.path() / "run").string();
+  train::run_experiment(small_config(dir, {"train.epochs=1"}), console);
+
+  SECTION("missing model") {
+    fs::remove(fs::path(dir) / "model.pt");
+    REQUIRE_THROWS_WITH(train::load_run(dir, torch::kCPU),
+                        Catch::Contains("model.pt: missing from the run directory"));
+  }
+  SECTION("truncated model") {
+    const auto path = fs::path(dir) / "model.pt";
+    fs::resize_file(path, fs::file_size(path) / 2);
+    REQUIRE_THROWS_WITH(train::load_run(dir, torch::kCPU),
+                        Catch::Contains("model.pt: corrupt or truncated"));
+  }
+  SECTION("flipped byte in the vocabulary") {
+    const auto path = fs::path(dir) / "vocabulary.txt";
+    auto text = slurp(path);
+    text[text.size() / 2] ^= 1;
+    test::write_file(path, text);
+    REQUIRE_THROWS_WITH(train::load_run(dir, torch::kCPU),
+                        Catch::Contains("vocabulary.txt: corrupt: FNV-1a hash"));
+  }
+  SECTION("another format version") {
+    const auto path = fs::path(dir) / "manifest.json";
+    auto manifest = read_json(path);
+    manifest["format_version"] = 99;
+    test::write_file(path, manifest.dump());
+    REQUIRE_THROWS_WITH(train::load_run(dir, torch::kCPU),
+                        Catch::Contains("run format version 99"));
+  }
+  SECTION("no such directory") {
+    REQUIRE_THROWS_AS(train::load_run(dir + "-nope", torch::kCPU), RunError);
+  }
+}
+
+TEST_CASE("an unwritable output directory fails before training", "[train]") {
+  test::TempDir tmp;
+  const auto file = tmp.path() / "a-file";
+  test::write_file(file, "x");
+  std::ostringstream console;
+  REQUIRE_THROWS_AS(train::run_experiment(small_config((file / "run").string()), console),
+                    RunError);
+  CHECK(console.str().empty());
+}
