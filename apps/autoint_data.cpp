@@ -1,46 +1,125 @@
-// autoint-data: data tools; `synth` writes a synthetic data set in the ML-1M format.
+// autoint-data: data tools; `synth` writes a synthetic data set in the ML-1M format,
+// `stats` writes the exploratory data analysis of a data set as a Markdown/SVG report.
+#include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "app_support.h"
+#include "autoint/data/eda_report.h"
+#include "autoint/data/movielens.h"
+#include "autoint/data/stats.h"
 #include "autoint/data/synthetic.h"
+
+namespace {
+
+// argv as a shell would need it typed again, so the report says exactly how to regenerate
+// it; a long one gets a line per flag.
+std::string command_line(int argc, char** argv) {
+  std::vector<std::string> args;
+  size_t length = 0;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_./=:,+@%") == std::string::npos;
+    std::string quoted = "'";
+    for (const char c : arg)
+      quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    args.push_back(plain ? arg : quoted + "'");
+    length += args.back().size() + 1;
+  }
+  std::string out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i > 0)
+      out += length > 100 && args[i].rfind("--", 0) == 0 ? " \\\n    " : " ";
+    out += args[i];
+  }
+  return out;
+}
+
+int synth(const cxxopts::ParseResult& flags) {
+  autoint::data::SyntheticOptions synth;
+  synth.users = flags["users"].as<int64_t>();
+  synth.movies = flags["movies"].as<int64_t>();
+  synth.ratings = flags["ratings"].as<int64_t>();
+  synth.seed = flags["seed"].as<uint64_t>();
+  const auto data = autoint::data::generate_synthetic(synth);
+  const auto out = flags["out"].as<std::string>();
+  autoint::data::write_movielens(data, out);
+  std::cout << fmt::format("wrote {} users, {} movies, {} ratings to {}\n", data.users.size(),
+                           data.movies.size(), data.ratings.size(), out);
+  return 0;
+}
+
+int stats(const cxxopts::ParseResult& flags, int argc, char** argv) {
+  if (!flags.count("data"))
+    throw cxxopts::exceptions::exception("--data DIR is required");
+  const double threshold = flags["label-threshold"].as<double>();
+  if (!(threshold >= 1 && threshold <= 5)) {
+    throw cxxopts::exceptions::exception(
+        fmt::format("--label-threshold: expected a value in [1, 5], got {}", threshold));
+  }
+  const auto dir = flags["data"].as<std::string>();
+  const auto out = flags["out"].as<std::string>();
+  const auto stats = autoint::data::compute_stats(autoint::data::read_movielens(dir), threshold);
+  std::string label = std::filesystem::path(dir).lexically_normal().string();
+  while (label.size() > 1 && label.back() == '/')
+    label.pop_back();
+  label = std::filesystem::path(label).filename().string();
+  std::string preamble;
+  if (flags.count("note"))
+    preamble = flags["note"].as<std::string>() + "\n\n";
+  preamble += "Generated with\n\n```sh\n" + command_line(argc, argv) + "\n```";
+  autoint::data::write_eda_report(stats, out, label, preamble);
+  std::cout << fmt::format(
+      "wrote the EDA report of {} users, {} movies, {} ratings ({:.1f}% positive) to "
+      "{}/README.md\n",
+      stats.users, stats.movies, stats.ratings, stats.positive_share * 100, out);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   return autoint::apps::run_main("autoint-data", [&] {
-    cxxopts::Options options("autoint-data",
-                             "Data tools.\n  autoint-data synth --out DIR [--users N] [--movies N] "
-                             "[--ratings N] [--seed S]\n    writes users.dat, movies.dat and "
-                             "ratings.dat of a seeded synthetic data set in the ML-1M format");
-    options.add_options()("command", "Sub-command: synth", cxxopts::value<std::string>())(
+    cxxopts::Options options(
+        "autoint-data",
+        "Data tools.\n"
+        "  autoint-data synth --out DIR [--users N] [--movies N] [--ratings N] [--seed S]\n"
+        "    writes users.dat, movies.dat and ratings.dat of a seeded synthetic data set in the "
+        "ML-1M format\n"
+        "  autoint-data stats --data DIR --out REPORT_DIR [--label-threshold T] [--note TEXT]\n"
+        "    writes the exploratory data analysis of the data set in DIR (aggregate figures "
+        "only) as REPORT_DIR/README.md with SVG charts");
+    options.add_options()("command", "Sub-command: synth or stats", cxxopts::value<std::string>())(
         "o,out", "Output directory", cxxopts::value<std::string>())(
-        "users", "Number of users", cxxopts::value<int64_t>()->default_value("1000"))(
-        "movies", "Number of movies", cxxopts::value<int64_t>()->default_value("400"))(
-        "ratings", "Number of ratings", cxxopts::value<int64_t>()->default_value("100000"))(
-        "seed", "Generator seed", cxxopts::value<uint64_t>()->default_value("7"));
+        "users", "synth: number of users", cxxopts::value<int64_t>()->default_value("1000"))(
+        "movies", "synth: number of movies", cxxopts::value<int64_t>()->default_value("400"))(
+        "ratings", "synth: number of ratings", cxxopts::value<int64_t>()->default_value("100000"))(
+        "seed", "synth: generator seed", cxxopts::value<uint64_t>()->default_value("7"))(
+        "data", "stats: directory with users.dat, movies.dat, ratings.dat",
+        cxxopts::value<std::string>())("label-threshold",
+                                       "stats: a rating >= this value is a positive",
+                                       cxxopts::value<double>()->default_value("4"))(
+        "note",
+        "stats: Markdown paragraph put at the top of the report (e.g. the data's provenance)",
+        cxxopts::value<std::string>());
     options.parse_positional({"command"});
-    options.positional_help("synth");
+    options.positional_help("synth|stats");
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
       return 0;
     const std::string command = flags.count("command") ? flags["command"].as<std::string>() : "";
-    if (command != "synth") {
+    if (command != "synth" && command != "stats") {
       throw cxxopts::exceptions::exception(
-          fmt::format("unknown command \"{}\": expected synth", command));
+          fmt::format("unknown command \"{}\": expected synth or stats", command));
     }
     if (!flags.count("out"))
       throw cxxopts::exceptions::exception("--out DIR is required");
-    autoint::data::SyntheticOptions synth;
-    synth.users = flags["users"].as<int64_t>();
-    synth.movies = flags["movies"].as<int64_t>();
-    synth.ratings = flags["ratings"].as<int64_t>();
-    synth.seed = flags["seed"].as<uint64_t>();
-    const auto data = autoint::data::generate_synthetic(synth);
-    const auto out = flags["out"].as<std::string>();
-    autoint::data::write_movielens(data, out);
-    std::cout << fmt::format("wrote {} users, {} movies, {} ratings to {}\n", data.users.size(),
-                             data.movies.size(), data.ratings.size(), out);
-    return 0;
+    return command == "synth" ? synth(flags) : stats(flags, argc, argv);
   });
 }

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -92,6 +93,10 @@ torch::Tensor plain_impl(const torch::Tensor& projected, int64_t num_heads, int6
 // vectorise the compares of the clamp and the relu, and at -O3 it fully unrolls the fixed-D
 // loops into scalar code before its vectoriser runs.
 
+#if !defined(__GNUC__)
+#error "the fused attention kernel needs the GCC/Clang vector extensions"
+#endif
+
 typedef float Vec __attribute__((vector_size(16)));
 typedef int32_t Mask __attribute__((vector_size(16)));  // the type of a Vec comparison
 typedef uint32_t Bits __attribute__((vector_size(16)));
@@ -100,7 +105,9 @@ constexpr int64_t kWidth = 4;  // floats per Vec
 // Field-indexed rows are padded to a multiple of this so the score kernels work in whole Vecs.
 constexpr int64_t kLanes = 2 * kWidth;
 
-int64_t pad_to_lanes(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+int64_t pad_to_lanes(int64_t n) {
+  return (n + kLanes - 1) / kLanes * kLanes;
+}
 
 template <typename To, typename From>
 inline To bit_cast(const From& from) {
@@ -115,16 +122,24 @@ inline Vec load(const float* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-inline Vec splat(float x) { return Vec{x, x, x, x}; }
+inline void store(float* p, Vec v) {
+  std::memcpy(p, &v, sizeof v);
+}
+inline Vec splat(float x) {
+  return Vec{x, x, x, x};
+}
 inline Vec select(Mask mask, Vec if_set, Vec otherwise) {
   const Mask a = bit_cast<Mask>(if_set);
   const Mask b = bit_cast<Mask>(otherwise);
   return bit_cast<Vec>((a & mask) | (b & ~mask));
 }
-inline float horizontal_sum(Vec v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+inline float horizontal_sum(Vec v) {
+  return (v[0] + v[1]) + (v[2] + v[3]);
+}
 // relu that lets NaN through, as torch::relu does.
-inline Vec relu(Vec v) { return select(v < splat(0.0f), splat(0.0f), v); }
+inline Vec relu(Vec v) {
+  return select(v < splat(0.0f), splat(0.0f), v);
+}
 
 // exp(x) for x <= 0 (scores minus their row max): Cephes' expf polynomial, relative error
 // below 1e-7 like std::exp in float, without a libm call per entry. NaN propagates.
@@ -146,6 +161,22 @@ inline Vec exp_nonpositive(Vec x) {
   return (p * (r * r) + r + splat(1.0f)) * bit_cast<Vec>(pow2_bits);
 }
 
+// Requests the cache lines of [p, p + count floats) ahead of use. A batch row's few KiB are
+// read in a strided order (per head: K, then Q, V, Res rows) that the hardware prefetchers
+// pick up late; fetching the next row while computing on this one hides most of that.
+inline void prefetch(const float* p, int64_t count) {
+  constexpr int64_t kLineFloats = 16;
+  for (int64_t i = 0; i < count; i += kLineFloats) {
+    __builtin_prefetch(p + i, /*rw=*/0);
+  }
+}
+inline void prefetch_for_write(float* p, int64_t count) {
+  constexpr int64_t kLineFloats = 16;
+  for (int64_t i = 0; i < count; i += kLineFloats) {
+    __builtin_prefetch(p + i, /*rw=*/1);
+  }
+}
+
 struct Dims {
   int64_t batch;
   int64_t fields;
@@ -158,9 +189,8 @@ struct Dims {
 // out[i][j] = sum_d lhs[i][d] * rhs_t[d][j] for i < n_rows, j < padded (a multiple of kLanes).
 // Four rows by eight columns at a time: eight independent accumulators hide the add latency.
 template <int64_t kD>
-void rows_times_transposed(const float* lhs, int64_t lhs_stride, int64_t n_rows,
-                           const float* rhs_t, int64_t padded, float* out, int64_t out_stride,
-                           int64_t head_dim) {
+void rows_times_transposed(const float* lhs, int64_t lhs_stride, int64_t n_rows, const float* rhs_t,
+                           int64_t padded, float* out, int64_t out_stride, int64_t head_dim) {
   constexpr int64_t kRows = 4;
   const int64_t D = kD > 0 ? kD : head_dim;
   for (int64_t i0 = 0; i0 < n_rows; i0 += kRows) {
@@ -170,11 +200,17 @@ void rows_times_transposed(const float* lhs, int64_t lhs_stride, int64_t n_rows,
       row[r] = lhs + std::min(i0 + r, n_rows - 1) * lhs_stride;
     }
     for (int64_t jb = 0; jb < padded; jb += kLanes) {
-      Vec acc[kRows][2] = {};
+      // Zeroed element by element: `= {}` makes GCC -O2 emit a rep stos before the registers.
+      Vec acc[kRows][2];
+#pragma GCC unroll 8
+      for (int64_t r = 0; r < kRows; ++r) {
+        acc[r][0] = splat(0.0f);
+        acc[r][1] = splat(0.0f);
+      }
       for (int64_t d = 0; d < D; ++d) {
         const Vec c0 = load(rhs_t + d * padded + jb);
         const Vec c1 = load(rhs_t + d * padded + jb + kWidth);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int64_t r = 0; r < kRows; ++r) {
           const Vec a = splat(row[r][d]);
           acc[r][0] += a * c0;
@@ -204,18 +240,25 @@ void weighted_rows(const float* w, int64_t w_row, int64_t w_col, int64_t n_out, 
       for (int64_t r = 0; r < kRows; ++r) {
         w_r[r] = w + std::min(i0 + r, n_out - 1) * w_row;
       }
-      Vec acc[kRows][kVecs] = {};
+      Vec acc[kRows][kVecs];
+#pragma GCC unroll 8
+      for (int64_t r = 0; r < kRows; ++r) {
+#pragma GCC unroll 8
+        for (int64_t v = 0; v < kVecs; ++v) {
+          acc[r][v] = splat(0.0f);
+        }
+      }
       for (int64_t j = 0; j < n_in; ++j) {
         const float* src = rows + j * row_stride;
         Vec x[kVecs];
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int64_t v = 0; v < kVecs; ++v) {
           x[v] = load(src + v * kWidth);
         }
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int64_t r = 0; r < kRows; ++r) {
           const Vec a = splat(w_r[r][j * w_col]);
-          #pragma GCC unroll 8
+#pragma GCC unroll 8
           for (int64_t v = 0; v < kVecs; ++v) {
             acc[r][v] += a * x[v];
           }
@@ -257,8 +300,8 @@ void weighted_rows(const float* w, int64_t w_row, int64_t w_col, int64_t n_out, 
 
 // Copies the F x D tile at `src` (row stride `stride`) transposed and scaled into
 // dst[D][padded]; the padding columns stay as they are (zero from the allocation).
-void transpose_tile(const float* src, int64_t stride, float* dst, int64_t fields,
-                    int64_t head_dim, int64_t padded, float factor) {
+void transpose_tile(const float* src, int64_t stride, float* dst, int64_t fields, int64_t head_dim,
+                    int64_t padded, float factor) {
   for (int64_t j = 0; j < fields; ++j) {
     for (int64_t d = 0; d < head_dim; ++d) {
       dst[d * padded + j] = src[j * stride + d] * factor;
@@ -310,6 +353,10 @@ void forward_rows(const float* proj, float* out, float* attn, const Dims& dims, 
 
   for (int64_t b = begin; b < end; ++b) {
     const float* pb = proj + b * F * R;
+    if (b + 1 < end) {
+      prefetch(pb + F * R, F * R);
+      prefetch_for_write(out + (b + 1) * F * HD, F * HD);
+    }
     for (int64_t h = 0; h < H; ++h) {
       const float* q = pb + h * D;
       const float* k = pb + HD + h * D;
@@ -337,13 +384,20 @@ void backward_rows(const float* proj, const float* out, const float* attn, const
   const Vec scale = splat(dims.scale);
 
   std::vector<float> scratch(static_cast<size_t>(D * P + F * D + F * P), 0.0f);
-  float* values_t = scratch.data();          // V^T, [D][P]
-  float* grad_pre = values_t + D * P;        // dOut masked by the relu, [F][D]
-  float* grad_scores = grad_pre + F * D;     // dA, then scale * dS in place, [F][P]
+  float* values_t = scratch.data();       // V^T, [D][P]
+  float* grad_pre = values_t + D * P;     // dOut masked by the relu, [F][D]
+  float* grad_scores = grad_pre + F * D;  // dA, then scale * dS in place, [F][P]
 
   for (int64_t b = begin; b < end; ++b) {
     const float* pb = proj + b * F * R;
     float* db = grad_proj + b * F * R;
+    if (b + 1 < end) {
+      prefetch(pb + F * R, F * R);
+      prefetch(attn + (b + 1) * H * F * P, H * F * P);
+      prefetch(out + (b + 1) * F * HD, F * HD);
+      prefetch(grad_out + (b + 1) * F * HD, F * HD);
+      prefetch_for_write(db + F * R, F * R);
+    }
     for (int64_t h = 0; h < H; ++h) {
       const float* q = pb + h * D;
       const float* k = pb + HD + h * D;
@@ -357,8 +411,8 @@ void backward_rows(const float* proj, const float* out, const float* attn, const
         float* gp_i = grad_pre + i * D;
         if constexpr (kD > 0 && kD % kWidth == 0) {
           for (int64_t d = 0; d < kD; d += kWidth) {
-            const Vec masked = select(load(o + i * HD + d) > splat(0.0f), load(g + i * HD + d),
-                                      splat(0.0f));
+            const Vec masked =
+                select(load(o + i * HD + d) > splat(0.0f), load(g + i * HD + d), splat(0.0f));
             store(gp_i + d, masked);
             store(dres + i * R + d, masked);
           }
@@ -397,20 +451,22 @@ void backward_rows(const float* proj, const float* out, const float* attn, const
 // Batch rows per task: enough work per task to amortise the scheduling, while a typical
 // batch (thousands of rows) still splits evenly across all threads.
 int64_t grain_rows(const Dims& dims) {
-  const int64_t work_per_row = std::max<int64_t>(1, dims.heads * dims.fields * dims.padded *
-                                                        dims.head_dim);
+  const int64_t work_per_row =
+      std::max<int64_t>(1, dims.heads * dims.fields * dims.padded * dims.head_dim);
   return std::max<int64_t>(1, (int64_t{1} << 15) / work_per_row);
 }
 
-Dims make_dims(const torch::Tensor& projected, int64_t num_heads, int64_t head_dim,
-               double scale) {
-  return Dims{projected.size(0), projected.size(1), num_heads, head_dim,
-              pad_to_lanes(projected.size(1)), static_cast<float>(scale)};
+Dims make_dims(const torch::Tensor& projected, int64_t num_heads, int64_t head_dim, double scale) {
+  return Dims{projected.size(0),
+              projected.size(1),
+              num_heads,
+              head_dim,
+              pad_to_lanes(projected.size(1)),
+              static_cast<float>(scale)};
 }
 
 // `projected` is contiguous; `attn` is null or a [B, H, F, padded] float tensor.
-torch::Tensor fused_forward(const torch::Tensor& projected, const Dims& dims,
-                            torch::Tensor* attn) {
+torch::Tensor fused_forward(const torch::Tensor& projected, const Dims& dims, torch::Tensor* attn) {
   torch::Tensor out =
       torch::empty({dims.batch, dims.fields, dims.heads * dims.head_dim}, projected.options());
   const float* proj_ptr = projected.data_ptr<float>();
@@ -462,13 +518,14 @@ torch::Tensor fused_backward(const torch::Tensor& projected, const torch::Tensor
 }
 
 // Saves projected, the output (its sign is the relu mask) and the attention probabilities:
-// A is F/(4HD) the size of projected, and reading it back is cheaper than recomputing
-// Q K^T and the exponentials. The backward is not itself differentiable.
+// A, [B, H, F, padded], is padded / (4 D) the size of projected (a quarter for F = 13,
+// D = 16), and reading it back is cheaper than recomputing Q K^T and the exponentials.
+// The backward is not itself differentiable.
 class AttentionFunction : public torch::autograd::Function<AttentionFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx,
-                               const torch::Tensor& projected, int64_t num_heads,
-                               int64_t head_dim, double scale) {
+                               const torch::Tensor& projected, int64_t num_heads, int64_t head_dim,
+                               double scale) {
     const torch::Tensor input = projected.contiguous();
     const Dims dims = make_dims(input, num_heads, head_dim, scale);
     // Every element, the zero padding included, is written by the forward.
@@ -486,9 +543,9 @@ class AttentionFunction : public torch::autograd::Function<AttentionFunction> {
                                                  torch::autograd::variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor& input = saved[0];
-    const Dims dims = make_dims(input, ctx->saved_data["num_heads"].toInt(),
-                                ctx->saved_data["head_dim"].toInt(),
-                                ctx->saved_data["scale"].toDouble());
+    const Dims dims =
+        make_dims(input, ctx->saved_data["num_heads"].toInt(), ctx->saved_data["head_dim"].toInt(),
+                  ctx->saved_data["scale"].toDouble());
     const torch::Tensor grad_out = grad_outputs[0].contiguous();
     torch::Tensor grad_proj = fused_backward(input, saved[1], saved[2], grad_out, dims);
     return {grad_proj, torch::Tensor(), torch::Tensor(), torch::Tensor()};

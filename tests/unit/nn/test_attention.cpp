@@ -28,8 +28,8 @@ struct Shape {
 // D = 8, 16, 32 take the specialised loops, 12 and 5 the generic one; F = 1, 7, 13, 16, 40
 // cover a single field, padding to the lane width and no padding.
 const std::vector<Shape> kShapes = {
-    {64, 13, 2, 16, 1.0},  {32, 7, 1, 8, 1.0},   {16, 1, 3, 16, 0.25}, {8, 40, 2, 32, 0.1767767},
-    {9, 13, 3, 12, 1.0},   {5, 16, 2, 5, 0.5},   {33, 13, 2, 8, 2.0},
+    {64, 13, 2, 16, 1.0}, {32, 7, 1, 8, 1.0}, {16, 1, 3, 16, 0.25}, {8, 40, 2, 32, 0.1767767},
+    {9, 13, 3, 12, 1.0},  {5, 16, 2, 5, 0.5}, {33, 13, 2, 8, 2.0},
 };
 
 // Moderate scale: scores of a few units, so softmax is neither flat nor one-hot.
@@ -42,8 +42,8 @@ float max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<float>();
 }
 
-torch::Tensor grad_of(const torch::Tensor& projected, const torch::Tensor& upstream,
-                      const Shape& s, AttentionKernel kernel) {
+torch::Tensor grad_of(const torch::Tensor& projected, const torch::Tensor& upstream, const Shape& s,
+                      AttentionKernel kernel) {
   torch::Tensor input = projected.detach().clone().requires_grad_(true);
   torch::Tensor out = attention_core(input, s.heads, s.head_dim, s.scale, kernel);
   out.backward(upstream);
@@ -62,8 +62,8 @@ torch::Tensor grad_of(const torch::Tensor& projected, const torch::Tensor& upstr
 //   dQ_1 = sum_j dS_1j k_j = ln 3; dK_j = dS_1j q_1 = 0; dQ_0 = 0.
 TEST_CASE("attention core matches a hand-computed two-field case", "[nn][attention]") {
   const float ln3 = std::log(3.0f);
-  const torch::Tensor projected = torch::tensor({1.0f, 0.0f, 4.0f, -10.0f, 0.0f, ln3, 8.0f, 1.0f})
-                                      .reshape({1, 2, 4});
+  const torch::Tensor projected =
+      torch::tensor({1.0f, 0.0f, 4.0f, -10.0f, 0.0f, ln3, 8.0f, 1.0f}).reshape({1, 2, 4});
   const torch::Tensor expected_out = torch::tensor({0.0f, 7.0f}).reshape({1, 2, 1});
   const torch::Tensor expected_grad =
       torch::tensor({0.0f, 0.0f, 0.5f, 0.0f, ln3, 0.0f, 0.5f, 1.0f}).reshape({1, 2, 4});
@@ -104,6 +104,36 @@ TEST_CASE("fused gradient matches the plain path", "[nn][attention]") {
     REQUIRE(fused.sizes() == plain.sizes());
     CHECK(max_abs_diff(fused, plain) <= 1e-4f * plain.abs().max().item<float>());
   }
+}
+
+TEST_CASE("fused kernel matches plain when softmax is nearly one-hot", "[nn][attention]") {
+  // Scores spread over hundreds: many exponents fall below the kernel's underflow clamp.
+  const Shape s{16, 13, 2, 16, 1.0};
+  torch::manual_seed(51);
+  const torch::Tensor projected = torch::randn({s.batch, s.fields, 4 * s.heads * s.head_dim}) * 4;
+  const torch::Tensor upstream = torch::randn({s.batch, s.fields, s.heads * s.head_dim});
+  const torch::Tensor plain =
+      attention_core(projected, s.heads, s.head_dim, s.scale, AttentionKernel::plain);
+  const torch::Tensor fused =
+      attention_core(projected, s.heads, s.head_dim, s.scale, AttentionKernel::fused);
+  // Scores of a few hundred carry rounding of ~1e-5 in either kernel, hence the looser bound.
+  CHECK(max_abs_diff(fused, plain) <= 1e-5f * (1.0f + plain.abs().max().item<float>()));
+  const torch::Tensor grad_plain = grad_of(projected, upstream, s, AttentionKernel::plain);
+  const torch::Tensor grad_fused = grad_of(projected, upstream, s, AttentionKernel::fused);
+  CHECK(max_abs_diff(grad_fused, grad_plain) <= 1e-4f * grad_plain.abs().max().item<float>());
+}
+
+TEST_CASE("fused kernel propagates NaN like the plain path", "[nn][attention]") {
+  const Shape s{4, 7, 2, 8, 1.0};
+  torch::Tensor projected = random_projected(s, 61);
+  projected.index_put_({1, 2, 0}, std::nanf(""));   // a query of head 0: one output row
+  projected.index_put_({2, 5, 16}, std::nanf(""));  // a key of head 0: every row of that head
+  const torch::Tensor plain =
+      attention_core(projected, s.heads, s.head_dim, s.scale, AttentionKernel::plain);
+  const torch::Tensor fused =
+      attention_core(projected, s.heads, s.head_dim, s.scale, AttentionKernel::fused);
+  CHECK(plain.isnan().sum().item<int64_t>() == 8 + 7 * 8);
+  CHECK(torch::equal(fused.isnan(), plain.isnan()));
 }
 
 TEST_CASE("fused kernel accepts non-contiguous input", "[nn][attention]") {
@@ -227,8 +257,9 @@ TEST_CASE("attention core rejects invalid arguments", "[nn][attention]") {
   for (AttentionKernel kernel :
        {AttentionKernel::plain, AttentionKernel::fused, AttentionKernel::automatic}) {
     CAPTURE(static_cast<int>(kernel));
-    CHECK_THAT(invalid_argument_message(
-                   [&] { attention_core(torch::zeros({3, 64}), 2, 8, 1.0, kernel); }),
+    CHECK_THAT(invalid_argument_message([&] {
+                 attention_core(torch::zeros({3, 64}), 2, 8, 1.0, kernel);
+               }),
                Contains("[3, 64]"));
     CHECK_THAT(invalid_argument_message([&] { attention_core(good, 2, 4, 1.0, kernel); }),
                Contains("64") && Contains("32"));
@@ -248,8 +279,7 @@ TEST_CASE("attention core rejects invalid arguments", "[nn][attention]") {
              }),
              Contains("meta"));
   CHECK_THROWS_AS(attention_core_plain(good, 3, 8, 1.0, 0.0, false), std::invalid_argument);
-  CHECK_THAT(invalid_argument_message(
-                 [&] { attention_core_plain(good, 2, 8, 1.0, 1.5, true); }),
+  CHECK_THAT(invalid_argument_message([&] { attention_core_plain(good, 2, 8, 1.0, 1.5, true); }),
              Contains("1.5"));
 }
 

@@ -1,0 +1,85 @@
+// Top-N movie recommendations for one user from a trained model: every unrated movie
+// scored in one vectorised pass, with the same field mapping as training.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "autoint/data/features.h"
+#include "autoint/data/movielens.h"
+#include "autoint/nn/autoint.h"
+
+namespace autoint::recommend {
+
+struct Recommendation {
+  int64_t movie_id = 0;
+  float score = 0;  // the model's probability that the user rates the movie >= threshold
+};
+
+// Scores candidate movies for a user. Construction precomputes the encoded movie fields
+// of every movie as one [movies, 13] tensor on the device, so that recommend() only copies
+// the unrated rows, fills the user and time columns and runs the model.
+//
+// recommend() and the accessors are const and may run concurrently: the model is put in
+// eval mode once and is only read afterwards (as long as nobody else switches it to training).
+class Recommender {
+ public:
+  Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::MovieLens data,
+              const torch::Device& device);
+
+  // Loads a run directory (train::load_run) and the data its config names
+  // (train::load_movielens), reading ML-1M from `data_dir_override` when it is not empty.
+  // Throws RunError/DataError from loading, ConfigError when an override is given for a
+  // run trained on synthetic data.
+  static Recommender from_run(const std::string& run_dir, const torch::Device& device,
+                              const std::string& data_dir_override = "");
+
+  // The top_n highest-scoring movies the user has not rated, best first; equal scores
+  // are ordered by movie id, lower first (also when a tie straddles the cut). Fewer than
+  // top_n when fewer movies are unrated, empty when none are. The time fields come from
+  // `timestamp`, by default the latest rating timestamp in the data.
+  // Throws std::invalid_argument when top_n < 1, DataError for an unknown user id.
+  std::vector<Recommendation> recommend(int64_t user_id, int64_t top_n,
+                                        std::optional<int64_t> timestamp = std::nullopt) const;
+
+  const data::MovieLens& data() const { return data_; }
+  const data::Vocabulary& vocabulary() const { return vocabulary_; }
+  const torch::Device& device() const { return device_; }
+  int64_t default_timestamp() const { return default_timestamp_; }
+
+  // Throw DataError naming the id (and the range of known ids) when it is unknown.
+  const data::User& user(int64_t id) const;
+  const data::Movie& movie(int64_t id) const;
+
+  // The user's rated movies with their ratings: highest rating first, then most recent,
+  // then lower movie id.
+  std::vector<std::pair<data::Movie, int32_t>> rated_movies(int64_t user_id) const;
+
+ private:
+  struct UserRatings {
+    std::vector<std::size_t> ratings;  // indices into data_.ratings
+    std::vector<int64_t> rows;         // template rows of the rated movies
+  };
+
+  mutable nn::AutoInt model_;  // forward() is non-const in LibTorch; scoring does not mutate it
+  data::Vocabulary vocabulary_;
+  data::MovieLens data_;
+  torch::Device device_;
+  torch::Tensor movie_rows_;           // [movies, 13] int64 on device_, rows in movie id order
+  std::vector<int64_t> row_movie_id_;  // template row -> movie id (ascending)
+  std::unordered_map<int64_t, int64_t> movie_row_;         // movie id -> template row
+  std::unordered_map<int64_t, std::size_t> user_index_;    // user id -> index in data_.users
+  std::unordered_map<int64_t, std::size_t> movie_index_;   // movie id -> index in data_.movies
+  std::unordered_map<int64_t, UserRatings> user_ratings_;  // users without ratings are absent
+  int64_t min_user_id_ = 0;
+  int64_t max_user_id_ = 0;
+  int64_t default_timestamp_ = 0;
+};
+
+}  // namespace autoint::recommend

@@ -1,0 +1,234 @@
+// Recommendations: a precomputed movie-field template, filled per request with the user's
+// and the time's fields, scored in batches.
+#include "autoint/recommend/recommender.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "autoint/error.h"
+#include "autoint/train/pipeline.h"
+#include "autoint/train/run_dir.h"
+
+namespace autoint::recommend {
+namespace {
+
+// Field layout of data::raw_row: user 0..4, movie 5..10, time 11..12.
+constexpr int64_t kUserFields = 5;
+constexpr int64_t kMovieBegin = 5;
+constexpr int64_t kMovieFields = 6;
+constexpr int64_t kTimeBegin = 11;
+constexpr int64_t kTimeFields = 2;
+
+// Rows per forward pass. The attention intermediates of a batch ([rows, 13, 128] floats and
+// more) outgrow the CPU caches: on ML-1M, 4 batches of 1024 score ~25% faster on one thread
+// than one batch of ~3,800 (measured: 33 vs 44 ms), and 256..1024 perform alike.
+constexpr int64_t kBatchRows = 1024;
+
+}  // namespace
+
+Recommender::Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::MovieLens data,
+                         const torch::Device& device)
+    : model_(std::move(model)),
+      vocabulary_(std::move(vocabulary)),
+      data_(std::move(data)),
+      device_(device) {
+  model_->to(device_);
+  model_->eval();
+
+  for (std::size_t i = 0; i < data_.users.size(); ++i) {
+    const int64_t id = data_.users[i].id;
+    user_index_.emplace(id, i);
+    min_user_id_ = i == 0 ? id : std::min(min_user_id_, id);
+    max_user_id_ = i == 0 ? id : std::max(max_user_id_, id);
+  }
+
+  // Template rows in movie id order, so that equal scores can be broken by id cheaply.
+  std::vector<std::size_t> order(data_.movies.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+    movie_index_.emplace(data_.movies[i].id, i);
+  }
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return data_.movies[a].id < data_.movies[b].id; });
+  const auto rows = static_cast<int64_t>(order.size());
+  auto movie_rows = torch::zeros({rows, data::kNumFields}, torch::kInt64);
+  int64_t* dst = movie_rows.data_ptr<int64_t>();
+  // The movie fields do not depend on the user or time: any user and timestamp will do.
+  const data::User placeholder;
+  row_movie_id_.resize(order.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    const data::Movie& movie = data_.movies[order[static_cast<std::size_t>(r)]];
+    const auto ids = vocabulary_.encode(data::raw_row(placeholder, movie, 0));
+    std::copy(ids.begin() + kMovieBegin, ids.begin() + kMovieBegin + kMovieFields,
+              dst + r * data::kNumFields + kMovieBegin);
+    row_movie_id_[static_cast<std::size_t>(r)] = movie.id;
+    movie_row_.emplace(movie.id, r);
+  }
+  movie_rows_ = movie_rows.to(device_);
+
+  for (std::size_t i = 0; i < data_.ratings.size(); ++i) {
+    const data::Rating& rating = data_.ratings[i];
+    const auto row = movie_row_.find(rating.movie_id);
+    if (row == movie_row_.end() || user_index_.count(rating.user_id) == 0) {
+      throw DataError(fmt::format(
+          "rating {} names user {} and movie {}, one of which is not in the users/movies", i + 1,
+          rating.user_id, rating.movie_id));
+    }
+    auto& entry = user_ratings_[rating.user_id];
+    entry.ratings.push_back(i);
+    entry.rows.push_back(row->second);
+    default_timestamp_ = i == 0 ? rating.timestamp : std::max(default_timestamp_, rating.timestamp);
+  }
+}
+
+Recommender Recommender::from_run(const std::string& run_dir, const torch::Device& device,
+                                  const std::string& data_dir_override) {
+  train::LoadedRun run = train::load_run(run_dir, device);
+  config::DataConfig data_config = run.config.data;
+  if (!data_dir_override.empty()) {
+    if (data_config.source != "movielens") {
+      throw ConfigError(fmt::format(
+          "--data {}: the run {} was trained on data.source {}, which reads no directory",
+          data_dir_override, run_dir, data_config.source));
+    }
+    data_config.dir = data_dir_override;
+  }
+  return Recommender(run.model, std::move(run.vocabulary), train::load_movielens(data_config),
+                     device);
+}
+
+const data::User& Recommender::user(int64_t id) const {
+  const auto it = user_index_.find(id);
+  if (it == user_index_.end()) {
+    if (data_.users.empty())
+      throw DataError(fmt::format("unknown user id {} (the data has no users)", id));
+    throw DataError(fmt::format("unknown user id {} (the data has users {}..{})", id, min_user_id_,
+                                max_user_id_));
+  }
+  return data_.users[it->second];
+}
+
+const data::Movie& Recommender::movie(int64_t id) const {
+  const auto it = movie_index_.find(id);
+  if (it == movie_index_.end()) {
+    if (row_movie_id_.empty())
+      throw DataError(fmt::format("unknown movie id {} (the data has no movies)", id));
+    throw DataError(fmt::format("unknown movie id {} (the data has movies {}..{})", id,
+                                row_movie_id_.front(), row_movie_id_.back()));
+  }
+  return data_.movies[it->second];
+}
+
+std::vector<std::pair<data::Movie, int32_t>> Recommender::rated_movies(int64_t user_id) const {
+  user(user_id);  // validates the id
+  std::vector<std::pair<data::Movie, int32_t>> out;
+  const auto it = user_ratings_.find(user_id);
+  if (it == user_ratings_.end())
+    return out;
+  std::vector<std::size_t> order = it->second.ratings;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const data::Rating& x = data_.ratings[a];
+    const data::Rating& y = data_.ratings[b];
+    if (x.rating != y.rating)
+      return x.rating > y.rating;
+    if (x.timestamp != y.timestamp)
+      return x.timestamp > y.timestamp;
+    return x.movie_id < y.movie_id;
+  });
+  out.reserve(order.size());
+  for (std::size_t i : order)
+    out.emplace_back(movie(data_.ratings[i].movie_id), data_.ratings[i].rating);
+  return out;
+}
+
+std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_n,
+                                                   std::optional<int64_t> timestamp) const {
+  if (top_n < 1)
+    throw std::invalid_argument(fmt::format("top_n must be at least 1 (got {})", top_n));
+  const data::User& who = user(user_id);
+
+  const auto movies = static_cast<int64_t>(row_movie_id_.size());
+  std::vector<char> rated(row_movie_id_.size(), 0);
+  if (const auto it = user_ratings_.find(user_id); it != user_ratings_.end()) {
+    for (int64_t row : it->second.rows)
+      rated[static_cast<std::size_t>(row)] = 1;
+  }
+  std::vector<int64_t> candidates;  // template rows, ascending, hence ascending movie id
+  candidates.reserve(row_movie_id_.size());
+  for (int64_t r = 0; r < movies; ++r) {
+    if (!rated[static_cast<std::size_t>(r)])
+      candidates.push_back(r);
+  }
+  if (candidates.empty())
+    return {};
+  const auto count = static_cast<int64_t>(candidates.size());
+
+  // The user and time fields through raw_row and the vocabulary, exactly as training
+  // encodes them; the movie part of this row is discarded.
+  const auto ids = vocabulary_.encode(
+      data::raw_row(who, movie(row_movie_id_.front()), timestamp.value_or(default_timestamp_)));
+  const auto ids_tensor =
+      torch::from_blob(const_cast<int64_t*>(ids.data()), {1, data::kNumFields}, torch::kInt64)
+          .to(device_);
+
+  torch::Tensor probabilities;
+  {
+    torch::NoGradGuard no_grad;
+    const auto index = torch::from_blob(candidates.data(), {count}, torch::kInt64).to(device_);
+    torch::Tensor rows = movie_rows_.index_select(0, index);
+    rows.narrow(1, 0, kUserFields).copy_(ids_tensor.narrow(1, 0, kUserFields).expand({count, -1}));
+    rows.narrow(1, kTimeBegin, kTimeFields)
+        .copy_(ids_tensor.narrow(1, kTimeBegin, kTimeFields).expand({count, -1}));
+    std::vector<torch::Tensor> logits;
+    for (int64_t start = 0; start < count; start += kBatchRows)
+      logits.push_back(model_->forward(rows.narrow(0, start, std::min(kBatchRows, count - start))));
+    probabilities = torch::sigmoid(logits.size() == 1 ? logits.front() : torch::cat(logits))
+                        .to(torch::kCPU, torch::kFloat32)
+                        .contiguous();
+  }
+
+  const int64_t k = std::min(top_n, count);
+  const auto top = torch::topk(probabilities, k, /*dim=*/0, /*largest=*/true, /*sorted=*/true);
+  const torch::Tensor top_values = std::get<0>(top).contiguous();
+  const torch::Tensor top_index = std::get<1>(top).contiguous();
+  const float* value = top_values.data_ptr<float>();
+  const int64_t* position = top_index.data_ptr<int64_t>();
+  const float* score = probabilities.data_ptr<float>();
+
+  // topk's choice among equal scores is unspecified (and movies unseen in training with
+  // the same genres and year score exactly alike): take everything above the cut from
+  // topk, and the scores equal to the cut in ascending movie id order.
+  const float cut = value[k - 1];
+  std::vector<int64_t> chosen;
+  chosen.reserve(static_cast<std::size_t>(k));
+  for (int64_t i = 0; i < k; ++i) {
+    if (std::isnan(value[i])) {
+      throw Error(fmt::format("the model scored movie {} as NaN for user {}",
+                              row_movie_id_[static_cast<std::size_t>(
+                                  candidates[static_cast<std::size_t>(position[i])])],
+                              user_id));
+    }
+    if (value[i] > cut)
+      chosen.push_back(position[i]);
+  }
+  for (int64_t p = 0; p < count && static_cast<int64_t>(chosen.size()) < k; ++p) {
+    if (score[p] == cut)
+      chosen.push_back(p);
+  }
+
+  std::vector<Recommendation> out;
+  out.reserve(chosen.size());
+  for (int64_t p : chosen) {
+    out.push_back({row_movie_id_[static_cast<std::size_t>(candidates[static_cast<std::size_t>(p)])],
+                   score[p]});
+  }
+  std::sort(out.begin(), out.end(), [](const Recommendation& a, const Recommendation& b) {
+    return a.score != b.score ? a.score > b.score : a.movie_id < b.movie_id;
+  });
+  return out;
+}
+
+}  // namespace autoint::recommend

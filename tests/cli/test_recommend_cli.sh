@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# End-to-end CLI test of autoint-recommend on a tiny synthetic run: the text and JSON
+# outputs, and the error contract (one line on stderr naming the bad value, non-zero exit).
+# Usage: test_recommend_cli.sh BIN_DIR SOURCE_DIR
+set -euo pipefail
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$bin/autoint-train" --config "$src/configs/quickstart.yaml" --set data.synthetic.ratings=5000 \
+  --set data.synthetic.users=100 --set data.synthetic.movies=60 --set train.epochs=1 \
+  --set train.threads=1 --set train.progress=none --device cpu --output "$tmp/run" > "$tmp/train.out"
+[ -s "$tmp/run/model.pt" ] || fail "training wrote no model.pt"
+
+# Heavy synthetic users rate all 60 movies: they get an empty list; the others get 5.
+full=0
+for user in 1 2 3 4 5 6 7 8 9 10; do
+  "$bin/autoint-recommend" --run "$tmp/run" --user $user --top 5 --device cpu --json \
+    > "$tmp/rec.json"
+  /usr/bin/python3 -c '
+import json, sys
+user = int(sys.argv[1])
+d = json.load(sys.stdin)
+for key in ("user", "rated_count", "top_rated", "timestamp", "recommendations"):
+    assert key in d, "missing key " + key
+u = d["user"]
+assert u["id"] == user, u
+for key in ("gender", "age", "age_group", "occupation", "occupation_name", "zipcode"):
+    assert key in u, "missing user key " + key
+recs = d["recommendations"]
+assert len(recs) == min(5, 60 - d["rated_count"]), (len(recs), d["rated_count"])
+assert 1 <= len(d["top_rated"]) <= 5
+ratings = [m["rating"] for m in d["top_rated"]]
+assert ratings == sorted(ratings, reverse=True), ratings
+rated = {m["movie_id"] for m in d["top_rated"]}
+scores = [r["score"] for r in recs]
+assert scores == sorted(scores, reverse=True), scores
+assert [r["rank"] for r in recs] == list(range(1, len(recs) + 1))
+for r in recs:
+    assert r["movie_id"] not in rated
+    assert 0 <= r["score"] <= 1
+    for key in ("title", "year", "genres"):
+        assert key in r, "missing recommendation key " + key
+sys.exit(0 if len(recs) == 5 else 3)
+' $user < "$tmp/rec.json" && rc=0 || rc=$?
+  [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] \
+    || fail "autoint-recommend --user $user --json output is wrong: $(head -c 2000 "$tmp/rec.json")"
+  if [ "$rc" -eq 0 ] && [ "$full" -eq 0 ]; then
+    full=$user
+  fi
+done
+[ "$full" -ne 0 ] || fail "none of users 1..10 got 5 recommendations"
+
+"$bin/autoint-recommend" --run "$tmp/run" --user "$full" --top 3 --device cpu > "$tmp/rec.txt"
+grep -q "^user $full:" "$tmp/rec.txt" || fail "text output lacks the user line"
+grep -q "top 3 recommendations" "$tmp/rec.txt" || fail "text output lacks the recommendations"
+
+expect_error() {  # expected-exit-code expected-text command...
+  local code=$1 text=$2
+  shift 2
+  set +e
+  "$@" > "$tmp/out" 2> "$tmp/err"
+  local rc=$?
+  set -e
+  [ "$rc" -eq "$code" ] || fail "$* exited $rc, expected $code"
+  [ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "$* printed $(wc -l < "$tmp/err") stderr lines, expected 1"
+  grep -qF -- "$text" "$tmp/err" || fail "$*: stderr lacks '$text': $(cat "$tmp/err")"
+}
+expect_error 1 "unknown user id 999999" \
+  "$bin/autoint-recommend" --run "$tmp/run" --user 999999 --device cpu
+expect_error 2 "--top must be at least 1 (got 0)" \
+  "$bin/autoint-recommend" --run "$tmp/run" --user 1 --top 0 --device cpu
+expect_error 2 "--user ID is required" "$bin/autoint-recommend" --run "$tmp/run"
+expect_error 1 "run directory does not exist" \
+  "$bin/autoint-recommend" --run "$tmp/none" --user 1 --device cpu
+"$bin/autoint-recommend" --help | grep -q -- "--json" || fail "--help does not document --json"
+echo "recommend cli ok"

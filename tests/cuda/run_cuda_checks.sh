@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU and a CUDA PyTorch 2.x (its LibTorch): unpack the
+# Debian packages fetched by fetch_debs.sh, build autoint against that LibTorch, run
+# the CUDA-tagged tests, then autoint-bench on CUDA and a short CUDA training run.
+# Usage: tests/cuda/run_cuda_checks.sh [OUT_DIR]     (results: OUT_DIR/*.json, *.log)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-${OUT:-/tmp/autoint-cuda}}
+mkdir -p "$out"
+prefix=$PWD/third_party/debs/prefix
+mkdir -p "$prefix"
+for deb in third_party/debs/*.deb; do dpkg -x "$deb" "$prefix"; done
+torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda,
+  "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI, torch.cuda.get_device_name(0))' | tee "$out/torch.txt"
+nvidia-smi --query-gpu=name,memory.total --format=csv | tee -a "$out/torch.txt"
+
+cmake -S . -B build/cuda -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr;$prefix/usr/lib/x86_64-linux-gnu/cmake;$prefix/usr/share/cmake;$prefix/usr/lib/cmake" \
+  -DCMAKE_CUDA_ARCHITECTURES=native 2>&1 | tail -5 | tee "$out/configure.log"
+cmake --build build/cuda -j "$(nproc)" 2>&1 | tail -20 | tee "$out/build.log"
+export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+
+# CUDA-tagged tests, then the whole suite on this build.
+./build/cuda/tests/autoint_unit_tests "[cuda]" 2>&1 | tee "$out/cuda_tests.log"
+ctest --test-dir build/cuda --output-on-failure -j 4 2>&1 | tail -15 | tee "$out/ctest.log"
+
+# Throughput and an epoch on CUDA (synthetic data of ML-1M's shape), and the CPU beside it.
+for batch in 2048 8192; do
+  ./build/cuda/apps/autoint-bench --device cuda --batch "$batch" --steps 200 \
+    --json "$out/bench_cuda_b$batch.json" 2>&1 | tee "$out/bench_cuda_b$batch.log"
+done
+./build/cuda/apps/autoint-bench --device cpu --threads 16 --throughput-only \
+  --json "$out/bench_cpu16.json" 2>&1 | tee "$out/bench_cpu16.log"
+# CPU and CUDA must agree on metrics within noise: the quick start on both.
+for dev in cuda cpu; do
+  ./build/cuda/apps/autoint-train --config configs/quickstart.yaml --device "$dev" \
+    --set train.progress=lines --output "$out/quickstart_$dev" 2>&1 | tail -12 \
+    | tee "$out/quickstart_$dev.log"
+done
