@@ -13,17 +13,20 @@ int main(int argc, char** argv) {
         "data", "ML-1M directory to read instead of the run's data.dir",
         cxxopts::value<std::string>()->default_value(""))(
         "d,device", "Device: auto, cpu, cuda or cuda:N",
-        cxxopts::value<std::string>()->default_value("auto"));
+        cxxopts::value<std::string>()->default_value("auto"))(
+        "p,protocol",
+        "Ranking protocol: seed, full_ranking or both (default: the run's eval.protocol)",
+        cxxopts::value<std::string>()->default_value(""));
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
       return 0;
     if (!flags.count("run"))
       throw cxxopts::exceptions::exception("--run DIR is required");
-    const auto result = autoint::train::evaluate_run(flags["run"].as<std::string>(),
-                                                     flags["data"].as<std::string>(),
-                                                     flags["device"].as<std::string>());
-    std::cout << "test metrics:\n" << autoint::train::format_metrics(result) << '\n';
+    const auto result = autoint::train::evaluate_run(
+        flags["run"].as<std::string>(), flags["data"].as<std::string>(),
+        flags["device"].as<std::string>(), flags["protocol"].as<std::string>());
+    std::cout << autoint::train::format_evaluation(result) << '\n';
     return 0;
   });
 }

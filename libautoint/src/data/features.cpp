@@ -118,6 +118,7 @@ RawFeatures featurize(const MovieLens& data, double label_threshold) {
   raw.labels.resize(n);
   raw.user_ids.resize(n);
   raw.movie_ids.resize(n);
+  raw.ratings.resize(n);
   for (std::size_t r = 0; r < n; ++r) {
     const Rating& rating = data.ratings[r];
     const auto u = user_codes.find(rating.user_id);
@@ -143,6 +144,7 @@ RawFeatures featurize(const MovieLens& data, double label_threshold) {
     raw.labels[r] = rating.rating >= label_threshold ? 1.0f : 0.0f;
     raw.user_ids[r] = rating.user_id;
     raw.movie_ids[r] = rating.movie_id;
+    raw.ratings[r] = static_cast<float>(rating.rating);
   }
   return raw;
 }

@@ -14,22 +14,27 @@ using namespace autoint;
 namespace {
 
 data::TensorDataset make_dataset(const std::vector<int64_t>& movies,
-                                 const std::vector<float>& labels) {
+                                 const std::vector<float>& labels,
+                                 std::vector<float> ratings = {}) {
+  if (ratings.empty())
+    ratings.assign(movies.size(), 3.0F);
   const auto rows = static_cast<int64_t>(movies.size());
   data::TensorDataset d;
   d.features = torch::zeros({rows, 13}, torch::kInt64);
   d.labels = torch::tensor(labels, torch::kFloat32);
   d.user_ids = torch::arange(rows, torch::kInt64) % 2;
   d.movie_ids = torch::tensor(movies, torch::kInt64);
+  d.ratings = torch::tensor(ratings, torch::kFloat32);
   return d;
 }
 
-// Training part: movie 1 has 2 of 3 positive, movie 2 1 of 2, movie 3 2 of 2 (5 of 7
-// overall); the test split holds movies 1, 2, 3 and the unseen 4.
+// Training part: movie 1 has 2 of 3 positive (ratings 5, 4, 1), movie 2 1 of 2 (2, 4),
+// movie 3 2 of 2 (5, 5): 5 of 7 positive, ratings sum 26; the test split holds movies
+// 1, 2, 3 and the unseen 4.
 train::PreparedData hand_made() {
   train::PreparedData p;
-  p.train = make_dataset({1, 1, 1, 2}, {1, 1, 0, 0});
-  p.validation = make_dataset({2, 3, 3}, {1, 1, 1});
+  p.train = make_dataset({1, 1, 1, 2}, {1, 1, 0, 0}, {5, 4, 1, 2});
+  p.validation = make_dataset({2, 3, 3}, {1, 1, 1}, {4, 5, 5});
   p.test = make_dataset({1, 2, 3, 4}, {1, 0, 1, 0});
   return p;
 }
@@ -50,8 +55,22 @@ TEST_CASE("popularity scores are smoothed positive counts over the training part
     CHECK(p[i] == Approx(expected[i]).margin(1e-6));
 }
 
-TEST_CASE("movie_mean shrinks each movie's positive rate towards the global rate", "[baselines]") {
+TEST_CASE("movie_mean shrinks each movie's mean rating towards the global mean", "[baselines]") {
   const auto p = values(train::baseline_scores(hand_made(), "movie_mean", 0));
+  const double g = 26.0 / 7;
+  const double m = train::movie_mean_prior_weight;
+  auto scaled = [](double mean) { return (mean - 1) / 4; };
+  const std::vector<double> expected = {scaled((10 + m * g) / (3 + m)),
+                                        scaled((6 + m * g) / (2 + m)),
+                                        scaled((10 + m * g) / (2 + m)), scaled(g)};
+  REQUIRE(p.size() == expected.size());
+  for (size_t i = 0; i < p.size(); ++i)
+    CHECK(p[i] == Approx(expected[i]).margin(1e-6));
+}
+
+TEST_CASE("movie_positive_rate shrinks each movie's positive rate towards the global rate",
+          "[baselines]") {
+  const auto p = values(train::baseline_scores(hand_made(), "movie_positive_rate", 0));
   const double g = 5.0 / 7;
   const double m = train::movie_mean_prior_weight;
   CHECK(m == 10.0);
@@ -88,14 +107,16 @@ TEST_CASE("movie_mean beats random on synthetic data", "[baselines]") {
       {"data.synthetic.users=150", "data.synthetic.movies=80", "data.synthetic.ratings=6000"});
   const auto data = train::prepare_data(train::load_movielens(config.data), config.data);
   const auto results = train::evaluate_baselines(data, 10, 7);
-  REQUIRE(results.size() == 3);
+  REQUIRE(results.size() == 4);
   CHECK(results[0].name == "random");
   CHECK(results[1].name == "popularity");
   CHECK(results[2].name == "movie_mean");
+  CHECK(results[3].name == "movie_positive_rate");
   for (const auto& r : results) {
     CHECK(r.result.rows == data.test.rows());
     CHECK(r.result.k == 10);
     WARN(r.name << " auc " << r.result.auc);
   }
   CHECK(results[2].result.auc > results[0].result.auc);
+  CHECK(results[3].result.auc > results[0].result.auc);
 }
