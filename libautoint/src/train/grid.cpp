@@ -67,6 +67,13 @@ Json read_json_file(const fs::path& path) {
   }
 }
 
+// The config as YAML without output.dir, so that a grid directory that was moved (or a
+// run copied in from elsewhere) still matches.
+std::string config_identity(config::Config config) {
+  config.output.dir.clear();
+  return config::to_yaml(config);
+}
+
 // A run directory holds a finished run when its metrics.json (written last, atomically)
 // parses. Its config must then be the point's: a changed grid must not reuse old results.
 bool finished(const GridPoint& point) {
@@ -80,8 +87,8 @@ bool finished(const GridPoint& point) {
     return false;
   }
   const fs::path saved = dir / run_files::kConfig;
-  const std::string expected = config::to_yaml(point.config);
-  if (!fs::exists(saved) || config::to_yaml(config::load_config(saved.string())) != expected) {
+  if (!fs::exists(saved) ||
+      config_identity(config::load_config(saved.string())) != config_identity(point.config)) {
     throw RunError(fmt::format(
         "{}: holds a finished run whose config differs from this grid's {} (the grid or its "
         "base config changed); remove the directory or choose another output.dir",

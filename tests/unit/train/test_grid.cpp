@@ -180,6 +180,15 @@ TEST_CASE("a tiny grid runs end to end and resumes after an interruption", "[gri
   CHECK(second.table.substr(0, second.table.find('\n')) ==
         first.table.substr(0, first.table.find('\n')));
 
+  // A moved grid directory still resumes: the runs' output.dir does not count.
+  const std::string moved = (tmp.path() / "moved").string();
+  fs::rename(dir, moved);
+  auto relocated = c;
+  relocated.output.dir = moved;
+  std::ostringstream third;
+  CHECK(train::run_grid(relocated, "tiny.yaml", third).skipped == 4);
+  fs::rename(moved, dir);
+
   // A changed base config must not reuse the old runs.
   auto changed = c;
   changed.train.learning_rate = 0.01;
