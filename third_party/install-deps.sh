@@ -14,6 +14,10 @@ packages=(
   libcxxopts-dev          # cxxopts 3
   nlohmann-json3-dev      # nlohmann/json 3.11 (header-only; metrics.json, run manifests)
 )
+if [ "${AUTOINT_WITH_SANITIZERS:-0}" = 1 ]; then
+  # the asan and fuzz presets (docs/reliability.md); .ci/run sets this
+  packages+=(clang-14 libclang-rt-14-dev) # clang++-14; ASan/UBSan/libFuzzer runtimes
+fi
 if [ "${AUTOINT_WITH_PEER:-0}" = 1 ]; then
   packages+=(python3-torch) # the speed peer, ../shared/bench/ref_autoint.py
 fi

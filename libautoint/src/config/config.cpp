@@ -425,6 +425,8 @@ void apply_grid(Config& config, const YAML::Node& node, const std::string& origi
 // scalar where a section is expected, is an error at that node.
 void apply_node(Config& config, const YAML::Node& node, const std::string& prefix,
                 const std::string& origin) {
+  // yaml-cpp keeps both entries of a repeated key; the later one would silently win.
+  std::map<std::string, YAML::Mark> seen;
   for (const auto& item : node) {
     const std::string where = location(origin, item.first.Mark());
     if (!item.first.IsScalar()) {
@@ -437,6 +439,12 @@ void apply_node(Config& config, const YAML::Node& node, const std::string& prefi
     }
     const std::string key =
         prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
+    const auto [first, inserted] = seen.emplace(key, item.first.Mark());
+    if (!inserted) {
+      throw ConfigError(
+          fmt::format("{}: duplicate key \"{}\" (first at {}); expected each key once", where, key,
+                      location(origin, first->second)));
+    }
     if (const Param* param = find_param(key)) {
       param->set(config, item.second, location(origin, item.second.Mark()));
       continue;
@@ -534,11 +542,13 @@ void validate(const Config& c, const std::string& origin) {
         "empty value); set it in the config or with --set data.dir=PATH",
         origin));
   }
-  if (c.data.source == "synthetic" &&
-      c.data.synthetic.ratings > c.data.synthetic.users * c.data.synthetic.movies) {
+  const auto& synth = c.data.synthetic;
+  // users x movies can exceed int64 (both may be up to its max); then any ratings count fits.
+  if (c.data.source == "synthetic" && synth.movies >= 1 && synth.users <= kMaxInt / synth.movies &&
+      synth.ratings > synth.users * synth.movies) {
     throw ConfigError(
         fmt::format("{}: data.synthetic.ratings must be <= users x movies = {} (got {})", origin,
-                    c.data.synthetic.users * c.data.synthetic.movies, c.data.synthetic.ratings));
+                    synth.users * synth.movies, synth.ratings));
   }
   if (c.model.type == "autoint" && c.model.num_layers == 0) {
     throw ConfigError(fmt::format(

@@ -258,8 +258,16 @@ Vocabulary Vocabulary::load(const std::string& path) {
         count < 0) {
       throw RunError(fmt::format("{}:{}: expected {}, got \"{}\"", path, line_no, expected, line));
     }
+    // A repeated value would get two ids, and encoding would silently use only the first.
+    std::unordered_map<std::string, int64_t> first_line;
     for (int64_t i = 0; i < count; ++i) {
       next(fmt::format("value {} of {} for field {}", i + 1, count, name).c_str());
+      const auto [it, inserted] = first_line.emplace(line, line_no);
+      if (!inserted) {
+        throw RunError(fmt::format(
+            "{}:{}: expected each value of field {} once, got \"{}\" again (first on line {})",
+            path, line_no, name, line, it->second));
+      }
       vocab.values_[f].push_back(line);
     }
   }
