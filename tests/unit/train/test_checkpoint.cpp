@@ -212,3 +212,30 @@ TEST_CASE("disk guards: free space and atomic writes", "[train][guard]") {
   CHECK(slurp(file) == "new");
   CHECK_FALSE(fs::exists(tmp.path() / "metrics.json.tmp"));
 }
+
+TEST_CASE("an interrupted CUDA run resumes to the uninterrupted run's metrics", "[train][cuda]") {
+  if (!torch::cuda::is_available()) {
+    WARN("skipped: CUDA is not available in this LibTorch build or on this machine");
+    return;
+  }
+  test::TempDir tmp;
+  std::ostringstream console;
+  const fs::path reference = tmp.path() / "reference";
+  train::run_experiment(tiny_config(reference.string(), {"device=cuda"}), console);
+  const fs::path run = tmp.path() / "run";
+  {
+    FaultHook hook("INT:2:3");
+    util::install_interrupt_handler();
+    REQUIRE_THROWS_AS(train::run_experiment(tiny_config(run.string(), {"device=cuda"}), console),
+                      Interrupted);
+    std::signal(SIGINT, SIG_DFL);
+  }
+  train::resume_experiment(run.string(), console);
+  // Bit-identity is claimed on the CPU only (some CUDA kernels are not deterministic).
+  const auto expected = test_metrics(reference);
+  const auto actual = test_metrics(run);
+  for (const char* key : {"auc", "logloss", "ndcg@10"}) {
+    INFO(key);
+    CHECK(actual[key].get<double>() == Approx(expected[key].get<double>()).margin(1e-3));
+  }
+}
