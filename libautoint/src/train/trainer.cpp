@@ -123,7 +123,15 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
     if (last_checkpoint.empty()) {
       log.line("resume: no checkpoint was written yet, training from the start");
     } else {
-      state = load_checkpoint(last_checkpoint, model, optimizer, device);
+      try {
+        state = load_checkpoint(last_checkpoint, model, optimizer, device);
+      } catch (const RunError& e) {
+        const auto all = list_checkpoints(control.run_dir);
+        if (all.size() < 2)
+          throw;
+        throw RunError(fmt::format("{}; to resume from the previous checkpoint, {}, delete it",
+                                   e.what(), all[all.size() - 2]));
+      }
       try {
         batches.restore(state.batches);
       } catch (const std::invalid_argument& e) {

@@ -115,6 +115,18 @@ TEST_CASE("an interrupted run resumes to the uninterrupted run's weights and met
   CHECK(console.str().find("resume: from") != std::string::npos);
   // The mid-epoch checkpoint is obsolete once later epochs completed.
   CHECK(train::list_checkpoints(run.string()).size() == 2);
+  // A damaged newest checkpoint points to the one before it.
+  const fs::path newest = run / "checkpoints" / "epoch-0003.ckpt";
+  fs::remove(run / "metrics.json");
+  fs::resize_file(newest, 1000);
+  REQUIRE_THROWS_WITH(
+      train::resume_experiment(run.string(), console),
+      Catch::Contains("epoch-0003.ckpt: corrupt or truncated") &&
+          Catch::Contains("to resume from the previous checkpoint, " +
+                          (run / "checkpoints" / "epoch-0002.ckpt").string() + ", delete it"));
+  fs::remove(newest);
+  train::resume_experiment(run.string(), console);
+  check_same_as_reference(run);
 
   REQUIRE_THROWS_WITH(
       train::resume_experiment(run.string(), console),
