@@ -81,7 +81,7 @@ void check_same_as_reference(const fs::path& run) {
 
 }  // namespace
 
-TEST_CASE("every epoch leaves a checkpoint; the older ones are pruned", "[train][checkpoint]") {
+TEST_CASE("every epoch leaves a checkpoint and the older ones are pruned", "[train][checkpoint]") {
   const fs::path dir = reference_run() / "checkpoints";
   CHECK(fs::exists(dir / "epoch-0003.ckpt"));
   CHECK(fs::exists(dir / "epoch-0002.ckpt"));
