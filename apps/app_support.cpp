@@ -15,6 +15,9 @@ int run_main(const char* app, const std::function<int()>& body) {
   } catch (const cxxopts::exceptions::exception& e) {
     std::cerr << app << ": error: " << e.what() << " (see " << app << " --help)\n";
     return 2;
+  } catch (const Interrupted& e) {
+    std::cerr << app << ": " << e.what() << '\n';
+    return 130;
   } catch (const ConfigError& e) {
     std::cerr << app << ": error: " << e.what() << '\n';
     return 2;

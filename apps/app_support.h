@@ -9,7 +9,8 @@
 namespace autoint::apps {
 
 // Runs `body`, turning any exception into one line on stderr ("<app>: error: ...").
-// Returns body's exit code, 2 for usage errors (bad flags, config errors), 1 otherwise.
+// Returns body's exit code, 2 for usage errors (bad flags, config errors), 130 for an
+// interrupted run (as the shell reports Ctrl-C), 1 otherwise.
 int run_main(const char* app, const std::function<int()>& body);
 
 // Parses argv, printing --help (and returning true for "exit now") when asked.

@@ -1,10 +1,28 @@
 // autoint-train: train a model from a YAML config and write a run directory.
+#include <functional>
 #include <iostream>
+#include <string>
 
 #include "app_support.h"
 #include "autoint/config/config.h"
+#include "autoint/error.h"
 #include "autoint/train/grid.h"
 #include "autoint/train/trainer.h"
+#include "autoint/util/interrupt.h"
+
+namespace {
+
+// An interrupted run's error ends with the command that continues it.
+void with_resume_hint(const std::string& dir, const std::function<void()>& train) {
+  try {
+    train();
+  } catch (const autoint::Interrupted& e) {
+    throw autoint::Interrupted(std::string(e.what()) + "; continue with: autoint-train --resume " +
+                               dir);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   return autoint::apps::run_main("autoint-train", [&] {
@@ -19,13 +37,29 @@ int main(int argc, char** argv) {
         "d,device", "Device: auto, cpu, cuda or cuda:N (overrides the config's device)",
         cxxopts::value<std::string>())("o,output", "Run directory to write (overrides output.dir)",
                                        cxxopts::value<std::string>())(
-        "config-reference", "Print the Markdown reference of every config key and exit");
+        "resume",
+        "Continue the unfinished run in DIR from its last checkpoint, with its own config.yaml",
+        cxxopts::value<std::string>(),
+        "DIR")("config-reference", "Print the Markdown reference of every config key and exit");
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
       return 0;
     if (flags.count("config-reference")) {
       std::cout << autoint::config::reference_markdown();
+      return 0;
+    }
+    autoint::util::install_interrupt_handler();
+    if (flags.count("resume")) {
+      for (const char* flag : {"config", "set", "device", "output"}) {
+        if (flags.count(flag)) {
+          throw cxxopts::exceptions::exception(
+              std::string("--resume continues a run with its own config; --") + flag +
+              " cannot be combined with it");
+        }
+      }
+      const auto dir = flags["resume"].as<std::string>();
+      with_resume_hint(dir, [&] { autoint::train::resume_experiment(dir, std::cout); });
       return 0;
     }
     if (!flags.count("config")) {
@@ -43,7 +77,8 @@ int main(int argc, char** argv) {
     if (!config.grid.empty() || config.repeats > 1)
       autoint::train::run_grid(config, path, std::cout);
     else
-      autoint::train::run_experiment(config, std::cout);
+      with_resume_hint(config.output.dir,
+                       [&] { autoint::train::run_experiment(config, std::cout); });
     return 0;
   });
 }

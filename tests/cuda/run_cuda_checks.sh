@@ -38,3 +38,13 @@ for dev in cuda cpu; do
     --set train.progress=lines --output "$out/quickstart_$dev" 2>&1 | tail -12 \
     | tee "$out/quickstart_$dev.log"
 done
+# Kill-and-resume on CUDA: a quick start killed in epoch 2 and resumed must finish, near
+# the uninterrupted CUDA run above (bit-identity is claimed on the CPU only).
+set +e
+AUTOINT_TEST_FAULT=KILL:2:50 ./build/cuda/apps/autoint-train --config configs/quickstart.yaml \
+  --device cuda --set train.progress=none --output "$out/resume_cuda" > "$out/resume_cuda.log" 2>&1
+echo "killed run: exit $? (137 expected)" | tee -a "$out/resume_cuda.log"
+set -e
+./build/cuda/apps/autoint-train --resume "$out/resume_cuda" 2>&1 | tail -12 \
+  | tee -a "$out/resume_cuda.log"
+rm -rf "$out/resume_cuda/checkpoints"

@@ -37,4 +37,11 @@ class DeviceError : public Error {
   using Error::Error;
 };
 
+// Training stopped on request (SIGINT) after writing a checkpoint; apps exit with 130,
+// the shell's code for Ctrl-C.
+class Interrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace autoint

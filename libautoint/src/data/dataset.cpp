@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -76,6 +77,7 @@ void BatchIterator::start_epoch() {
     labels_ = dataset_.labels;
     return;
   }
+  pass_start_rng_ = rng_;
   const std::vector<int64_t> order = shuffled(dataset_.rows(), rng_);
   auto index = torch::from_blob(const_cast<int64_t*>(order.data()),
                                 {static_cast<int64_t>(order.size())}, torch::kInt64)
@@ -99,6 +101,37 @@ bool BatchIterator::next(Batch& batch) {
 
 int64_t BatchIterator::batches_per_epoch() const {
   return (dataset_.rows() + batch_size_ - 1) / batch_size_;
+}
+
+BatchIteratorState BatchIterator::state() const {
+  BatchIteratorState out;
+  out.in_pass = features_.defined();
+  out.position = position_;
+  std::ostringstream text;
+  text << (out.in_pass && shuffle_ ? pass_start_rng_ : rng_);
+  out.rng = text.str();
+  return out;
+}
+
+void BatchIterator::restore(const BatchIteratorState& state) {
+  std::mt19937_64 rng;
+  std::istringstream text(state.rng);
+  text >> rng;
+  if (!text) {
+    throw std::invalid_argument("batch iterator state: the generator state does not parse");
+  }
+  if (state.position < 0 || state.position > dataset_.rows()) {
+    throw std::invalid_argument(fmt::format("batch iterator state: position {} is outside [0, {}]",
+                                            state.position, dataset_.rows()));
+  }
+  rng_ = rng;
+  features_ = torch::Tensor();
+  labels_ = torch::Tensor();
+  position_ = 0;
+  if (state.in_pass) {
+    start_epoch();
+    position_ = state.position;
+  }
 }
 
 }  // namespace autoint::data

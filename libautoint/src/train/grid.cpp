@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autoint/error.h"
+#include "autoint/train/checkpoint.h"
 #include "autoint/train/run_dir.h"
 #include "autoint/train/trainer.h"
 
@@ -72,6 +73,15 @@ Json read_json_file(const fs::path& path) {
 std::string config_identity(config::Config config) {
   config.output.dir.clear();
   return config::to_yaml(config);
+}
+
+// The run directory was started with this point's config and has a checkpoint: an
+// interrupted run that can continue where it stopped rather than start again.
+bool resumable(const GridPoint& point) {
+  const fs::path dir = point.config.output.dir;
+  const fs::path saved = dir / run_files::kConfig;
+  return fs::exists(saved) && !latest_checkpoint(dir.string()).empty() &&
+         config_identity(config::load_config(saved.string())) == config_identity(point.config);
 }
 
 // A run directory holds a finished run when its metrics.json (written last, atomically)
@@ -421,8 +431,10 @@ GridSummary run_grid(const config::Config& config, const std::string& origin,
   for (std::size_t i = 0; i < points.size(); ++i) {
     if (done_before[i])
       continue;
-    console << fmt::format("=== grid run {}/{}: {} ===\n", i + 1, points.size(), points[i].name);
-    run_experiment(points[i].config, console);
+    const bool resume = resumable(points[i]);
+    console << fmt::format("=== grid run {}/{}: {}{} ===\n", i + 1, points.size(), points[i].name,
+                           resume ? " (resuming from its last checkpoint)" : "");
+    run_experiment(points[i].config, console, RunOptions{resume});
     rows[i] = read_row(points[i]);
     ++summary.trained;
     write_results(config, origin, points, rows, summary);

@@ -1,10 +1,15 @@
 // Saving and loading run directories, with a manifest that detects damage.
 #include "autoint/train/run_dir.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,6 +27,8 @@ std::string join(const std::string& dir, const char* name) {
   return (fs::path(dir) / name).string();
 }
 
+}  // namespace
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
@@ -31,21 +38,17 @@ std::string read_file(const std::string& path) {
   return buffer.str();
 }
 
-}  // namespace
-
-std::string file_hash(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw RunError(fmt::format("{}: missing or unreadable", path));
+std::string bytes_hash(const std::string& bytes) {
   uint64_t hash = 1469598103934665603ULL;
-  char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      hash ^= static_cast<unsigned char>(buffer[i]);
-      hash *= 1099511628211ULL;
-    }
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
   }
   return fmt::format("{:016x}", hash);
+}
+
+std::string file_hash(const std::string& path) {
+  return bytes_hash(read_file(path));
 }
 
 void prepare_run_dir(const std::string& dir) {
@@ -65,21 +68,64 @@ void prepare_run_dir(const std::string& dir) {
   fs::remove(probe, ec);
 }
 
+void check_free_space(const std::string& dir, uint64_t bytes) {
+  std::error_code ec;
+  const fs::space_info space = fs::space(dir, ec);
+  if (ec) {
+    throw RunError(fmt::format("{}: cannot read the free space: {}", dir, ec.message()));
+  }
+  if (space.available < bytes) {
+    constexpr double kMiB = 1024.0 * 1024.0;
+    throw RunError(fmt::format(
+        "{}: only {:.1f} MiB free, but this run writes about {:.1f} MiB (model and "
+        "checkpoints); free some space or choose another output.dir",
+        dir, static_cast<double>(space.available) / kMiB, static_cast<double>(bytes) / kMiB));
+  }
+}
+
 void write_file_atomically(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw RunError(fmt::format("{}: cannot open for writing", tmp));
-    out << content;
-    out.flush();
-    if (!out)
-      throw RunError(fmt::format("{}: write failed (disk full?)", tmp));
+  auto fail = [&](const std::string& what, int error) {
+    ::unlink(tmp.c_str());
+    return RunError(fmt::format("{}: {}: {}; {} is unchanged", tmp, what,
+                                std::generic_category().message(error), path));
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw RunError(fmt::format("{}: cannot open for writing: {}", tmp,
+                               std::generic_category().message(errno)));
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec)
-    throw RunError(fmt::format("{}: cannot rename into place: {}", path, ec.message()));
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : ENOSPC;
+      ::close(fd);
+      throw fail(fmt::format("write failed after {} of {} bytes", written, content.size()), error);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int error = errno;
+    ::close(fd);
+    throw fail("cannot flush to disk", error);
+  }
+  if (::close(fd) != 0)
+    throw fail("cannot close", errno);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    throw fail("cannot rename into place", errno);
+  // The rename itself is durable only once the directory is flushed; some file systems
+  // cannot fsync a directory, which costs durability on a power cut, not consistency.
+  const std::string parent = fs::path(path).parent_path().empty()
+                                 ? std::string(".")
+                                 : fs::path(path).parent_path().string();
+  const int dir_fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
 }
 
 void save_run(const std::string& dir, const config::Config& config,

@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -13,10 +16,13 @@
 
 #include "autoint/device.h"
 #include "autoint/error.h"
+#include "autoint/train/checkpoint.h"
 #include "autoint/train/run_dir.h"
+#include "autoint/util/interrupt.h"
 #include "autoint/version.h"
 
 namespace autoint::train {
+namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -155,6 +161,38 @@ std::string verdict(const std::vector<std::pair<std::string, double>>& model,
   return fmt::format("  the model beats every baseline: {}\n", fmt::join(margins, ", "));
 }
 
+// AUTOINT_TEST_FAULT=KIND:EPOCH:STEP, a test hook (docs/reliability.md): right after that
+// optimizer step the process sends itself SIGKILL (KILL) or SIGINT (INT); NAN makes that
+// step's loss NaN. It lets tests crash training at an exact point instead of racing a timer.
+struct Fault {
+  std::string kind;
+  int64_t epoch = 0;
+  int64_t step = 0;
+  bool at(const char* k, int64_t e, int64_t s) const {
+    return kind == k && epoch == e && step == s;
+  }
+  void raise_at(int64_t e, int64_t s) const {
+    if (at("KILL", e, s))
+      std::raise(SIGKILL);
+    if (at("INT", e, s))
+      std::raise(SIGINT);
+  }
+};
+
+Fault test_fault() {
+  const char* text = std::getenv("AUTOINT_TEST_FAULT");
+  if (text == nullptr || *text == '\0')
+    return {};
+  static const std::regex pattern(R"((KILL|INT|NAN):(\d{1,9}):(\d{1,9}))");
+  std::cmatch m;
+  if (!std::regex_match(text, m, pattern)) {
+    throw ConfigError(fmt::format(
+        "AUTOINT_TEST_FAULT=\"{}\": expected KILL, INT or NAN, then :EPOCH:STEP (e.g. KILL:2:5)",
+        text));
+  }
+  return {m[1].str(), std::stoll(m[2].str()), std::stoll(m[3].str())};
+}
+
 }  // namespace
 
 void seed_everything(const config::TrainConfig& config) {
@@ -164,7 +202,8 @@ void seed_everything(const config::TrainConfig& config) {
 }
 
 FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config& config,
-              const torch::Device& device, util::Log& log, util::ProgressMode progress) {
+              const torch::Device& device, util::Log& log, util::ProgressMode progress,
+              const FitControl& control) {
   const auto& tc = config.train;
   const data::TensorDataset train = data.train.to(device);
   const data::TensorDataset validation = data.validation.to(device);
@@ -173,52 +212,117 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(tc.learning_rate));
   // Loss values are read back every few steps only: each read is a device sync on CUDA.
   const int64_t sync_every = device.is_cuda() ? 20 : 1;
+  const Fault fault = test_fault();
 
-  FitResult result;
-  double best_logloss = std::numeric_limits<double>::infinity();
-  std::vector<torch::Tensor> best_weights;
-  int64_t epochs_without_improvement = 0;
+  TrainState state;
+  state.best_logloss = std::numeric_limits<double>::infinity();
+  std::string last_checkpoint;
+  if (control.resume) {
+    last_checkpoint = latest_checkpoint(control.run_dir);
+    if (last_checkpoint.empty()) {
+      log.line("resume: no checkpoint was written yet, training from the start");
+    } else {
+      try {
+        state = load_checkpoint(last_checkpoint, model, optimizer, device);
+      } catch (const RunError& e) {
+        const auto all = list_checkpoints(control.run_dir);
+        if (all.size() < 2)
+          throw;
+        throw RunError(fmt::format("{}; to resume from the previous checkpoint, {}, delete it",
+                                   e.what(), all[all.size() - 2]));
+      }
+      try {
+        batches.restore(state.batches);
+      } catch (const std::invalid_argument& e) {
+        throw RunError(fmt::format("{}: {}", last_checkpoint, e.what()));
+      }
+      set_generator_state(torch::kCPU, state.cpu_generator);
+      if (device.is_cuda() && state.cuda_generator.defined())
+        set_generator_state(device, state.cuda_generator);
+      log.line(fmt::format("resume: from {} ({} epochs and {} steps done)", last_checkpoint,
+                           state.epoch, state.step));
+    }
+  }
+  // Returns the checkpoint's bytes, for best.ckpt.
+  auto write_checkpoint = [&](const std::string& name) {
+    state.batches = batches.state();
+    state.cpu_generator = generator_state(torch::kCPU);
+    if (device.is_cuda())
+      state.cuda_generator = generator_state(device);
+    const fs::path dir = fs::path(control.run_dir) / checkpoint_files::kDir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      throw RunError(fmt::format("{}: cannot create the checkpoint directory: {}", dir.string(),
+                                 ec.message()));
+    }
+    std::string bytes = encode_checkpoint(state, model, optimizer);
+    write_file_atomically((dir / name).string(), bytes);
+    last_checkpoint = (dir / name).string();
+    return bytes;
+  };
 
-  for (int64_t epoch = 1; epoch <= tc.epochs; ++epoch) {
+  for (int64_t epoch = state.epoch + 1; epoch <= tc.epochs && !state.result.stopped_early;
+       ++epoch) {
     model->train();
-    batches.start_epoch();
+    double last_loss_sum = 0;
+    if (state.step == 0) {
+      batches.start_epoch();
+      state.loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+      state.seen = 0;
+      state.seconds = 0;
+    } else {  // resumed mid-epoch: the iterator already stands at the step reached
+      state.loss_sum = state.loss_sum.to(device);
+      last_loss_sum = state.loss_sum.item<double>();
+    }
     util::Progress bar(std::cout, progress, fmt::format("epoch {}/{}", epoch, tc.epochs),
                        train.rows());
     const auto start = Clock::now();
-    auto loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
-    double last_loss_sum = 0;
-    int64_t step = 0, seen = 0;
     data::Batch batch;
     while (batches.next(batch)) {
-      ++step;
+      const int64_t step = ++state.step;
       optimizer.zero_grad();
       auto [logits, embeddings] = model->forward_with_embeddings(batch.features);
       auto loss = torch::binary_cross_entropy_with_logits(logits, batch.labels);
       if (tc.l2_embedding > 0) {
         loss = loss + tc.l2_embedding * embeddings.pow(2).sum() / batch.labels.size(0);
       }
+      if (fault.at("NAN", epoch, step))
+        loss = loss * std::numeric_limits<double>::quiet_NaN();
       loss.backward();
       optimizer.step();
       const int64_t len = batch.labels.size(0);
-      loss_sum += loss.detach() * static_cast<double>(len);
-      seen += len;
-      if (step % sync_every == 0 || seen == train.rows()) {
-        last_loss_sum = loss_sum.item<double>();
+      state.loss_sum += loss.detach() * static_cast<double>(len);
+      state.seen += len;
+      if (step % sync_every == 0 || state.seen == train.rows()) {
+        last_loss_sum = state.loss_sum.item<double>();
         if (!std::isfinite(last_loss_sum)) {
           throw Error(fmt::format(
               "training diverged: the loss became {} at epoch {}, step {} (learning_rate {}); "
-              "lower train.learning_rate",
-              last_loss_sum, epoch, step, tc.learning_rate));
+              "lower train.learning_rate{}",
+              last_loss_sum, epoch, step, tc.learning_rate,
+              last_checkpoint.empty() ? std::string()
+                                      : "; the last good checkpoint is " + last_checkpoint));
         }
-        bar.update(seen, last_loss_sum / static_cast<double>(seen));
+        bar.update(state.seen, last_loss_sum / static_cast<double>(state.seen));
+      }
+      fault.raise_at(epoch, step);
+      if (util::interrupt_requested()) {
+        state.seconds += seconds_since(start);
+        std::string where = "no checkpoint written (no run directory)";
+        if (!control.run_dir.empty()) {
+          write_checkpoint(checkpoint_name(state.epoch, step));
+          where = "checkpoint written: " + last_checkpoint;
+        }
+        throw Interrupted(fmt::format("interrupted at epoch {}, step {}; {}", epoch, step, where));
       }
     }
     EpochStats stats;
     stats.epoch = epoch;
-    stats.seconds = seconds_since(start);
-    stats.train_loss = last_loss_sum / static_cast<double>(std::max<int64_t>(seen, 1));
-    stats.samples_per_s = static_cast<double>(seen) / std::max(stats.seconds, 1e-9);
-    bar.finish(seen, stats.train_loss);
+    stats.seconds = state.seconds + seconds_since(start);
+    stats.train_loss = last_loss_sum / static_cast<double>(std::max<int64_t>(state.seen, 1));
+    stats.samples_per_s = static_cast<double>(state.seen) / std::max(stats.seconds, 1e-9);
+    bar.finish(state.seen, stats.train_loss);
     stats.validation_logloss = std::numeric_limits<double>::quiet_NaN();
     stats.validation_auc = std::numeric_limits<double>::quiet_NaN();
     if (validation.rows() > 0) {
@@ -227,49 +331,78 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
       stats.validation_logloss = v.logloss;
       stats.validation_auc = v.auc;
     }
-    result.history.push_back(stats);
+    state.result.history.push_back(stats);
     log.line(fmt::format(
         "epoch {}/{}: train loss {:.4f}, validation logloss {:.4f}, validation AUC {:.4f}, "
         "{:.1f} s, {:.0f} samples/s",
         epoch, tc.epochs, stats.train_loss, stats.validation_logloss, stats.validation_auc,
         stats.seconds, stats.samples_per_s));
 
-    result.best_epoch = epoch;
+    state.result.best_epoch = epoch;
+    const bool improved = validation.rows() > 0 && stats.validation_logloss < state.best_logloss;
+    if (improved)
+      state.best_logloss = stats.validation_logloss;
     if (tc.patience > 0 && validation.rows() > 0) {
-      if (stats.validation_logloss < best_logloss) {
-        best_logloss = stats.validation_logloss;
-        best_weights = snapshot(model);
-        epochs_without_improvement = 0;
-      } else if (++epochs_without_improvement >= tc.patience) {
-        result.stopped_early = true;
-        break;
+      if (improved) {
+        state.best_weights = snapshot(model);
+        state.epochs_without_improvement = 0;
+      } else if (++state.epochs_without_improvement >= tc.patience) {
+        state.result.stopped_early = true;
       }
     }
+    state.epoch = epoch;
+    state.step = 0;
+    if (!control.run_dir.empty()) {
+      const std::string bytes = write_checkpoint(checkpoint_name(epoch, 0));
+      if (improved) {
+        write_file_atomically(
+            (fs::path(control.run_dir) / checkpoint_files::kDir / checkpoint_files::kBest).string(),
+            bytes);
+      }
+      prune_checkpoints(control.run_dir, kKeptEpochCheckpoints);
+    }
+    // A Ctrl-C during validation is acted on here rather than a step into the next epoch.
+    if (util::interrupt_requested() && epoch < tc.epochs && !state.result.stopped_early) {
+      throw Interrupted(fmt::format("interrupted after epoch {}; {}", epoch,
+                                    control.run_dir.empty()
+                                        ? "no checkpoint written (no run directory)"
+                                        : "checkpoint written: " + last_checkpoint));
+    }
   }
-  if (!best_weights.empty()) {
+  FitResult result = state.result;
+  if (!state.best_weights.empty()) {
     int64_t best = 0;
     for (const auto& s : result.history) {
-      if (s.validation_logloss == best_logloss)
+      if (s.validation_logloss == state.best_logloss)
         best = s.epoch;
     }
     if (best != result.best_epoch) {
-      restore(model, best_weights);
+      restore(model, state.best_weights);
       log.line(fmt::format("restored the weights of epoch {} (validation logloss {:.4f})", best,
-                           best_logloss));
+                           state.best_logloss));
     }
     result.best_epoch = best;
   }
   return result;
 }
 
-RunSummary run_experiment(const config::Config& config, std::ostream& console) {
+RunSummary run_experiment(const config::Config& config, std::ostream& console,
+                          const RunOptions& options) {
   const auto job_start = Clock::now();
   const torch::Device device = DeviceSpec::parse(config.device).resolve();
   const util::ProgressMode progress = util::progress_mode(config.train.progress);
   const std::string dir = config.output.dir;
   prepare_run_dir(dir);
   const std::string log_path = (std::filesystem::path(dir) / run_files::kLog).string();
-  std::filesystem::remove(log_path);
+  if (!options.resume) {
+    // A finished run's files must not make this one look finished, or resumable from its
+    // checkpoints, if this one dies.
+    for (const char* name : {run_files::kManifest, run_files::kMetrics, run_files::kLog})
+      fs::remove(fs::path(dir) / name);
+    fs::remove_all(fs::path(dir) / checkpoint_files::kDir);
+  }
+  // Written first, so that a run killed at any point can be resumed with its own config.
+  write_file_atomically((fs::path(dir) / run_files::kConfig).string(), config::to_yaml(config));
   util::Log log(&console, log_path);
 
   RunSummary summary;
@@ -299,9 +432,17 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console) {
   std::ostringstream description;
   model->pretty_print(description);
   log.line(fmt::format("model: {} ({} parameters)", description.str(), parameters));
+  // A checkpoint holds the weights, Adam's two moments and the best weights (4 copies);
+  // the kept epoch checkpoints, best.ckpt, one being written and model.pt are on disk at once.
+  uint64_t weight_bytes = 0;
+  for (const auto& t : model->parameters())
+    weight_bytes += static_cast<uint64_t>(t.numel() * t.element_size());
+  for (const auto& t : model->buffers())
+    weight_bytes += static_cast<uint64_t>(t.numel() * t.element_size());
+  check_free_space(dir, weight_bytes * 4 * (kKeptEpochCheckpoints + 3) + (uint64_t{1} << 20));
 
   start = Clock::now();
-  summary.fit = fit(model, data, config, device, log, progress);
+  summary.fit = fit(model, data, config, device, log, progress, FitControl{dir, options.resume});
   summary.train_seconds = seconds_since(start);
 
   summary.evaluation = evaluate_model(model, movielens, data, config, device);
@@ -420,6 +561,24 @@ std::string format_evaluation(const Evaluation& e) {
   if (!out.empty())
     out.pop_back();
   return out;
+}
+
+RunSummary resume_experiment(const std::string& run_dir, std::ostream& console) {
+  if (!fs::is_directory(run_dir))
+    throw RunError(fmt::format("{}: run directory does not exist", run_dir));
+  const std::string config_path = (fs::path(run_dir) / run_files::kConfig).string();
+  if (!fs::exists(config_path)) {
+    throw RunError(fmt::format("{}: missing, so {} is not a run directory autoint-train started",
+                               config_path, run_dir));
+  }
+  const std::string metrics_path = (fs::path(run_dir) / run_files::kMetrics).string();
+  if (fs::exists(metrics_path)) {
+    throw RunError(fmt::format("{}: the run already finished ({} exists); nothing to resume",
+                               run_dir, metrics_path));
+  }
+  // The run may have been moved since: it continues where it is now.
+  const config::Config config = config::load_config(config_path, {"output.dir=" + run_dir});
+  return run_experiment(config, console, RunOptions{true});
 }
 
 Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,

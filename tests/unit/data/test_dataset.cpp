@@ -71,3 +71,45 @@ TEST_CASE("batch iterator covers every row once per epoch, seeded", "[data][batc
   CHECK(sorted == expected);
   CHECK(collect(7, false)[0] == expected);
 }
+
+TEST_CASE("a restored batch iterator continues with the same batches", "[data][batches]") {
+  const int64_t n = 503;
+  TensorDataset ds{torch::arange(n, torch::kInt64).unsqueeze(1), torch::arange(n, torch::kFloat32),
+                   torch::zeros({n}, torch::kInt64), torch::zeros({n}, torch::kInt64),
+                   torch::zeros({n}, torch::kFloat32)};
+  auto first_rows = [](BatchIterator& it, int batches) {
+    std::vector<int64_t> rows;
+    Batch batch;
+    for (int i = 0; i < batches && it.next(batch); ++i)
+      rows.push_back(batch.features[0][0].item<int64_t>());
+    return rows;
+  };
+  // Mid-pass (epoch 2, after 3 of 11 batches), at its end, and right after its start.
+  for (int served : {3, 11, 0}) {
+    INFO("batches served in epoch 2: " << served);
+    BatchIterator original(ds, 50, true, 11);
+    original.start_epoch();
+    first_rows(original, 100);
+    original.start_epoch();
+    first_rows(original, served);
+    const BatchIteratorState saved = original.state();
+    BatchIterator resumed(ds, 50, true, 11);
+    resumed.restore(saved);
+    CHECK(first_rows(resumed, 100) == first_rows(original, 100));
+    resumed.start_epoch();
+    original.start_epoch();
+    CHECK(first_rows(resumed, 100) == first_rows(original, 100));
+  }
+  BatchIterator fresh(ds, 50, true, 11);
+  BatchIterator restored(ds, 50, true, 11);
+  restored.restore(fresh.state());
+  CHECK(first_rows(restored, 3) == first_rows(fresh, 3));
+
+  BatchIteratorState bad = fresh.state();
+  bad.rng = "not a generator";
+  CHECK_THROWS_WITH(restored.restore(bad), Catch::Contains("does not parse"));
+  bad = fresh.state();
+  bad.in_pass = true;
+  bad.position = n + 1;
+  CHECK_THROWS_WITH(restored.restore(bad), Catch::Contains("position 504 is outside [0, 503]"));
+}

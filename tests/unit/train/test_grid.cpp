@@ -176,6 +176,9 @@ TEST_CASE("a tiny grid runs end to end and resumes after an interruption", "[gri
   const auto second = train::run_grid(c, "tiny.yaml", again);
   CHECK(second.trained == 1);
   CHECK(second.skipped == 3);
+  // Its checkpoint survived the interruption, so it continued from there.
+  CHECK_THAT(again.str(),
+             Catch::Contains("embed_dim=8,seed=43 (resuming from its last checkpoint)"));
   CHECK(slurp(fs::path(dir) / "results.csv").size() > 0);
   CHECK(second.table.substr(0, second.table.find('\n')) ==
         first.table.substr(0, first.table.find('\n')));

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <torch/torch.h>
@@ -44,6 +45,15 @@ struct Batch {
   torch::Tensor labels;    // [b]
 };
 
+// Where a BatchIterator stands, so that a resumed run draws the same batches.
+struct BatchIteratorState {
+  // The shuffling generator as operator<< writes it: before the current pass's shuffle
+  // when a pass has started, else as it stands.
+  std::string rng;
+  bool in_pass = false;  // start_epoch (or next) has been called
+  int64_t position = 0;  // rows of the current pass already served
+};
+
 // Iterates a dataset in batches: with shuffling, the rows are permuted once per
 // epoch (one gather) and batches are contiguous slices of that, so no per-sample
 // tensors are made. Batches live on the dataset's device; move the dataset once.
@@ -60,11 +70,18 @@ class BatchIterator {
   bool next(Batch& batch);
   int64_t batches_per_epoch() const;
 
+  BatchIteratorState state() const;
+  // Continues from `state` (taken from an iterator over the same dataset, batch size and
+  // seed): redraws the current pass's permutation and skips what was served. Throws
+  // std::invalid_argument if the generator text does not parse or the position is out of range.
+  void restore(const BatchIteratorState& state);
+
  private:
   const TensorDataset& dataset_;
   int64_t batch_size_;
   bool shuffle_;
   std::mt19937_64 rng_;
+  std::mt19937_64 pass_start_rng_;  // rng_ before the current pass's shuffle
   torch::Tensor features_;
   torch::Tensor labels_;
   int64_t position_ = 0;

@@ -45,8 +45,9 @@ struct GridSummary {
 // Trains every point whose run directory does not hold a finished run, skipping those that
 // do (their config.yaml must equal the point's config, else RunError: a changed grid must
 // not reuse old results), and rewrites results.csv, results.md and results.json in
-// config.output.dir after every run, so an interrupted grid loses at most the run in
-// progress. Runs' progress and logs go to `console`.
+// config.output.dir after every run. A run that was interrupted after a checkpoint resumes
+// from it, so an interrupted grid loses at most the epoch in progress. Runs' progress and
+// logs go to `console`.
 GridSummary run_grid(const config::Config& config, const std::string& origin,
                      std::ostream& console);
 

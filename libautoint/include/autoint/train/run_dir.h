@@ -1,6 +1,7 @@
 // The run directory: what training writes and what evaluation and inference load.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <torch/torch.h>
@@ -28,8 +29,14 @@ inline constexpr int kRunFormatVersion = 1;
 // RunError naming the directory otherwise. Called before training starts.
 void prepare_run_dir(const std::string& dir);
 
-// Writes `content` to `path` through a temporary file and a rename, so a reader never
-// sees half a file. Throws RunError on failure.
+// Throws RunError naming `dir` unless its file system has at least `bytes` available.
+// A rough early check, so a full disk is reported before hours of training, not after.
+void check_free_space(const std::string& dir, uint64_t bytes);
+
+// Writes `content` to `path` through a temporary file that is flushed to disk (fsync)
+// before it is renamed over `path`, so neither a reader nor a crash ever sees half a
+// file. On failure (disk full, ...) the temporary is removed, `path` keeps its old
+// content, and RunError names the file and the reason.
 void write_file_atomically(const std::string& path, const std::string& content);
 
 // Writes config.yaml, vocabulary.txt, model.pt and then manifest.json (which records
@@ -48,7 +55,13 @@ struct LoadedRun {
 // from the manifest (corrupt or truncated), or the format version is not ours.
 LoadedRun load_run(const std::string& dir, const torch::Device& device);
 
+// A file's bytes; throws RunError naming it when it is missing or unreadable.
+std::string read_file(const std::string& path);
+
 // FNV-1a 64-bit hash of a file's bytes, as 16 hex digits.
 std::string file_hash(const std::string& path);
+
+// The same hash of bytes in memory.
+std::string bytes_hash(const std::string& bytes);
 
 }  // namespace autoint::train

@@ -39,12 +39,24 @@ struct FitResult {
 // building the model so that the same seed, device and threads give the same weights.
 void seed_everything(const config::TrainConfig& config);
 
+// Checkpointing and resuming for fit.
+struct FitControl {
+  // A run directory: after every epoch a checkpoint goes to its checkpoints/ folder (see
+  // checkpoint.h), and on interruption one of the step reached. Empty: no checkpoints.
+  std::string run_dir;
+  // Continue from run_dir's latest checkpoint (from the start when it has none).
+  bool resume = false;
+};
+
 // Trains `model` (already on `device`) with Adam and binary cross-entropy on logits,
 // validating each epoch. With train.patience > 0 it stops after that many epochs
 // without a lower validation logloss and restores the best epoch's weights.
-// Throws Error naming the epoch and step if the loss becomes NaN or infinite.
+// Throws Error naming the epoch and step if the loss becomes NaN or infinite, and
+// Interrupted, after checkpointing, when util::interrupt_requested() turns true.
+// A resumed fit ends exactly as an uninterrupted one (same seed, device and threads).
 FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config& config,
-              const torch::Device& device, util::Log& log, util::ProgressMode progress);
+              const torch::Device& device, util::Log& log, util::ProgressMode progress,
+              const FitControl& control = {});
 
 // Everything one evaluation of a model reports: its test-split metrics, every baseline
 // under the same protocol, and the full-ranking figures when eval.protocol asks for them.
@@ -76,11 +88,23 @@ struct RunSummary {
   std::string device;
 };
 
-// The whole job: checks the output directory, loads and prepares the data, builds
-// and trains the model, evaluates it on the test split and writes the run directory
-// (config.yaml, vocabulary.txt, model.pt, manifest.json, metrics.json, train.log).
+struct RunOptions {
+  // Continue the run in output.dir from its latest checkpoint instead of starting afresh
+  // (which deletes an earlier run's checkpoints, manifest and metrics there).
+  bool resume = false;
+};
+
+// The whole job: checks the output directory (writable, enough free space), loads and
+// prepares the data, builds and trains the model (checkpointing every epoch),
+// evaluates it on the test split and writes the run directory (config.yaml,
+// vocabulary.txt, model.pt, manifest.json, metrics.json, train.log, checkpoints/).
 // Progress and log lines go to `console`.
-RunSummary run_experiment(const config::Config& config, std::ostream& console);
+RunSummary run_experiment(const config::Config& config, std::ostream& console,
+                          const RunOptions& options = {});
+
+// Continues an unfinished run directory with its own config.yaml (run_experiment with
+// resume). Throws RunError if it is not a run directory or if the run already finished.
+RunSummary resume_experiment(const std::string& run_dir, std::ostream& console);
 
 // Reloads a run directory, re-prepares its data (optionally from another data
 // directory) with the saved vocabulary and split settings, and recomputes the evaluation
