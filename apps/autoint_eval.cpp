@@ -9,18 +9,12 @@ int main(int argc, char** argv) {
     cxxopts::Options options("autoint-eval",
                              "Reload a run directory written by autoint-train and recompute its "
                              "test metrics (the same split and vocabulary as training).");
-    options.add_options()("r,run", "Run directory", cxxopts::value<std::string>())(
-        "data", "ML-1M directory to read instead of the run's data.dir",
-        cxxopts::value<std::string>()->default_value(""))(
-        "d,device", "Device: auto, cpu, cuda or cuda:N",
-        cxxopts::value<std::string>()->default_value("auto"));
+    autoint::apps::add_run_flags(options);
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
       return 0;
-    if (!flags.count("run"))
-      throw cxxopts::exceptions::exception("--run DIR is required");
-    const auto result = autoint::train::evaluate_run(flags["run"].as<std::string>(),
+    const auto result = autoint::train::evaluate_run(autoint::apps::run_flag(flags),
                                                      flags["data"].as<std::string>(),
                                                      flags["device"].as<std::string>());
     std::cout << "test metrics:\n" << autoint::train::format_metrics(result) << '\n';
