@@ -1,8 +1,11 @@
 // autoint-serve: the web page and JSON API of a trained run on a local HTTP server.
-#include <pthread.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -11,6 +14,20 @@
 #include "autoint/device.h"
 #include "autoint/recommend/recommender.h"
 #include "autoint/serve/server.h"
+
+namespace {
+
+// SIGINT/SIGTERM write their number here; a thread reads it and stops the server, so that
+// requests in flight finish and main returns normally. (Blocking the signals instead does
+// not work: OpenBLAS and LibTorch start threads before main, which would take them.)
+int stop_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int signal) {
+  const char byte = static_cast<char>(signal);
+  [[maybe_unused]] const ssize_t written = ::write(stop_pipe[1], &byte, 1);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   return autoint::apps::run_main("autoint-serve", [&] {
@@ -33,15 +50,6 @@ int main(int argc, char** argv) {
           fmt::format("--port must be in 0..65535 (got {})", port));
     }
 
-    // SIGINT/SIGTERM are taken by a thread that stops the server, so that requests in
-    // flight finish and main returns normally. Blocked before any thread starts, so that
-    // every later thread inherits the mask.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
     const torch::Device device =
         autoint::DeviceSpec::parse(flags["device"].as<std::string>()).resolve();
     const auto recommender =
@@ -53,10 +61,19 @@ int main(int argc, char** argv) {
       server_options.access_log = &std::cout;
     autoint::serve::Server server(recommender, server_options);
 
+    if (::pipe(stop_pipe) != 0)
+      throw std::runtime_error(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
     std::thread stopper([&] {
-      int signal = 0;
-      sigwait(&signals, &signal);
-      std::cout << fmt::format("autoint-serve: signal {}, stopping\n", signal) << std::flush;
+      char signal = 0;
+      while (::read(stop_pipe[0], &signal, 1) < 0 && errno == EINTR) {
+      }
+      if (signal != 0)
+        std::cout << fmt::format("autoint-serve: signal {}, stopping\n", int{signal}) << std::flush;
       server.stop();
     });
     std::cout << fmt::format("autoint-serve: run {} ({} users, {} movies) on {}\n", run,
@@ -64,8 +81,9 @@ int main(int argc, char** argv) {
                              device.str())
               << fmt::format("autoint-serve: serving at {}\n", server.url()) << std::flush;
     server.listen();
-    // listen() also returns if the accept loop fails; wake the stopper so that join() ends.
-    pthread_kill(stopper.native_handle(), SIGTERM);
+    // listen() also returns when the accept loop fails: wake the stopper so that join() ends.
+    const char wake = 0;
+    [[maybe_unused]] const ssize_t written = ::write(stop_pipe[1], &wake, 1);
     stopper.join();
     return 0;
   });

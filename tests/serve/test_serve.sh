@@ -25,7 +25,10 @@ trap cleanup EXIT
   --set data.synthetic.users=100 --set data.synthetic.movies=60 --set train.epochs=1 \
   --set train.threads=1 --set train.progress=none --device cpu --output "$tmp/run" > "$tmp/train.out"
 
-"$bin/autoint-serve" --run "$tmp/run" --port 0 --device cpu > "$tmp/serve.out" 2> "$tmp/serve.err" &
+# Without OPENBLAS_NUM_THREADS=1 OpenBLAS starts worker threads before main: the clean
+# SIGTERM stop at the end must work with them too.
+env -u OPENBLAS_NUM_THREADS "$bin/autoint-serve" --run "$tmp/run" --port 0 --device cpu \
+  > "$tmp/serve.out" 2> "$tmp/serve.err" &
 server=$!
 url=""
 for _ in $(seq 1 300); do
