@@ -26,7 +26,7 @@ const recommend::Recommender& recommender() {
   return r;
 }
 
-// One HTTP/1.0 exchange on 127.0.0.1:port; returns the whole response (head and body).
+// One HTTP exchange on 127.0.0.1:port; returns the whole response (head and body).
 std::string http(int port, const std::string& request) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
@@ -36,9 +36,20 @@ std::string http(int port, const std::string& request) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
   REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  // Until the body is complete, not until EOF: httplib keeps even an unparsable request's
+  // connection alive for its 5 s timeout.
   std::string response;
   char buffer[4096];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;)
+  const auto complete = [&] {
+    const auto head_end = response.find("\r\n\r\n");
+    if (head_end == std::string::npos)
+      return false;
+    const auto length_at = response.find("Content-Length: ");
+    if (length_at == std::string::npos || length_at > head_end)
+      return false;  // no length: read to EOF
+    return response.size() >= head_end + 4 + std::stoul(response.substr(length_at + 16));
+  };
+  for (ssize_t n; !complete() && (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;)
     response.append(buffer, static_cast<std::size_t>(n));
   ::close(fd);
   return response;
