@@ -10,14 +10,18 @@ int main(int argc, char** argv) {
                              "Reload a run directory written by autoint-train and recompute its "
                              "test metrics (the same split and vocabulary as training).");
     autoint::apps::add_run_flags(options);
+    options.add_options()(
+        "p,protocol",
+        "Ranking protocol: seed, full_ranking or both (default: the run's eval.protocol)",
+        cxxopts::value<std::string>()->default_value(""));
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
       return 0;
-    const auto result = autoint::train::evaluate_run(autoint::apps::run_flag(flags),
-                                                     flags["data"].as<std::string>(),
-                                                     flags["device"].as<std::string>());
-    std::cout << "test metrics:\n" << autoint::train::format_metrics(result) << '\n';
+    const auto result = autoint::train::evaluate_run(
+        autoint::apps::run_flag(flags), flags["data"].as<std::string>(),
+        flags["device"].as<std::string>(), flags["protocol"].as<std::string>());
+    std::cout << autoint::train::format_evaluation(result) << '\n';
     return 0;
   });
 }

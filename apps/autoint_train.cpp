@@ -3,13 +3,15 @@
 
 #include "app_support.h"
 #include "autoint/config/config.h"
+#include "autoint/train/grid.h"
 #include "autoint/train/trainer.h"
 
 int main(int argc, char** argv) {
   return autoint::apps::run_main("autoint-train", [&] {
     cxxopts::Options options("autoint-train",
                              "Train AutoInt / AutoInt+ from a YAML config, evaluate on the test "
-                             "split and write a run directory.");
+                             "split and write a run directory; a config with a grid: section or "
+                             "repeats > 1 trains every combination and writes results tables.");
     options.add_options()("c,config", "YAML experiment config (see docs/configuration.md)",
                           cxxopts::value<std::string>())(
         "s,set", "Override a config key before validation, e.g. --set train.epochs=3 (repeatable)",
@@ -36,8 +38,12 @@ int main(int argc, char** argv) {
       overrides.push_back("device=" + flags["device"].as<std::string>());
     if (flags.count("output"))
       overrides.push_back("output.dir=" + flags["output"].as<std::string>());
-    const auto config = autoint::config::load_config(flags["config"].as<std::string>(), overrides);
-    autoint::train::run_experiment(config, std::cout);
+    const std::string path = flags["config"].as<std::string>();
+    const auto config = autoint::config::load_config(path, overrides);
+    if (!config.grid.empty() || config.repeats > 1)
+      autoint::train::run_grid(config, path, std::cout);
+    else
+      autoint::train::run_experiment(config, std::cout);
     return 0;
   });
 }

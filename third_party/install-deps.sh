@@ -16,6 +16,10 @@ packages=(
   libcpp-httplib-dev      # cpp-httplib 0.11 (autoint-serve's HTTP server; private to the library)
   chromium curl python3   # the autoint-serve test: headless page rendering, API requests
 )
+if [ "${AUTOINT_WITH_SANITIZERS:-0}" = 1 ]; then
+  # the asan and fuzz presets (docs/reliability.md); .ci/run sets this
+  packages+=(clang-14 libclang-rt-14-dev) # clang++-14; ASan/UBSan/libFuzzer runtimes
+fi
 if [ "${AUTOINT_WITH_PEER:-0}" = 1 ]; then
   packages+=(python3-torch) # the speed peer, ../shared/bench/ref_autoint.py
 fi

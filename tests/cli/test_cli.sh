@@ -20,8 +20,14 @@ grep -q "seed_ndcg@10" "$tmp/train.out" || fail "train output lacks the metrics 
 
 "$bin/autoint-eval" --run "$tmp/run" --device cpu > "$tmp/eval.out"
 # The table autoint-eval prints equals the one training printed.
-diff <(sed -n '/^test metrics:/,/test_rows/p' "$tmp/train.out") "$tmp/eval.out" \
-  || fail "autoint-eval metrics differ from training's"
+diff <(sed -n '/^test metrics/,/^  \(the model beats\|WARNING\)/p' "$tmp/train.out") \
+  "$tmp/eval.out" || fail "autoint-eval metrics differ from training's"
+grep -q "movie_mean" "$tmp/eval.out" || fail "the baselines are not printed beside the model"
+
+# Full ranking on request, beside the seed protocol.
+"$bin/autoint-eval" --run "$tmp/run" --device cpu --protocol both > "$tmp/full.out"
+grep -q "^full ranking" "$tmp/full.out" || fail "--protocol both printed no full-ranking table"
+grep -q "^test metrics (seed protocol" "$tmp/full.out" || fail "--protocol both lost the seed table"
 
 expect_error() {  # expected-exit-code expected-text command...
   local code=$1 text=$2
@@ -39,6 +45,8 @@ expect_error 2 "model.num_heads must be in [1, 64] (got 0)" \
 expect_error 2 'unknown device "gpu"' \
   "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --device gpu
 expect_error 2 "--config FILE is required" "$bin/autoint-train"
+expect_error 2 "--protocol topk: expected seed, full_ranking or both" \
+  "$bin/autoint-eval" --run "$tmp/run" --device cpu --protocol topk
 expect_error 2 "cannot open config file" "$bin/autoint-train" --config "$tmp/none.yaml"
 expect_error 1 "run directory does not exist" "$bin/autoint-eval" --run "$tmp/none"
 expect_error 1 "users.dat" "$bin/autoint-eval" --run "$tmp/run" --data "$tmp/none"

@@ -299,6 +299,23 @@ std::vector<Param> build_params() {
   p.push_back(int_param(
       "eval.batch_size", [](Config& c) -> int64_t& { return c.eval.batch_size; }, 1, 1 << 24,
       "Batch size for scoring."));
+  p.push_back(string_param(
+      "eval.protocol", [](Config& c) -> std::string& { return c.eval.protocol; },
+      {"seed", "full_ranking", "both"},
+      "Ranking protocol: seed re-ranks the movies each user rated in the test split (the origin "
+      "project's); full_ranking ranks every movie the user did not rate in the training part "
+      "against the user's test positives, as a recommender does; both reports both. AUC and "
+      "logloss on the test split are always reported."));
+  p.push_back(int_param(
+      "eval.full_ranking_users", [](Config& c) -> int64_t& { return c.eval.full_ranking_users; }, 0,
+      kMaxInt,
+      "Full ranking: evaluate this many test users, a seeded sample (train.seed); 0 means "
+      "every test user with a positive."));
+  p.push_back(int_param(
+      "repeats", [](Config& c) -> int64_t& { return c.repeats; }, 1, 1000,
+      "Train each configuration (each grid combination) this many times, with seeds "
+      "train.seed, train.seed + 1, ...; more than 1 runs a grid and reports mean and "
+      "standard deviation."));
   // device, output
   p.push_back(string_param(
       "device", [](Config& c) -> std::string& { return c.device; }, {},
@@ -347,18 +364,87 @@ std::string location(const std::string& origin, const YAML::Mark& mark) {
                                 fmt::join(known, ", ")));
 }
 
+// A value node as the YAML text --set takes ("8", "[64, 32]").
+std::string value_text(const YAML::Node& node) {
+  if (node.IsScalar())
+    return node.Scalar();
+  YAML::Emitter out;
+  out.SetSeqFormat(YAML::Flow);
+  out.SetMapFormat(YAML::Flow);
+  out << node;
+  return out.c_str();
+}
+
+// The `grid:` section: a map of declared keys to non-empty lists of values, each value
+// checked against its key's type and range here, where its line is known.
+void apply_grid(Config& config, const YAML::Node& node, const std::string& origin) {
+  const std::string where = location(origin, node.Mark());
+  if (!node.IsMap() || node.size() == 0) {
+    throw ConfigError(
+        fmt::format("{}: grid must be a map of config keys to lists of values, e.g. "
+                    "model.embed_dim: [8, 16] (got {})",
+                    where, node.IsNull() ? std::string("nothing") : node_text(node)));
+  }
+  config.grid.clear();
+  for (const auto& item : node) {
+    const std::string key_where = location(origin, item.first.Mark());
+    if (!item.first.IsScalar()) {
+      throw ConfigError(
+          fmt::format("{}: expected a key name in grid, got {}", key_where, node_text(item.first)));
+    }
+    const std::string key = item.first.Scalar();
+    const Param* param = find_param(key);
+    if (!param)
+      unknown_key(fmt::format("{}: grid", key_where), key);
+    if (key == "repeats" || key == "output.dir") {
+      throw ConfigError(
+          fmt::format("{}: grid.{} cannot be a grid axis (the grid sets each run's {} itself)",
+                      key_where, key, key == "repeats" ? "seed" : "directory"));
+    }
+    for (const auto& axis : config.grid) {
+      if (axis.key == key)
+        throw ConfigError(fmt::format("{}: grid.{} is given twice", key_where, key));
+    }
+    const YAML::Node& values = item.second;
+    if (!values.IsSequence() || values.size() == 0) {
+      throw ConfigError(fmt::format("{}: grid.{} must be a non-empty list of values (got {})",
+                                    location(origin, values.Mark()), key,
+                                    values.IsNull() ? std::string("nothing") : node_text(values)));
+    }
+    GridAxis axis{key, {}};
+    for (const auto& value : values) {
+      Config scratch = config;
+      param->set(scratch, value, fmt::format("{}: grid", location(origin, value.Mark())));
+      axis.values.push_back(value_text(value));
+    }
+    config.grid.push_back(std::move(axis));
+  }
+}
+
 // Walks nested maps down to declared keys; a map where a value is declared, or a
 // scalar where a section is expected, is an error at that node.
 void apply_node(Config& config, const YAML::Node& node, const std::string& prefix,
                 const std::string& origin) {
+  // yaml-cpp keeps both entries of a repeated key; the later one would silently win.
+  std::map<std::string, YAML::Mark> seen;
   for (const auto& item : node) {
     const std::string where = location(origin, item.first.Mark());
     if (!item.first.IsScalar()) {
       throw ConfigError(
           fmt::format("{}: expected a key name, got {}", where, node_text(item.first)));
     }
+    if (prefix.empty() && item.first.Scalar() == "grid") {
+      apply_grid(config, item.second, origin);
+      continue;
+    }
     const std::string key =
         prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
+    const auto [first, inserted] = seen.emplace(key, item.first.Mark());
+    if (!inserted) {
+      throw ConfigError(
+          fmt::format("{}: duplicate key \"{}\" (first at {}); expected each key once", where, key,
+                      location(origin, first->second)));
+    }
     if (const Param* param = find_param(key)) {
       param->set(config, item.second, location(origin, item.second.Mark()));
       continue;
@@ -429,6 +515,11 @@ Config parse_config(const std::string& yaml, const std::string& origin,
     }
     apply_node(config, root, "", origin);
   }
+  return with_overrides(std::move(config), overrides, origin);
+}
+
+Config with_overrides(Config config, const std::vector<std::string>& overrides,
+                      const std::string& origin) {
   for (const auto& text : overrides)
     apply_override(config, text);
   validate(config, origin);
@@ -451,11 +542,13 @@ void validate(const Config& c, const std::string& origin) {
         "empty value); set it in the config or with --set data.dir=PATH",
         origin));
   }
-  if (c.data.source == "synthetic" &&
-      c.data.synthetic.ratings > c.data.synthetic.users * c.data.synthetic.movies) {
+  const auto& synth = c.data.synthetic;
+  // users x movies can exceed int64 (both may be up to its max); then any ratings count fits.
+  if (c.data.source == "synthetic" && synth.movies >= 1 && synth.users <= kMaxInt / synth.movies &&
+      synth.ratings > synth.users * synth.movies) {
     throw ConfigError(
         fmt::format("{}: data.synthetic.ratings must be <= users x movies = {} (got {})", origin,
-                    c.data.synthetic.users * c.data.synthetic.movies, c.data.synthetic.ratings));
+                    synth.users * synth.movies, synth.ratings));
   }
   if (c.model.type == "autoint" && c.model.num_layers == 0) {
     throw ConfigError(fmt::format(
@@ -503,7 +596,21 @@ std::string to_yaml(const Config& config) {
   YAML::Emitter out;
   out.SetSeqFormat(YAML::Flow);
   emit_section(out, config, "");
-  return std::string(out.c_str()) + "\n";
+  std::string text = std::string(out.c_str()) + "\n";
+  if (!config.grid.empty()) {
+    YAML::Emitter grid;
+    grid.SetSeqFormat(YAML::Flow);
+    grid << YAML::BeginMap << YAML::Key << "grid" << YAML::Value << YAML::BeginMap;
+    for (const auto& axis : config.grid) {
+      grid << YAML::Key << axis.key << YAML::Value << YAML::BeginSeq;
+      for (const auto& value : axis.values)
+        grid << YAML::Load(value);
+      grid << YAML::EndSeq;
+    }
+    grid << YAML::EndMap << YAML::EndMap;
+    text += std::string(grid.c_str()) + "\n";
+  }
+  return text;
 }
 
 std::string reference_markdown() {
@@ -515,6 +622,12 @@ std::string reference_markdown() {
       "(`model:` then `embed_dim: 16`) or, in `--set` overrides, dotted "
       "(`--set model.embed_dim=8`). Unknown keys, wrong types and out-of-range values are "
       "errors naming the file, line and key.\n\n"
+      "A `grid:` section maps any of the keys below to a list of values "
+      "(`model.embed_dim: [8, 16]`); `autoint-train` then runs every combination, `repeats` "
+      "times each, in sub-directories of `output.dir` named after the settings, and writes "
+      "`results.csv`, `results.md` and `results.json` there. A re-run skips finished runs. "
+      "Unknown keys, empty lists and values of the wrong type or range are errors naming the "
+      "grid key. `repeats` and `output.dir` cannot be grid axes.\n\n"
       "| key | type | default | allowed | meaning |\n"
       "| --- | --- | --- | --- | --- |\n";
   for (const auto& p : parameters()) {

@@ -118,6 +118,7 @@ RawFeatures featurize(const MovieLens& data, double label_threshold) {
   raw.labels.resize(n);
   raw.user_ids.resize(n);
   raw.movie_ids.resize(n);
+  raw.ratings.resize(n);
   for (std::size_t r = 0; r < n; ++r) {
     const Rating& rating = data.ratings[r];
     const auto u = user_codes.find(rating.user_id);
@@ -143,6 +144,7 @@ RawFeatures featurize(const MovieLens& data, double label_threshold) {
     raw.labels[r] = rating.rating >= label_threshold ? 1.0f : 0.0f;
     raw.user_ids[r] = rating.user_id;
     raw.movie_ids[r] = rating.movie_id;
+    raw.ratings[r] = static_cast<float>(rating.rating);
   }
   return raw;
 }
@@ -256,8 +258,16 @@ Vocabulary Vocabulary::load(const std::string& path) {
         count < 0) {
       throw RunError(fmt::format("{}:{}: expected {}, got \"{}\"", path, line_no, expected, line));
     }
+    // A repeated value would get two ids, and encoding would silently use only the first.
+    std::unordered_map<std::string, int64_t> first_line;
     for (int64_t i = 0; i < count; ++i) {
       next(fmt::format("value {} of {} for field {}", i + 1, count, name).c_str());
+      const auto [it, inserted] = first_line.emplace(line, line_no);
+      if (!inserted) {
+        throw RunError(fmt::format(
+            "{}:{}: expected each value of field {} once, got \"{}\" again (first on line {})",
+            path, line_no, name, line, it->second));
+      }
       vocab.values_[f].push_back(line);
     }
   }

@@ -29,11 +29,27 @@ namespace fs = std::filesystem;
 // into a multi-megabyte message.
 constexpr size_t kMaxQuoted = 200;
 
+// Control bytes and bytes >= 0x80 are shown as \xHH: a stray byte-order mark, NUL or
+// Latin-1 byte is then visible in the message instead of garbling the terminal.
+std::string escape_bytes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (byte < 0x20 || byte >= 0x7f || ch == '\\') {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", byte);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
 std::string quote_text(std::string_view text) {
   if (text.size() <= kMaxQuoted) {
-    return fmt::format("\"{}\"", text);
+    return fmt::format("\"{}\"", escape_bytes(text));
   }
-  return fmt::format("\"{}...\" ({} bytes)", text.substr(0, kMaxQuoted), text.size());
+  return fmt::format("\"{}...\" ({} bytes)", escape_bytes(text.substr(0, kMaxQuoted)), text.size());
 }
 
 struct FileCloser {
@@ -67,10 +83,31 @@ std::string read_whole_file(const std::string& path) {
       break;
     }
   }
-  if (content.empty()) {
-    throw DataError(fmt::format("{}: is empty, expected at least one line", path));
-  }
   return content;
+}
+
+// Blank lines are rejected by Lines; an empty file is the same mistake at file level. A
+// byte-order mark means the file was re-encoded (ML-1M is ASCII with Latin-1 titles): said
+// plainly here rather than as an odd first field or a wrong field count.
+void check_content(std::string_view content, const std::string& origin) {
+  if (content.empty()) {
+    throw DataError(fmt::format("{}: is empty, expected at least one line", origin));
+  }
+  const auto starts_with = [&](std::string_view prefix) {
+    return content.substr(0, prefix.size()) == prefix;
+  };
+  std::string_view encoding;
+  if (starts_with("\xef\xbb\xbf")) {
+    encoding = "UTF-8 (byte-order mark EF BB BF)";
+  } else if (starts_with("\xff\xfe") || starts_with("\xfe\xff")) {
+    encoding = "UTF-16 (byte-order mark FF FE or FE FF)";
+  }
+  if (!encoding.empty()) {
+    throw DataError(fmt::format(
+        "{}:1: the file is encoded as {}, expected ASCII/Latin-1 text without a byte-order mark "
+        "as in MovieLens-1M",
+        origin, encoding));
+  }
 }
 
 // Iterates the lines of a whole-file buffer: tolerates CRLF and a missing final newline,
@@ -226,9 +263,11 @@ constexpr std::string_view kMovieFields = "3 '::'-separated fields MovieID::Titl
 constexpr std::string_view kRatingFields =
     "4 '::'-separated fields UserID::MovieID::Rating::Timestamp";
 
-std::vector<User> read_users(const std::string& path) {
-  const std::string content = read_whole_file(path);
-  Lines lines(path, content, kUserFields);
+}  // namespace
+
+std::vector<User> parse_users(std::string_view content, const std::string& origin) {
+  check_content(content, origin);
+  Lines lines(origin, content, kUserFields);
   std::vector<User> users;
   // Line numbers of the ids seen so far, to point a duplicate at its first definition.
   std::unordered_map<int64_t, int64_t> seen;
@@ -267,6 +306,8 @@ std::vector<User> read_users(const std::string& path) {
   return users;
 }
 
+namespace {
+
 // The year of a title ending in "(YYYY)", or 0: titles without one are valid data.
 int64_t title_year(std::string_view title) {
   constexpr size_t kLen = 6;  // "(YYYY)"
@@ -284,9 +325,11 @@ int64_t title_year(std::string_view title) {
   return year;
 }
 
-std::vector<Movie> read_movies(const std::string& path) {
-  const std::string content = read_whole_file(path);
-  Lines lines(path, content, kMovieFields);
+}  // namespace
+
+std::vector<Movie> parse_movies(std::string_view content, const std::string& origin) {
+  check_content(content, origin);
+  Lines lines(origin, content, kMovieFields);
   std::vector<Movie> movies;
   std::unordered_map<int64_t, int64_t> seen;
   std::string_view line;
@@ -329,6 +372,8 @@ std::vector<Movie> read_movies(const std::string& path) {
   return movies;
 }
 
+namespace {
+
 // Remembers which (user, movie) pairs were rated. A bitmap over user x movie positions
 // is a few MB for ML-1M and much faster than hashing a million pairs.
 class PairSet {
@@ -362,13 +407,16 @@ class PairSet {
   std::unordered_set<size_t> hashed_;
 };
 
-std::vector<Rating> read_ratings(const std::string& path, const std::vector<User>& users,
-                                 const std::vector<Movie>& movies) {
-  const std::string content = read_whole_file(path);
+}  // namespace
+
+std::vector<Rating> parse_ratings(std::string_view content, const std::string& origin,
+                                  const std::vector<User>& users,
+                                  const std::vector<Movie>& movies) {
+  check_content(content, origin);
   const IdIndex user_index(users);
   const IdIndex movie_index(movies);
   PairSet pairs(users.size(), movies.size());
-  Lines lines(path, content, kRatingFields);
+  Lines lines(origin, content, kRatingFields);
   std::vector<Rating> ratings;
   ratings.reserve(static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
   std::string_view line;
@@ -409,6 +457,8 @@ std::vector<Rating> read_ratings(const std::string& path, const std::vector<User
   return ratings;
 }
 
+namespace {
+
 // A field that would break the `::` line format on reading back is refused up front
 // rather than written as a file that no longer round-trips.
 void check_writable(std::string_view file, std::string_view what, int64_t id,
@@ -440,9 +490,12 @@ void write_whole_file(const fs::path& path, const std::string& content) {
 MovieLens read_movielens(const std::string& dir) {
   const fs::path root(dir);
   MovieLens data;
-  data.users = read_users((root / "users.dat").string());
-  data.movies = read_movies((root / "movies.dat").string());
-  data.ratings = read_ratings((root / "ratings.dat").string(), data.users, data.movies);
+  const std::string users = (root / "users.dat").string();
+  data.users = parse_users(read_whole_file(users), users);
+  const std::string movies = (root / "movies.dat").string();
+  data.movies = parse_movies(read_whole_file(movies), movies);
+  const std::string ratings = (root / "ratings.dat").string();
+  data.ratings = parse_ratings(read_whole_file(ratings), ratings, data.users, data.movies);
   return data;
 }
 

@@ -21,15 +21,18 @@ data::TensorDataset make_dataset(const data::RawFeatures& raw, const data::Vocab
   auto labels = torch::empty({n}, torch::kFloat32);
   auto users = torch::empty({n}, torch::kInt64);
   auto movies = torch::empty({n}, torch::kInt64);
+  auto ratings = torch::empty({n}, torch::kFloat32);
   float* l = labels.data_ptr<float>();
   int64_t* u = users.data_ptr<int64_t>();
   int64_t* m = movies.data_ptr<int64_t>();
+  float* r = ratings.data_ptr<float>();
   for (int64_t i = 0; i < n; ++i) {
     l[i] = raw.labels[rows[i]];
     u[i] = raw.user_ids[rows[i]];
     m[i] = raw.movie_ids[rows[i]];
+    r[i] = raw.ratings[rows[i]];
   }
-  return {vocab.encode(raw, rows), labels, users, movies};
+  return {vocab.encode(raw, rows), labels, users, movies, ratings};
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The training loop and the train/evaluate jobs the apps run.
 #include "autoint/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -54,6 +55,104 @@ nlohmann::ordered_json metrics_json(const EvalResult& result) {
     }
   }
   return out;
+}
+
+// The full-ranking metrics as (key, value) pairs, keys as metrics.json spells them.
+std::vector<std::pair<std::string, double>> full_ranking_entries(const FullRankingMetrics& m,
+                                                                 int64_t k) {
+  return {{fmt::format("hr@{}", k), m.hr},
+          {fmt::format("ndcg@{}", k), m.ndcg},
+          {fmt::format("recall@{}", k), m.recall},
+          {fmt::format("precision@{}", k), m.precision}};
+}
+
+// metrics.json's metric part: the test metrics at the top level, then "baselines" (one
+// object per scorer, same keys) and, with full ranking, "full_ranking".
+nlohmann::ordered_json evaluation_json(const Evaluation& evaluation) {
+  nlohmann::ordered_json out = metrics_json(evaluation.test);
+  nlohmann::ordered_json baselines = nlohmann::ordered_json::object();
+  for (const auto& b : evaluation.baselines)
+    baselines[b.name] = metrics_json(b.result);
+  out["baselines"] = baselines;
+  if (const auto& full = evaluation.full_ranking) {
+    nlohmann::ordered_json f;
+    f["protocol"] =
+        "every movie a test user did not rate in the training part is ranked; relevant: the "
+        "user's test positives; standard hr, ndcg, recall, precision";
+    f["k"] = full->k;
+    f["users"] = full->users;
+    f["candidates"] = full->candidates;
+    f["timestamp"] = full->timestamp;
+    f["seconds"] = full->seconds;
+    nlohmann::ordered_json model;
+    for (const auto& [key, value] : full_ranking_entries(full->model, full->k))
+      model[key] = value;
+    f["model"] = model;
+    nlohmann::ordered_json fb = nlohmann::ordered_json::object();
+    for (const auto& [name, m] : full->baselines) {
+      for (const auto& [key, value] : full_ranking_entries(m, full->k))
+        fb[name][key] = value;
+    }
+    f["baselines"] = fb;
+    out["full_ranking"] = f;
+  }
+  return out;
+}
+
+// One table: a row per metric, the model's column and then each baseline's.
+std::string comparison_table(
+    const std::vector<std::string>& names,
+    const std::vector<std::vector<std::pair<std::string, double>>>& columns) {
+  std::string out = fmt::format("  {:<14}", "metric");
+  for (const auto& name : names)
+    out += fmt::format(" {:>12}", name.size() > 12 ? name.substr(0, 12) : name);
+  out += "\n";
+  for (std::size_t row = 0; row < columns.front().size(); ++row) {
+    const std::string& key = columns.front()[row].first;
+    const bool count = key == "users" || key == "test_rows";
+    out += fmt::format("  {:<14}", key);
+    for (const auto& column : columns) {
+      out += count ? fmt::format(" {:>12}", static_cast<int64_t>(column[row].second))
+                   : fmt::format(" {:>12.4f}", column[row].second);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// Which baselines match or beat the model on which metrics (higher is better for all of
+// `keys`), as one line.
+std::string verdict(const std::vector<std::pair<std::string, double>>& model,
+                    const std::vector<std::string>& names,
+                    const std::vector<std::vector<std::pair<std::string, double>>>& baselines,
+                    const std::vector<std::string>& keys) {
+  std::vector<std::string> losses;
+  std::vector<std::string> margins;
+  for (const auto& [key, value] : model) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      continue;
+    double best = -std::numeric_limits<double>::infinity();
+    std::string best_name;
+    for (std::size_t b = 0; b < baselines.size(); ++b) {
+      for (const auto& [bkey, bvalue] : baselines[b]) {
+        if (bkey == key && bvalue > best) {
+          best = bvalue;
+          best_name = names[b];
+        }
+      }
+    }
+    if (best_name.empty())
+      continue;
+    if (best >= value)
+      losses.push_back(
+          fmt::format("{} on {} ({:.4f} vs the model's {:.4f})", best_name, key, best, value));
+    else
+      margins.push_back(fmt::format("{} {:+.4f} (over {})", key, value - best, best_name));
+  }
+  if (!losses.empty())
+    return fmt::format("  WARNING: a baseline matches or beats the model: {}\n",
+                       fmt::join(losses, "; "));
+  return fmt::format("  the model beats every baseline: {}\n", fmt::join(margins, ", "));
 }
 
 }  // namespace
@@ -164,6 +263,7 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
 }
 
 RunSummary run_experiment(const config::Config& config, std::ostream& console) {
+  const auto job_start = Clock::now();
   const torch::Device device = DeviceSpec::parse(config.device).resolve();
   const util::ProgressMode progress = util::progress_mode(config.train.progress);
   const std::string dir = config.output.dir;
@@ -204,11 +304,10 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console) {
   summary.fit = fit(model, data, config, device, log, progress);
   summary.train_seconds = seconds_since(start);
 
-  const data::TensorDataset test = data.test.to(device);
-  summary.test = evaluate(model, test, config.eval.batch_size, config.eval.top_k);
+  summary.evaluation = evaluate_model(model, movielens, data, config, device);
   save_run(dir, config, data.vocabulary, model);
 
-  nlohmann::ordered_json metrics = metrics_json(summary.test);
+  nlohmann::ordered_json metrics = evaluation_json(summary.evaluation);
   nlohmann::ordered_json info;
   info["metrics_split"] = "test";
   info["seed_metrics"] =
@@ -223,6 +322,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console) {
   info["load_seconds"] = summary.load_seconds;
   info["featurize_seconds"] = summary.featurize_seconds;
   info["train_seconds"] = summary.train_seconds;
+  info["total_seconds"] = seconds_since(job_start);
   nlohmann::ordered_json history = nlohmann::ordered_json::array();
   for (const auto& s : summary.fit.history) {
     history.push_back({{"epoch", s.epoch},
@@ -240,13 +340,95 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console) {
   metrics["run"] = info;
   write_file_atomically((std::filesystem::path(dir) / run_files::kMetrics).string(),
                         metrics.dump(2) + "\n");
-  log.line("test metrics:\n" + format_metrics(summary.test));
+  log.line(format_evaluation(summary.evaluation));
   log.line(fmt::format("run directory: {}", dir));
   return summary;
 }
 
-EvalResult evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
-                        const std::string& device_text) {
+Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
+                          const PreparedData& data, const config::Config& config,
+                          const torch::Device& device) {
+  const auto& ec = config.eval;
+  const auto seed = static_cast<uint64_t>(config.train.seed);
+  Evaluation out;
+  out.protocol = ec.protocol;
+  out.test = evaluate(model, data.test.to(device), ec.batch_size, ec.top_k);
+  out.baselines = evaluate_baselines(data, ec.top_k, seed);
+  if (ec.protocol != "seed") {
+    FullRankingOptions options;
+    options.k = ec.top_k;
+    options.max_users = ec.full_ranking_users;
+    options.seed = seed;
+    out.full_ranking = evaluate_full_ranking(model, movielens, data, options);
+  }
+  return out;
+}
+
+std::string format_evaluation(const Evaluation& e) {
+  const std::string& protocol = e.protocol;
+  std::vector<std::string> names{"model"};
+  for (const auto& b : e.baselines)
+    names.push_back(b.name);
+  const std::vector<std::string> baseline_names(names.begin() + 1, names.end());
+  const std::string k = std::to_string(e.test.k);
+  std::string out;
+  {
+    std::vector<std::vector<std::pair<std::string, double>>> columns{metric_entries(e.test)};
+    for (const auto& b : e.baselines)
+      columns.push_back(metric_entries(b.result));
+    const bool seed_ranking = protocol != "full_ranking";
+    if (!seed_ranking) {
+      // Only the protocol-independent point-wise metrics and the counts.
+      for (auto& column : columns) {
+        column.erase(std::remove_if(column.begin(), column.end(),
+                                    [](const auto& entry) {
+                                      return entry.first.find('@') != std::string::npos;
+                                    }),
+                     column.end());
+      }
+    }
+    out += seed_ranking ? "test metrics (seed protocol: each user's test rows re-ranked; "
+                          "seed_* use the seed's formulas, the others the standard ones):\n"
+                        : "test metrics (point-wise):\n";
+    out += comparison_table(names, columns);
+    const std::vector<std::vector<std::pair<std::string, double>>> baseline_columns(
+        columns.begin() + 1, columns.end());
+    std::vector<std::string> keys{"auc"};
+    if (seed_ranking) {
+      for (const char* key : {"seed_ndcg@", "seed_hr@", "ndcg@", "hr@"})
+        keys.push_back(key + k);
+    }
+    out += verdict(columns.front(), baseline_names, baseline_columns, keys);
+  }
+  if (const auto& f = e.full_ranking) {
+    std::vector<std::vector<std::pair<std::string, double>>> columns{
+        full_ranking_entries(f->model, f->k)};
+    for (const auto& [name, m] : f->baselines)
+      columns.push_back(full_ranking_entries(m, f->k));
+    out += fmt::format(
+        "full ranking (every movie a test user did not rate in the training part; {} users, "
+        "{} candidates, {:.1f} s):\n",
+        f->users, f->candidates, f->seconds);
+    out += comparison_table(names, columns);
+    const std::vector<std::vector<std::pair<std::string, double>>> baseline_columns(
+        columns.begin() + 1, columns.end());
+    std::vector<std::string> keys;
+    for (const auto& entry : columns.front())
+      keys.push_back(entry.first);
+    out += verdict(columns.front(), baseline_names, baseline_columns, keys);
+  }
+  if (!out.empty())
+    out.pop_back();
+  return out;
+}
+
+Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
+                        const std::string& device_text, const std::string& protocol_override) {
+  if (!protocol_override.empty() && protocol_override != "seed" &&
+      protocol_override != "full_ranking" && protocol_override != "both") {
+    throw ConfigError(
+        fmt::format("--protocol {}: expected seed, full_ranking or both", protocol_override));
+  }
   const torch::Device device = DeviceSpec::parse(device_text).resolve();
   LoadedRun run = load_run(run_dir, device);
   config::DataConfig data_config = run.config.data;
@@ -258,24 +440,12 @@ EvalResult evaluate_run(const std::string& run_dir, const std::string& data_dir_
     }
     data_config.dir = data_dir_override;
   }
-  const PreparedData data = prepare_data(load_movielens(data_config), data_config, run.vocabulary);
-  return evaluate(run.model, data.test.to(device), run.config.eval.batch_size,
-                  run.config.eval.top_k);
-}
-
-std::string format_metrics(const EvalResult& r) {
-  std::string out;
-  for (const auto& [key, value] : metric_entries(r)) {
-    const bool count = key == "users" || key == "test_rows";
-    const char* kind = key.rfind("seed_", 0) == 0                    ? "  (seed formula)"
-                       : (key == "auc" || key == "logloss" || count) ? ""
-                                                                     : "  (standard)";
-    out += count ? fmt::format("  {:<14} {}\n", key, static_cast<int64_t>(value))
-                 : fmt::format("  {:<14} {:.4f}{}\n", key, value, kind);
-  }
-  if (!out.empty())
-    out.pop_back();
-  return out;
+  const data::MovieLens movielens = load_movielens(data_config);
+  const PreparedData data = prepare_data(movielens, data_config, run.vocabulary);
+  config::Config config = run.config;
+  if (!protocol_override.empty())
+    config.eval.protocol = protocol_override;
+  return evaluate_model(run.model, movielens, data, config, device);
 }
 
 }  // namespace autoint::train

@@ -138,3 +138,29 @@ TEST_CASE("the shipped configs load and docs/configuration.md matches the declar
   for (const auto& p : autoint::config::parameters())
     CHECK(!p.description.empty());
 }
+
+TEST_CASE("huge synthetic users x movies does not overflow the ratings check", "[config]") {
+  // Regression (found while writing the config fuzzer; UBSan flags it): the product
+  // overflowed int64 and wrapped, rejecting a valid config or accepting an invalid one.
+  const std::string yaml =
+      "data:\n  source: synthetic\n  synthetic: {users: 4611686018427387904, movies: 4, "
+      "ratings: 10}\n";
+  const Config c = parse_config(yaml, "big.yaml");
+  CHECK(c.data.synthetic.ratings == 10);
+  CHECK_THROWS_AS(
+      parse_config("data:\n  source: synthetic\n  synthetic: {users: 3, movies: 3, ratings: 10}\n",
+                   "small.yaml"),
+      ConfigError);
+}
+
+TEST_CASE("a key given twice is an error naming both places", "[config]") {
+  // yaml-cpp keeps both entries and the later silently won before.
+  try {
+    parse_config("data:\n  source: synthetic\ntrain:\n  epochs: 9\n  epochs: 1\n", "twice.yaml");
+    FAIL("a duplicate key was accepted");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(),
+               Catch::Matchers::Contains("twice.yaml:5:3: duplicate key \"train.epochs\" (first at "
+                                         "twice.yaml:4:3)"));
+  }
+}

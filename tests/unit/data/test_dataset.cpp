@@ -37,7 +37,7 @@ TEST_CASE("batch iterator covers every row once per epoch, seeded", "[data][batc
   const int64_t n = 1003;
   TensorDataset ds{torch::arange(n, torch::kInt64).unsqueeze(1).repeat({1, 13}),
                    torch::arange(n, torch::kFloat32), torch::zeros({n}, torch::kInt64),
-                   torch::zeros({n}, torch::kInt64)};
+                   torch::zeros({n}, torch::kInt64), torch::zeros({n}, torch::kFloat32)};
   auto collect = [&](uint64_t seed, bool shuffle) {
     BatchIterator it(ds, 100, shuffle, seed);
     std::vector<std::vector<int64_t>> epochs;

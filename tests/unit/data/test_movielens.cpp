@@ -327,3 +327,35 @@ TEST_CASE("latin1_to_utf8 widens bytes >= 0x80 to two UTF-8 bytes", "[data][movi
   CHECK(latin1_to_utf8("\x80\xff") == "\xc2\x80\xc3\xbf");
   CHECK(latin1_to_utf8("").empty());
 }
+
+TEST_CASE("the parsers read a buffer and name its origin in errors", "[data][movielens]") {
+  using autoint::data::parse_movies;
+  using autoint::data::parse_ratings;
+  using autoint::data::parse_users;
+  const auto users = parse_users(kUsers, "u");
+  const auto movies = parse_movies(kMovies, "m");
+  const auto ratings = parse_ratings(kRatings, "r", users, movies);
+  TempDir dir("autoint-ml");
+  write_set(dir, kUsers, kMovies, kRatings);
+  const MovieLens from_files = read_movielens(dir.str());
+  CHECK(users.size() == from_files.users.size());
+  CHECK(movies.size() == from_files.movies.size());
+  REQUIRE(ratings.size() == from_files.ratings.size());
+  CHECK(ratings.back().timestamp == from_files.ratings.back().timestamp);
+  // A buffer is not NUL-terminated: only `content` is read.
+  const std::string padded = kUsers + "4::X::1::1::1\n";
+  CHECK(parse_users(std::string_view(padded).substr(0, kUsers.size()), "u").size() == 3);
+  CHECK_THROWS_WITH(parse_users("", "stdin"), Contains("stdin: is empty"));
+  CHECK_THROWS_WITH(parse_ratings("1::9::5::0\n", "pasted ratings", users, movies),
+                    Contains("pasted ratings:1: expected a MovieID defined in movies.dat, got 9"));
+}
+
+TEST_CASE("error messages show control and non-ASCII bytes as \\xHH", "[data][movielens]") {
+  // A byte-order mark or NUL is invisible on a terminal; escaped, the message explains itself.
+  CHECK_THROWS_WITH(autoint::data::parse_users("1\t::F::1::10::1\n", "u"),
+                    Contains("got \"1\\x09\" in \"1\\x09::F::1::10::1\""));
+  CHECK_THROWS_WITH(autoint::data::parse_users("\xef\xbb\xbf" + kUsers, "u"),
+                    Contains("u:1: the file is encoded as UTF-8 (byte-order mark EF BB BF)"));
+  CHECK_THROWS_WITH(autoint::data::parse_users(std::string("\xfe\xff\0001", 4), "u"),
+                    Contains("u:1: the file is encoded as UTF-16"));
+}

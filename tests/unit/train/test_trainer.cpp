@@ -68,10 +68,21 @@ TEST_CASE("a training run writes a complete run directory that reloads", "[train
 
   // autoint-eval's path recomputes the same numbers.
   const auto again = train::evaluate_run(dir, "", "cpu");
-  for (const auto& [key, value] : train::metric_entries(again)) {
+  for (const auto& [key, value] : train::metric_entries(again.test)) {
     INFO(key);
     CHECK(value == Approx(metrics[key].get<double>()).margin(1e-9));
   }
+  // Every baseline is stored with the same keys, and recomputed identically.
+  REQUIRE(metrics.contains("baselines"));
+  REQUIRE(again.baselines.size() == train::baseline_names().size());
+  for (const auto& b : again.baselines) {
+    INFO(b.name);
+    REQUIRE(metrics["baselines"].contains(b.name));
+    for (const auto& [key, value] : train::metric_entries(b.result))
+      CHECK(value == Approx(metrics["baselines"][b.name][key].get<double>()).margin(1e-9));
+  }
+  CHECK(console.str().find("movie_mean") != std::string::npos);
+  CHECK_FALSE(metrics.contains("full_ranking"));
   // The resolved config is saved and parses back to the same config.
   const auto saved = config::load_config((fs::path(dir) / "config.yaml").string());
   CHECK(config::to_yaml(saved) == config::to_yaml(small_config(dir)));

@@ -53,10 +53,19 @@ struct TrainConfig {
 struct EvalConfig {
   int64_t top_k = 10;
   int64_t batch_size = 16384;
+  std::string protocol = "seed";   // "seed", "full_ranking" or "both"
+  int64_t full_ranking_users = 0;  // 0: every test user with a positive
 };
 
 struct OutputConfig {
   std::string dir = "runs/default";
+};
+
+// One axis of a grid: a declared key and the values to try, each as YAML text (the form
+// `--set key=value` takes), e.g. {"model.embed_dim", {"8", "16"}}.
+struct GridAxis {
+  std::string key;
+  std::vector<std::string> values;
 };
 
 struct Config {
@@ -66,6 +75,10 @@ struct Config {
   EvalConfig eval;
   std::string device = "auto";
   OutputConfig output;
+  // A `grid:` section (key: [values]) makes autoint-train run the Cartesian product of the
+  // axes, each combination `repeats` times with seeds train.seed, train.seed + 1, ...
+  std::vector<GridAxis> grid;
+  int64_t repeats = 1;
 };
 
 // One declared parameter, as documented: dotted key, type, default, allowed values.
@@ -92,6 +105,12 @@ Config parse_config(const std::string& yaml, const std::string& origin,
 
 // Checks cross-field rules (e.g. data.dir required for movielens); throws ConfigError.
 void validate(const Config& config, const std::string& origin);
+
+// `config` with `key=value` overrides applied (as --set; each names itself in errors) and
+// validated, `origin` naming the result in cross-field errors. The grid runner makes each
+// combination's config with it.
+Config with_overrides(Config config, const std::vector<std::string>& overrides,
+                      const std::string& origin);
 
 // The fully resolved config as YAML; parse_config(to_yaml(c)) reproduces c.
 std::string to_yaml(const Config& config);

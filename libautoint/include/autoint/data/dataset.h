@@ -26,12 +26,14 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 Split split_rows(int64_t rows, double test_fraction, double validation_fraction, uint64_t seed);
 
 // A split held as whole tensors: features [rows, fields] int64, labels [rows] float32,
-// user_ids and movie_ids [rows] int64 (for grouping and reporting, CPU).
+// user_ids and movie_ids [rows] int64 and ratings [rows] float32 (the raw 1-5 rating;
+// for grouping, baselines and reporting, CPU).
 struct TensorDataset {
   torch::Tensor features;
   torch::Tensor labels;
   torch::Tensor user_ids;
   torch::Tensor movie_ids;
+  torch::Tensor ratings;
   int64_t rows() const { return features.defined() ? features.size(0) : 0; }
   // Features and labels on `device` (ids stay on the CPU).
   TensorDataset to(const torch::Device& device) const;

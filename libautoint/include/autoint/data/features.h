@@ -36,6 +36,7 @@ struct RawFeatures {
   std::vector<float> labels;                                // 1 if rating >= threshold
   std::vector<int64_t> user_ids;
   std::vector<int64_t> movie_ids;
+  std::vector<float> ratings;  // the raw rating (1-5), for baselines and reports
   int64_t rows() const { return static_cast<int64_t>(labels.size()); }
 };
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace autoint::data {
@@ -41,6 +42,14 @@ struct MovieLens {
 // id/age/occupation/rating/timestamp, a gender other than M/F, a duplicate user or
 // movie id, and a rating that names an unknown user or movie.
 MovieLens read_movielens(const std::string& dir);
+
+// The parsers behind read_movielens, one per file, on the file's whole content. `origin`
+// names the content in messages (read_movielens passes the path). Same checks and
+// DataError messages as read_movielens; parse_ratings checks ids against `users` and `movies`.
+std::vector<User> parse_users(std::string_view content, const std::string& origin);
+std::vector<Movie> parse_movies(std::string_view content, const std::string& origin);
+std::vector<Rating> parse_ratings(std::string_view content, const std::string& origin,
+                                  const std::vector<User>& users, const std::vector<Movie>& movies);
 
 // Writes the three files in the ML-1M format (`::`-separated, '\n' line ends,
 // titles written byte for byte). Creates `dir` if needed. Throws DataError on I/O failure.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -10,7 +11,9 @@
 
 #include "autoint/config/config.h"
 #include "autoint/nn/autoint.h"
+#include "autoint/train/baselines.h"
 #include "autoint/train/evaluate.h"
+#include "autoint/train/full_ranking.h"
 #include "autoint/train/pipeline.h"
 #include "autoint/util/log.h"
 #include "autoint/util/progress.h"
@@ -43,10 +46,30 @@ void seed_everything(const config::TrainConfig& config);
 FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config& config,
               const torch::Device& device, util::Log& log, util::ProgressMode progress);
 
+// Everything one evaluation of a model reports: its test-split metrics, every baseline
+// under the same protocol, and the full-ranking figures when eval.protocol asks for them.
+struct Evaluation {
+  std::string protocol = "seed";  // eval.protocol: which tables format_evaluation shows
+  EvalResult test;
+  std::vector<BaselineResult> baselines;
+  std::optional<FullRankingResult> full_ranking;
+};
+
+// Evaluates `model` on data.test as config.eval says (top_k, batch_size, protocol,
+// full_ranking_users), with the baselines fitted on the training part (train.seed seeds
+// the random baseline and the user sample).
+Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
+                          const PreparedData& data, const config::Config& config,
+                          const torch::Device& device);
+
+// The model's metrics beside every baseline's, one table per protocol, and a line that
+// says whether the model beats every baseline (or which baseline matches or beats it).
+std::string format_evaluation(const Evaluation& evaluation);
+
 struct RunSummary {
   std::string run_dir;
   FitResult fit;
-  EvalResult test;
+  Evaluation evaluation;
   double load_seconds = 0;
   double featurize_seconds = 0;
   double train_seconds = 0;
@@ -60,11 +83,9 @@ struct RunSummary {
 RunSummary run_experiment(const config::Config& config, std::ostream& console);
 
 // Reloads a run directory, re-prepares its data (optionally from another data
-// directory) with the saved vocabulary and split settings, and recomputes the test metrics.
-EvalResult evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
-                        const std::string& device);
-
-// A table of the metrics for a terminal, marking which are the seed's and which standard.
-std::string format_metrics(const EvalResult& result);
+// directory) with the saved vocabulary and split settings, and recomputes the evaluation
+// (with the run's eval.protocol unless `protocol_override` names another).
+Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
+                        const std::string& device, const std::string& protocol_override = "");
 
 }  // namespace autoint::train

@@ -1,0 +1,55 @@
+// Non-learned reference scorers (random, popularity, movie mean) evaluated with the model's
+// exact test protocol, so a trained model's metrics can be judged against them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "autoint/train/evaluate.h"
+#include "autoint/train/pipeline.h"
+
+namespace autoint::train {
+
+// Pseudo-count of the per-movie scorers' shrinkage: the global mean (or rate) counts as
+// much as this many ratings of the movie, so rarely rated movies are not scored extremes.
+inline constexpr double movie_mean_prior_weight = 10.0;
+
+struct BaselineResult {
+  std::string name;
+  EvalResult result;
+};
+
+// The names evaluate_baselines reports, in its order.
+std::vector<std::string> baseline_names();
+
+// A baseline's score of a movie id; "random" draws the next value of its stream per call.
+using MovieScorer = std::function<double(int64_t movie_id)>;
+
+// The scorer behind baseline_scores (see there), for scoring any movie, e.g. in the
+// full-ranking protocol. It owns what it fitted and does not refer to `data` afterwards.
+MovieScorer baseline_scorer(const PreparedData& data, const std::string& name, uint64_t seed);
+
+// Probabilities [test rows] (CPU float32) of one baseline for data.test, fitted on the
+// training part (data.train + data.validation), grouped by raw movie id:
+// - "random": uniform in [0, 1) from std::mt19937_64(seed), (x >> 40) * 2^-24.
+// - "popularity": (positives + 1) / (max_positives + 2), positives = the movie's positive
+//   labels. Only a ranking score squashed into (0, 1); its logloss (like random's) is
+//   not meaningful, its AUC and ranking metrics are.
+// - "movie_mean": the movie's mean rating shrunk towards the global mean rating,
+//   (sum + m * global_mean) / (count + m), m = movie_mean_prior_weight, mapped from the
+//   1-5 scale to [0, 1] by (mean - 1) / 4; unseen movies get the global mean. A ranking
+//   score: its logloss is not meaningful.
+// - "movie_positive_rate": the movie's positive-label rate shrunk the same way towards
+//   the global rate, (positives + m * global_rate) / (count + m): a calibrated
+//   probability, so its logloss is comparable with the model's.
+// The seed is used only by "random". An unknown name throws std::invalid_argument.
+torch::Tensor baseline_scores(const PreparedData& data, const std::string& name, uint64_t seed);
+
+// Every baseline evaluated on data.test with evaluate_scores at cut-off k.
+std::vector<BaselineResult> evaluate_baselines(const PreparedData& data, int64_t k, uint64_t seed);
+
+}  // namespace autoint::train

@@ -1,0 +1,58 @@
+// Full-ranking top-k evaluation: for each test user, every movie the user did not rate in
+// the training part is scored and ranked, and the top k are measured against the user's
+// test positives, as a recommender is used (the seed's protocol only re-ranks test rows).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "autoint/data/movielens.h"
+#include "autoint/nn/autoint.h"
+#include "autoint/train/pipeline.h"
+
+namespace autoint::train {
+
+struct FullRankingOptions {
+  int64_t k = 10;
+  int64_t batch_rows = 1024;  // rows per forward pass (cache-sized: see recommender)
+  int64_t max_users = 0;      // evaluate a seeded sample of this many users; 0: all
+  uint64_t seed = 0;          // the user sample and the random baseline
+  // The time fields of every scored row; by default the latest rating timestamp in the
+  // data (the moment a recommender would run), as autoint-recommend does.
+  std::optional<int64_t> timestamp;
+  bool baselines = true;  // also rank with every baseline (train/baselines.h)
+};
+
+// Standard top-k metrics averaged over the evaluated users.
+struct FullRankingMetrics {
+  double hr = 0;         // 1 if any of the top k is a test positive
+  double ndcg = 0;       // binary gains, IDCG over min(|positives|, k) positions
+  double recall = 0;     // |top-k ∩ positives| / |positives|
+  double precision = 0;  // |top-k ∩ positives| / k
+};
+
+struct FullRankingResult {
+  int64_t k = 10;
+  int64_t users = 0;       // test users with at least one positive that were evaluated
+  int64_t candidates = 0;  // (user, movie) pairs ranked, per scorer
+  int64_t timestamp = 0;
+  double seconds = 0;  // scoring and ranking, the model's and the baselines' together
+  FullRankingMetrics model;
+  std::vector<std::pair<std::string, FullRankingMetrics>> baselines;  // baseline_names() order
+};
+
+// Candidates of a user: all of movielens.movies except those the user rated in
+// data.train or data.validation; positives: the user's test rows with label 1. Users are
+// those with a test positive (a seeded sample of max_users of them when it is > 0). Ties
+// are broken by ascending movie id. The model is scored in eval mode without gradients
+// on its device; its mode is restored.
+FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLens& movielens,
+                                        const PreparedData& data,
+                                        const FullRankingOptions& options);
+
+}  // namespace autoint::train

@@ -1,0 +1,53 @@
+// Grids and repeats: the Cartesian product of a config's `grid:` axes, each combination
+// trained `repeats` times in its own run directory, and the results tables.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autoint/config/config.h"
+
+namespace autoint::train {
+
+struct GridPoint {
+  std::string name;  // the run's sub-directory, from the varied settings (and the seed)
+  std::vector<std::pair<std::string, std::string>> settings;  // grid key -> value text
+  int64_t combination = 0;                                    // index of the settings
+  int64_t repeat = 0;                                         // 0-based
+  config::Config config;  // resolved and validated; grid cleared, repeats 1
+};
+
+// Every combination of config.grid (the first axis varies slowest) times config.repeats;
+// repeat r trains with train.seed + r (the split stays the same: data.split_seed). Each
+// point's output.dir is config.output.dir / name. `origin` names the config in errors; a
+// combination that fails validation is a ConfigError naming its settings.
+std::vector<GridPoint> expand_grid(const config::Config& config, const std::string& origin);
+
+// Mean and sample standard deviation (0 for a single value).
+struct MeanStd {
+  double mean = 0;
+  double std = 0;
+  int64_t n = 0;
+};
+MeanStd mean_std(const std::vector<double>& values);
+
+struct GridSummary {
+  std::string dir;
+  int64_t runs = 0;
+  int64_t trained = 0;
+  int64_t skipped = 0;  // finished before (a complete run directory with the same config)
+  std::string table;    // results.md's table
+};
+
+// Trains every point whose run directory does not hold a finished run, skipping those that
+// do (their config.yaml must equal the point's config, else RunError: a changed grid must
+// not reuse old results), and rewrites results.csv, results.md and results.json in
+// config.output.dir after every run, so an interrupted grid loses at most the run in
+// progress. Runs' progress and logs go to `console`.
+GridSummary run_grid(const config::Config& config, const std::string& origin,
+                     std::ostream& console);
+
+}  // namespace autoint::train

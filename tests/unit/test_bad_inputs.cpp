@@ -1,0 +1,148 @@
+// The bad-input corpus (tests/fixtures/bad_inputs/cases.txt): every malformed file, config,
+// device string and damaged run directory must fail with its own exception and message.
+#include "autoint_catch.h"
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "autoint/config/config.h"
+#include "autoint/data/features.h"
+#include "autoint/data/movielens.h"
+#include "autoint/device.h"
+#include "autoint/error.h"
+#include "autoint/train/run_dir.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kCorpus = fs::path(AUTOINT_SOURCE_DIR) / "tests" / "fixtures" / "bad_inputs";
+
+struct BadInput {
+  int line = 0;  // in cases.txt, for the failure report
+  std::string kind;
+  std::string input;
+  std::string exception;
+  std::string pattern;
+};
+
+std::string trim(const std::string& text) {
+  const auto first = text.find_first_not_of(' ');
+  const auto last = text.find_last_not_of(' ');
+  return first == std::string::npos ? "" : text.substr(first, last - first + 1);
+}
+
+// Lines are `kind | input | exception | regex`; the regex is the rest of the line, so it
+// may itself contain '|'.
+std::vector<BadInput> read_cases() {
+  std::ifstream in(kCorpus / "cases.txt");
+  REQUIRE(in);
+  std::vector<BadInput> cases;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') {
+      continue;
+    }
+    BadInput c;
+    c.line = line_no;
+    std::string* fields[] = {&c.kind, &c.input, &c.exception};
+    size_t start = 0;
+    for (std::string* field : fields) {
+      const size_t bar = line.find(" | ", start);
+      INFO("cases.txt:" << line_no << ": expected `kind | input | exception | regex`");
+      REQUIRE(bar != std::string::npos);
+      *field = trim(line.substr(start, bar - start));
+      start = bar + 3;
+    }
+    c.pattern = line.substr(start);
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Runs the loader the case names; returns normally only if it did not throw.
+void load(const BadInput& c) {
+  const fs::path input = kCorpus / c.input;
+  if (c.kind == "data") {
+    // The case directory holds only the broken file(s); the others come from data/base.
+    autoint::test::TempDir dir("autoint-bad-input");
+    for (const auto& entry : fs::directory_iterator(kCorpus / "data" / "base")) {
+      fs::copy_file(entry.path(), dir.path() / entry.path().filename());
+    }
+    for (const auto& entry : fs::directory_iterator(input)) {
+      fs::copy_file(entry.path(), dir.path() / entry.path().filename(),
+                    fs::copy_options::overwrite_existing);
+    }
+    autoint::data::read_movielens(dir.str());
+  } else if (c.kind == "data_dir") {
+    autoint::data::read_movielens(input.string());
+  } else if (c.kind == "config") {
+    autoint::config::load_config(input.string());
+  } else if (c.kind == "device") {
+    autoint::DeviceSpec::parse(read_text(input));
+  } else if (c.kind == "vocabulary") {
+    autoint::data::Vocabulary::load(input.string());
+  } else if (c.kind == "run") {
+    autoint::train::load_run(input.string(), torch::Device(torch::kCPU));
+  } else {
+    FAIL("cases.txt:" << c.line << ": unknown kind \"" << c.kind << "\"");
+  }
+}
+
+// The most derived autoint exception type, by the name cases.txt uses.
+std::string type_name(const autoint::Error& e) {
+  if (dynamic_cast<const autoint::DataError*>(&e))
+    return "DataError";
+  if (dynamic_cast<const autoint::ConfigError*>(&e))
+    return "ConfigError";
+  if (dynamic_cast<const autoint::RunError*>(&e))
+    return "RunError";
+  if (dynamic_cast<const autoint::DeviceError*>(&e))
+    return "DeviceError";
+  return "Error";
+}
+
+}  // namespace
+
+TEST_CASE("bad-input corpus: each input fails with its exception and message", "[bad_inputs]") {
+  const std::vector<BadInput> cases = read_cases();
+  REQUIRE(cases.size() >= 30);
+  for (const BadInput& c : cases) {
+    DYNAMIC_SECTION(c.kind << " " << c.input) {
+      INFO("cases.txt:" << c.line << ": " << c.kind << " " << c.input);
+      const std::regex pattern(c.pattern, std::regex::ECMAScript);
+      try {
+        load(c);
+        FAIL("loaded without an error; expected " << c.exception << " matching " << c.pattern);
+      } catch (const autoint::Error& e) {
+        INFO("message: " << e.what());
+        CHECK(type_name(e) == c.exception);
+        CHECK(std::regex_search(e.what(), pattern));
+      }
+    }
+  }
+}
+
+TEST_CASE("bad-input corpus: every input it names exists or is meant to be missing",
+          "[bad_inputs]") {
+  // A renamed fixture must not turn a case into a "file not found" that still matches.
+  for (const BadInput& c : read_cases()) {
+    INFO("cases.txt:" << c.line << ": " << c.input);
+    const bool meant_missing = c.input.find("does_not_exist") != std::string::npos;
+    CHECK(fs::exists(kCorpus / c.input) != meant_missing);
+  }
+}

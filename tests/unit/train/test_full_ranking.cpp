@@ -1,0 +1,163 @@
+// Full-ranking evaluation on a hand-made case: candidate exclusion, hand-computed
+// baseline metrics, the model's metrics against an independent ranking, user sampling.
+#include "autoint_catch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "autoint/config/config.h"
+#include "autoint/data/features.h"
+#include "autoint/metrics/metrics.h"
+#include "autoint/train/full_ranking.h"
+#include "autoint/train/pipeline.h"
+
+using namespace autoint;
+
+namespace {
+
+// Users 1 and 2, movies 1..6. Training part: user 1 rated 1+, 2+; user 2 rated 1+, 3+,
+// 4-. Test: user 1 rated 3+ and 5-, user 2 rated 6+ (+ is a rating of 5, - of 2).
+struct HandMade {
+  data::MovieLens movielens;
+  train::PreparedData data;
+};
+
+data::TensorDataset rows_of(const data::RawFeatures& raw, const data::Vocabulary& vocabulary,
+                            const std::vector<int64_t>& rows) {
+  data::TensorDataset d;
+  d.features = vocabulary.encode(raw, rows);
+  std::vector<float> labels, ratings;
+  std::vector<int64_t> users, movies;
+  for (int64_t r : rows) {
+    labels.push_back(raw.labels[static_cast<std::size_t>(r)]);
+    ratings.push_back(raw.ratings[static_cast<std::size_t>(r)]);
+    users.push_back(raw.user_ids[static_cast<std::size_t>(r)]);
+    movies.push_back(raw.movie_ids[static_cast<std::size_t>(r)]);
+  }
+  d.labels = torch::tensor(labels, torch::kFloat32);
+  d.ratings = torch::tensor(ratings, torch::kFloat32);
+  d.user_ids = torch::tensor(users, torch::kInt64);
+  d.movie_ids = torch::tensor(movies, torch::kInt64);
+  return d;
+}
+
+HandMade hand_made() {
+  HandMade h;
+  h.movielens.users = {{1, 'F', 25, 3, "10001"}, {2, 'M', 35, 7, "94110"}};
+  for (int64_t id = 1; id <= 6; ++id)
+    h.movielens.movies.push_back({id, "Movie " + std::to_string(id), {"Drama"}, 1990 + id});
+  // Rows 0..4 are the training part (row 4 the validation split), rows 5..7 the test split.
+  h.movielens.ratings = {{1, 1, 5, 978300000}, {1, 2, 5, 978300100}, {2, 1, 5, 978300200},
+                         {2, 3, 5, 978300300}, {2, 4, 2, 978300400}, {1, 3, 5, 978300500},
+                         {1, 5, 2, 978300600}, {2, 6, 5, 978300700}};
+  const data::RawFeatures raw = data::featurize(h.movielens, 4.0);
+  std::vector<int64_t> all(8);
+  std::iota(all.begin(), all.end(), int64_t{0});
+  h.data.vocabulary = data::Vocabulary::fit(raw, all);
+  h.data.train = rows_of(raw, h.data.vocabulary, {0, 1, 2, 3});
+  h.data.validation = rows_of(raw, h.data.vocabulary, {4});
+  h.data.test = rows_of(raw, h.data.vocabulary, {5, 6, 7});
+  return h;
+}
+
+nn::AutoInt small_model(const data::Vocabulary& vocabulary) {
+  torch::manual_seed(3);
+  config::ModelConfig model;
+  model.embed_dim = 4;
+  model.num_layers = 1;
+  model.dnn_hidden_units = {8};
+  return nn::AutoInt(train::model_options(model, vocabulary.cardinalities()));
+}
+
+const train::FullRankingMetrics& baseline(const train::FullRankingResult& r,
+                                          const std::string& name) {
+  for (const auto& [n, m] : r.baselines) {
+    if (n == name)
+      return m;
+  }
+  FAIL("no baseline " << name);
+  throw;
+}
+
+}  // namespace
+
+TEST_CASE("full ranking excludes training-part movies and ranks the rest", "[full_ranking]") {
+  const HandMade h = hand_made();
+  nn::AutoInt model = small_model(h.data.vocabulary);
+  train::FullRankingOptions options;
+  options.k = 2;
+  const auto r = train::evaluate_full_ranking(model, h.movielens, h.data, options);
+  CHECK(r.users == 2);
+  CHECK(r.candidates == 4 + 3);     // user 1: movies 3-6; user 2: movies 2, 5, 6
+  CHECK(r.timestamp == 978300700);  // the latest rating by default
+  CHECK(model->is_training());      // the mode is restored
+
+  // Popularity (training positives 2, 1, 1, 0, 0, 0; ties by movie id): user 1 ranks
+  // 3, 4, 5, 6 (hit at 1), user 2 ranks 2, 5, 6 (its positive 6 is third).
+  const auto& pop2 = baseline(r, "popularity");
+  CHECK(pop2.hr == Approx(0.5));
+  CHECK(pop2.recall == Approx(0.5));
+  CHECK(pop2.ndcg == Approx(0.5));
+  CHECK(pop2.precision == Approx(0.25));
+  options.k = 3;
+  const auto& pop3 =
+      baseline(train::evaluate_full_ranking(model, h.movielens, h.data, options), "popularity");
+  CHECK(pop3.hr == Approx(1.0));
+  CHECK(pop3.recall == Approx(1.0));
+  CHECK(pop3.ndcg == Approx((1.0 + 1.0 / std::log2(4.0)) / 2));
+  CHECK(pop3.precision == Approx(1.0 / 3));
+}
+
+TEST_CASE("full ranking scores the model exactly as an independent ranking does",
+          "[full_ranking]") {
+  const HandMade h = hand_made();
+  nn::AutoInt model = small_model(h.data.vocabulary);
+  model->eval();
+  train::FullRankingOptions options;
+  options.k = 2;
+  options.baselines = false;
+  const auto r = train::evaluate_full_ranking(model, h.movielens, h.data, options);
+  CHECK(r.baselines.empty());
+
+  // Independently: user 1's candidates 3..6, user 2's 2, 5, 6, each scored through raw_row.
+  const std::vector<std::vector<int64_t>> candidates{{3, 4, 5, 6}, {2, 5, 6}};
+  const std::vector<int64_t> positive{3, 6};
+  std::vector<int64_t> user_ids;
+  std::vector<float> scores, labels;
+  torch::NoGradGuard no_grad;
+  for (std::size_t u = 0; u < 2; ++u) {
+    for (int64_t movie : candidates[u]) {
+      auto ids = h.data.vocabulary.encode(
+          data::raw_row(h.movielens.users[u],
+                        h.movielens.movies[static_cast<std::size_t>(movie - 1)], 978300700));
+      const auto row = torch::from_blob(ids.data(), {1, data::kNumFields}, torch::kInt64).clone();
+      user_ids.push_back(h.movielens.users[u].id);
+      scores.push_back(model->forward(row).item<float>());
+      labels.push_back(movie == positive[u] ? 1.0F : 0.0F);
+    }
+  }
+  const auto expected = metrics::ranking_metrics(user_ids, scores, labels, 2);
+  CHECK(r.model.hr == Approx(expected.hr).margin(1e-12));
+  CHECK(r.model.ndcg == Approx(expected.ndcg).margin(1e-12));
+  CHECK(r.model.recall == Approx(expected.recall).margin(1e-12));
+  CHECK(r.model.precision == Approx(expected.precision).margin(1e-12));
+  CHECK_FALSE(model->is_training());
+}
+
+TEST_CASE("full ranking samples users with a seed", "[full_ranking]") {
+  const HandMade h = hand_made();
+  nn::AutoInt model = small_model(h.data.vocabulary);
+  train::FullRankingOptions options;
+  options.max_users = 1;
+  options.seed = 5;
+  const auto a = train::evaluate_full_ranking(model, h.movielens, h.data, options);
+  const auto b = train::evaluate_full_ranking(model, h.movielens, h.data, options);
+  CHECK(a.users == 1);
+  CHECK((a.candidates == 4 || a.candidates == 3));
+  CHECK(a.candidates == b.candidates);
+  options.max_users = -1;
+  CHECK_THROWS_AS(train::evaluate_full_ranking(model, h.movielens, h.data, options),
+                  std::invalid_argument);
+}
