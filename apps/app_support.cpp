@@ -46,4 +46,18 @@ cxxopts::ParseResult parse_flags(cxxopts::Options& options, int argc, char** arg
   return result;
 }
 
+void add_run_flags(cxxopts::Options& options) {
+  options.add_options()("r,run", "Run directory", cxxopts::value<std::string>())(
+      "data", "ML-1M directory to read instead of the run's data.dir",
+      cxxopts::value<std::string>()->default_value(""))(
+      "d,device", "Device: auto, cpu, cuda or cuda:N",
+      cxxopts::value<std::string>()->default_value("auto"));
+}
+
+std::string run_flag(const cxxopts::ParseResult& flags) {
+  if (!flags.count("run"))
+    throw cxxopts::exceptions::exception("--run DIR is required");
+  return flags["run"].as<std::string>();
+}
+
 }  // namespace autoint::apps

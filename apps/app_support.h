@@ -17,4 +17,11 @@ int run_main(const char* app, const std::function<int()>& body);
 // Unknown or malformed flags throw cxxopts exceptions, which run_main reports.
 cxxopts::ParseResult parse_flags(cxxopts::Options& options, int argc, char** argv, bool& help);
 
+// The flags of the apps that load a trained run: -r/--run DIR (required), --data DIR
+// (ML-1M directory instead of the run's data.dir) and -d/--device (default auto).
+void add_run_flags(cxxopts::Options& options);
+
+// The --run value; throws a usage error when it is missing.
+std::string run_flag(const cxxopts::ParseResult& flags);
+
 }  // namespace autoint::apps

@@ -94,20 +94,15 @@ int main(int argc, char** argv) {
     cxxopts::Options options("autoint-recommend",
                              "Recommend the movies a user has not rated yet, best first, with a "
                              "run directory written by autoint-train.");
-    options.add_options()("r,run", "Run directory", cxxopts::value<std::string>())(
-        "u,user", "User id", cxxopts::value<int64_t>())(
+    autoint::apps::add_run_flags(options);
+    options.add_options()("u,user", "User id", cxxopts::value<int64_t>())(
         "n,top", "How many movies to recommend", cxxopts::value<int64_t>()->default_value("10"))(
-        "data", "ML-1M directory to read instead of the run's data.dir",
-        cxxopts::value<std::string>()->default_value(""))(
-        "d,device", "Device: auto, cpu, cuda or cuda:N",
-        cxxopts::value<std::string>()->default_value("auto"))(
         "json", "Print one JSON document instead of text");
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
       return 0;
-    if (!flags.count("run"))
-      throw cxxopts::exceptions::exception("--run DIR is required");
+    const std::string run = autoint::apps::run_flag(flags);
     if (!flags.count("user"))
       throw cxxopts::exceptions::exception("--user ID is required");
     const int64_t top = flags["top"].as<int64_t>();
@@ -115,8 +110,7 @@ int main(int argc, char** argv) {
       throw cxxopts::exceptions::exception(fmt::format("--top must be at least 1 (got {})", top));
     const torch::Device device =
         autoint::DeviceSpec::parse(flags["device"].as<std::string>()).resolve();
-    const auto recommender = Recommender::from_run(flags["run"].as<std::string>(), device,
-                                                   flags["data"].as<std::string>());
+    const auto recommender = Recommender::from_run(run, device, flags["data"].as<std::string>());
     const int64_t user_id = flags["user"].as<int64_t>();
     const auto recommendations = recommender.recommend(user_id, top);
     if (flags.count("json"))

@@ -5,36 +5,20 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
-#include "autoint/config/config.h"
 #include "autoint/data/features.h"
 #include "autoint/error.h"
 #include "autoint/recommend/recommender.h"
 #include "autoint/train/run_dir.h"
-#include "autoint/train/trainer.h"
-#include "test_support.h"
+#include "tiny_run.h"
 
 using namespace autoint;
 
 namespace {
 
-// One tiny run shared by the test cases: training it is the slow part.
 const std::string& run_dir() {
-  static test::TempDir tmp("autoint-recommend");
-  static const std::string dir = [] {
-    const std::string out = (tmp.path() / "run").string();
-    const auto config = config::parse_config(
-        "data:\n  source: synthetic\n", "test.yaml",
-        {"data.synthetic.users=60", "data.synthetic.movies=80", "data.synthetic.ratings=2000",
-         "train.epochs=1", "train.batch_size=256", "train.threads=1", "train.progress=none",
-         "device=cpu", "output.dir=" + out});
-    std::ostringstream console;
-    train::run_experiment(config, console);
-    return out;
-  }();
-  return dir;
+  return test::tiny_run_dir();
 }
 
 const recommend::Recommender& recommender() {

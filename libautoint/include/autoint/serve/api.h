@@ -1,0 +1,71 @@
+// The JSON API of autoint-serve as a plain function of (method, path, query parameters) to
+// (HTTP status, JSON body), so that it is tested without sockets.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace autoint::recommend {
+class Recommender;
+}
+
+namespace autoint::serve {
+
+// The bounds of the API's numeric query parameters (the page uses the same).
+constexpr int64_t kMaxTop = 100;  // recommendations?top=1..kMaxTop
+constexpr int64_t kDefaultTop = 10;
+constexpr int64_t kMaxUserLimit = 500;  // users?limit=1..kMaxUserLimit
+constexpr int64_t kDefaultUserLimit = 50;
+
+// httplib hands query parameters over as a multimap: a repeated key is visible (and refused).
+using QueryParams = std::multimap<std::string, std::string>;
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;  // one JSON document, UTF-8; {"error": "..."} when status >= 400
+};
+
+// Endpoints (GET only; anything else is 405):
+//   /api/info                                   sizes, default user, limits
+//   /api/users?query=TEXT&limit=N               users in id order matching every word of
+//                                               TEXT: a prefix of the id or zip code, the
+//                                               gender, part of the age group or occupation
+//   /api/users/ID                               profile and number of rated movies
+//   /api/users/ID/ratings                       rated movies with ratings, highest first
+//   /api/users/ID/recommendations?top=N         the top-N unrated movies with scores
+// Errors: 400 for a malformed or out-of-range value or an unknown/repeated parameter, 404
+// for an unknown user or path, 500 for anything unexpected; the message names the bad value
+// and what was expected.
+class Api {
+ public:
+  // Keeps a reference: the recommender must outlive the Api.
+  explicit Api(const recommend::Recommender& recommender);
+
+  // Never throws: every failure becomes an error response.
+  ApiResponse handle(const std::string& method, const std::string& path,
+                     const QueryParams& params) const noexcept;
+
+  // The user the page shows first: the lowest id with ratings and unrated movies left
+  // (so that every part of the page has content), else the lowest id; 0 without users.
+  int64_t default_user() const { return default_user_; }
+
+  // {"error": message} with any invalid UTF-8 in the message replaced: the body of every
+  // error response, also of those the HTTP server makes itself.
+  static std::string error_json(const std::string& message);
+
+ private:
+  ApiResponse route(const std::string& method, const std::string& path,
+                    const QueryParams& params) const;
+  ApiResponse info(const QueryParams& params) const;
+  ApiResponse users(const QueryParams& params) const;
+  ApiResponse user(const std::string& id_text, const std::string& part,
+                   const QueryParams& params) const;
+
+  const recommend::Recommender& recommender_;
+  std::map<int64_t, int64_t> rated_count_;  // user id -> ratings, for every user (ordered)
+  int64_t default_user_ = 0;
+};
+
+}  // namespace autoint::serve

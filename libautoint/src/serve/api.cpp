@@ -1,0 +1,301 @@
+// The JSON API: strict parameter parsing, one JSON document per response, and an error
+// boundary that turns every exception into a response.
+#include "autoint/serve/api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "autoint/data/demographics.h"
+#include "autoint/data/movielens.h"
+#include "autoint/error.h"
+#include "autoint/recommend/recommender.h"
+
+namespace autoint::serve {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr const char* kEndpoints =
+    "/api/info, /api/users, /api/users/ID, /api/users/ID/ratings or "
+    "/api/users/ID/recommendations";
+
+// A failure with the HTTP status it maps to.
+class HttpError : public std::runtime_error {
+ public:
+  HttpError(int status, const std::string& message)
+      : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+// Invalid UTF-8 (from a percent-decoded path, say) is replaced, never a dump() exception.
+std::string dump(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+ApiResponse json_response(int status, const Json& json) {
+  return {status, dump(json)};
+}
+
+ApiResponse error_response(int status, const std::string& message) {
+  return json_response(status, Json{{"error", message}});
+}
+
+// Refuses parameters the endpoint does not know and repeated ones: a typo such as
+// ?tpo=5 must not silently return the default.
+void check_params(const QueryParams& params, const std::string& endpoint,
+                  const std::set<std::string>& allowed) {
+  for (auto it = params.begin(); it != params.end(); it = params.upper_bound(it->first)) {
+    if (allowed.count(it->first) == 0) {
+      std::string expected = "no parameters";
+      if (!allowed.empty()) {
+        expected.clear();
+        for (const auto& name : allowed)
+          expected += (expected.empty() ? "" : ", ") + name;
+      }
+      throw HttpError(400, fmt::format("unknown query parameter \"{}\" for {}; expected {}",
+                                       it->first, endpoint, expected));
+    }
+    const auto count = params.count(it->first);
+    if (count > 1) {
+      throw HttpError(400, fmt::format("query parameter \"{}\" given {} times; expected once",
+                                       it->first, count));
+    }
+  }
+}
+
+// A decimal integer with nothing around it, or nullopt.
+std::optional<int64_t> parse_int(const std::string& text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end)
+    return std::nullopt;
+  return value;
+}
+
+int64_t int_param(const QueryParams& params, const std::string& name, int64_t fallback, int64_t min,
+                  int64_t max) {
+  const auto it = params.find(name);
+  if (it == params.end())
+    return fallback;
+  const auto value = parse_int(it->second);
+  if (!value) {
+    throw HttpError(400, fmt::format("{} \"{}\" is not an integer; expected an integer in {}..{}",
+                                     name, it->second, min, max));
+  }
+  if (*value < min || *value > max) {
+    throw HttpError(400, fmt::format("{} {} is out of range; expected an integer in {}..{}", name,
+                                     *value, min, max));
+  }
+  return *value;
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+Json movie_json(const data::Movie& movie) {
+  return {{"movie_id", movie.id},
+          {"title", data::latin1_to_utf8(movie.title)},
+          {"year", movie.year},
+          {"genres", movie.genres}};
+}
+
+Json user_json(const data::User& user, int64_t rated_count) {
+  return {{"id", user.id},
+          {"gender", std::string(1, user.gender)},
+          {"gender_name", data::gender_name(user.gender)},
+          {"age", user.age},
+          {"age_group", data::age_group_name(user.age)},
+          {"occupation", user.occupation},
+          {"occupation_name", data::occupation_name(user.occupation)},
+          {"zipcode", user.zipcode},
+          {"rated_count", rated_count}};
+}
+
+// One search word matches a user when it starts the id or the zip code; a word with a
+// letter or sign may also equal the gender's name ("male" must not find women through
+// "female") or occur in the age group or occupation ("5" would find every "25-34").
+bool word_matches(const std::string& word, const data::User& user) {
+  const auto starts = [&](const std::string& text) { return text.rfind(word, 0) == 0; };
+  if (starts(std::to_string(user.id)) || starts(lower(user.zipcode)))
+    return true;
+  if (std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return false;
+  return word == data::gender_name(user.gender) ||
+         lower(data::age_group_name(user.age)).find(word) != std::string::npos ||
+         lower(data::occupation_name(user.occupation)).find(word) != std::string::npos;
+}
+
+}  // namespace
+
+Api::Api(const recommend::Recommender& recommender) : recommender_(recommender) {
+  const auto& data = recommender_.data();
+  for (const auto& user : data.users)
+    rated_count_.emplace(user.id, 0);
+  for (const auto& rating : data.ratings)
+    ++rated_count_[rating.user_id];
+  const auto movies = static_cast<int64_t>(data.movies.size());
+  default_user_ = rated_count_.empty() ? 0 : rated_count_.begin()->first;
+  for (const auto& [id, count] : rated_count_) {
+    if (count > 0 && count < movies) {
+      default_user_ = id;
+      break;
+    }
+  }
+}
+
+std::string Api::error_json(const std::string& message) {
+  return error_response(400, message).body;
+}
+
+ApiResponse Api::handle(const std::string& method, const std::string& path,
+                        const QueryParams& params) const noexcept {
+  try {
+    try {
+      return route(method, path, params);
+    } catch (const HttpError& e) {
+      return error_response(e.status(), e.what());
+    } catch (const c10::Error& e) {
+      return error_response(500, fmt::format("internal error while answering {}: {}", path,
+                                             e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      return error_response(500,
+                            fmt::format("internal error while answering {}: {}", path, e.what()));
+    }
+  } catch (...) {
+    // Even formatting the message failed (out of memory): a fixed body still answers.
+    return {500, R"({"error": "internal error"})"};
+  }
+}
+
+ApiResponse Api::route(const std::string& method, const std::string& path,
+                       const QueryParams& params) const {
+  if (method != "GET" && method != "HEAD") {
+    throw HttpError(405, fmt::format("method {} is not allowed on {}; expected GET", method, path));
+  }
+  // "/api/users/3" -> {"users", "3"}; an empty segment ("/api/users/", "//") matches nothing.
+  std::vector<std::string> parts;
+  if (path.rfind("/api/", 0) == 0) {
+    std::size_t begin = 5;
+    for (std::size_t end; (end = path.find('/', begin)) != std::string::npos; begin = end + 1)
+      parts.push_back(path.substr(begin, end - begin));
+    parts.push_back(path.substr(begin));
+    if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); }))
+      parts.clear();
+  }
+  if (parts.size() == 1 && parts[0] == "info")
+    return info(params);
+  if (parts.size() == 1 && parts[0] == "users")
+    return users(params);
+  if (parts.size() == 2 && parts[0] == "users")
+    return user(parts[1], "", params);
+  if (parts.size() == 3 && parts[0] == "users" &&
+      (parts[2] == "ratings" || parts[2] == "recommendations"))
+    return user(parts[1], parts[2], params);
+  throw HttpError(404, fmt::format("unknown path \"{}\"; expected {}", path, kEndpoints));
+}
+
+ApiResponse Api::info(const QueryParams& params) const {
+  check_params(params, "/api/info", {});
+  const auto& data = recommender_.data();
+  return json_response(200, Json{{"users", data.users.size()},
+                                 {"movies", data.movies.size()},
+                                 {"ratings", data.ratings.size()},
+                                 {"default_user", default_user_},
+                                 {"timestamp", recommender_.default_timestamp()},
+                                 {"device", recommender_.device().str()},
+                                 {"default_top", kDefaultTop},
+                                 {"max_top", kMaxTop},
+                                 {"max_user_limit", kMaxUserLimit}});
+}
+
+ApiResponse Api::users(const QueryParams& params) const {
+  check_params(params, "/api/users", {"limit", "query"});
+  const int64_t limit = int_param(params, "limit", kDefaultUserLimit, 1, kMaxUserLimit);
+  const auto query_it = params.find("query");
+  const std::string query = query_it == params.end() ? "" : query_it->second;
+  std::vector<std::string> words;
+  std::istringstream split(lower(query));
+  for (std::string word; split >> word;)
+    words.push_back(word);
+
+  // Users in id order, as rated_count_ is ordered.
+  auto list = Json::array();
+  int64_t total = 0;
+  for (const auto& [id, count] : rated_count_) {
+    const data::User& user = recommender_.user(id);
+    if (!std::all_of(words.begin(), words.end(),
+                     [&](const std::string& word) { return word_matches(word, user); }))
+      continue;
+    if (++total <= limit)
+      list.push_back(user_json(user, count));
+  }
+  return json_response(
+      200, Json{{"query", query}, {"limit", limit}, {"total", total}, {"users", std::move(list)}});
+}
+
+ApiResponse Api::user(const std::string& id_text, const std::string& part,
+                      const QueryParams& params) const {
+  const std::string endpoint = part.empty() ? "/api/users/ID" : "/api/users/ID/" + part;
+  const auto id = parse_int(id_text);
+  if (!id) {
+    throw HttpError(400, fmt::format("user id \"{}\" is not an integer; expected a user id such "
+                                     "as {}",
+                                     id_text, default_user_));
+  }
+  const data::User* user = nullptr;
+  try {
+    user = &recommender_.user(*id);
+  } catch (const DataError& e) {
+    throw HttpError(404, e.what());
+  }
+  const int64_t rated_count = rated_count_.at(user->id);
+
+  if (part.empty()) {
+    check_params(params, endpoint, {});
+    return json_response(200, Json{{"user", user_json(*user, rated_count)}});
+  }
+  if (part == "ratings") {
+    check_params(params, endpoint, {});
+    auto list = Json::array();
+    for (const auto& [movie, rating] : recommender_.rated_movies(user->id)) {
+      auto entry = movie_json(movie);
+      entry["rating"] = rating;
+      list.push_back(std::move(entry));
+    }
+    return json_response(
+        200,
+        Json{{"user_id", user->id}, {"rated_count", rated_count}, {"ratings", std::move(list)}});
+  }
+  check_params(params, endpoint, {"top"});
+  const int64_t top = int_param(params, "top", kDefaultTop, 1, kMaxTop);
+  auto list = Json::array();
+  const auto recommendations = recommender_.recommend(user->id, top);
+  for (std::size_t i = 0; i < recommendations.size(); ++i) {
+    auto entry = movie_json(recommender_.movie(recommendations[i].movie_id));
+    entry["rank"] = i + 1;
+    entry["score"] = recommendations[i].score;
+    list.push_back(std::move(entry));
+  }
+  return json_response(200, Json{{"user_id", user->id},
+                                 {"top", top},
+                                 {"timestamp", recommender_.default_timestamp()},
+                                 {"recommendations", std::move(list)}});
+}
+
+}  // namespace autoint::serve
