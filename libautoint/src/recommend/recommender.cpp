@@ -15,13 +15,6 @@
 namespace autoint::recommend {
 namespace {
 
-// Field layout of data::raw_row: user 0..4, movie 5..10, time 11..12.
-constexpr int64_t kUserFields = 5;
-constexpr int64_t kMovieBegin = 5;
-constexpr int64_t kMovieFields = 6;
-constexpr int64_t kTimeBegin = 11;
-constexpr int64_t kTimeFields = 2;
-
 // Rows per forward pass. The attention intermediates of a batch ([rows, 13, 128] floats and
 // more) outgrow the CPU caches: on ML-1M, 4 batches of 1024 score ~25% faster on one thread
 // than one batch of ~3,800 (measured: 33 vs 44 ms), and 256..1024 perform alike.
@@ -34,7 +27,8 @@ Recommender::Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::M
     : model_(std::move(model)),
       vocabulary_(std::move(vocabulary)),
       data_(std::move(data)),
-      device_(device) {
+      device_(device),
+      candidates_(vocabulary_, data_.movies, device_) {
   model_->to(device_);
   model_->eval();
 
@@ -45,41 +39,20 @@ Recommender::Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::M
     max_user_id_ = i == 0 ? id : std::max(max_user_id_, id);
   }
 
-  // Template rows in movie id order, so that equal scores can be broken by id cheaply.
-  std::vector<std::size_t> order(data_.movies.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    order[i] = i;
+  for (std::size_t i = 0; i < data_.movies.size(); ++i)
     movie_index_.emplace(data_.movies[i].id, i);
-  }
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return data_.movies[a].id < data_.movies[b].id; });
-  const auto rows = static_cast<int64_t>(order.size());
-  auto movie_rows = torch::zeros({rows, data::kNumFields}, torch::kInt64);
-  int64_t* dst = movie_rows.data_ptr<int64_t>();
-  // The movie fields do not depend on the user or time: any user and timestamp will do.
-  const data::User placeholder;
-  row_movie_id_.resize(order.size());
-  for (int64_t r = 0; r < rows; ++r) {
-    const data::Movie& movie = data_.movies[order[static_cast<std::size_t>(r)]];
-    const auto ids = vocabulary_.encode(data::raw_row(placeholder, movie, 0));
-    std::copy(ids.begin() + kMovieBegin, ids.begin() + kMovieBegin + kMovieFields,
-              dst + r * data::kNumFields + kMovieBegin);
-    row_movie_id_[static_cast<std::size_t>(r)] = movie.id;
-    movie_row_.emplace(movie.id, r);
-  }
-  movie_rows_ = movie_rows.to(device_);
 
   for (std::size_t i = 0; i < data_.ratings.size(); ++i) {
     const data::Rating& rating = data_.ratings[i];
-    const auto row = movie_row_.find(rating.movie_id);
-    if (row == movie_row_.end() || user_index_.count(rating.user_id) == 0) {
+    const int64_t row = candidates_.row_of(rating.movie_id);
+    if (row < 0 || user_index_.count(rating.user_id) == 0) {
       throw DataError(fmt::format(
           "rating {} names user {} and movie {}, one of which is not in the users/movies", i + 1,
           rating.user_id, rating.movie_id));
     }
     auto& entry = user_ratings_[rating.user_id];
     entry.ratings.push_back(i);
-    entry.rows.push_back(row->second);
+    entry.rows.push_back(row);
     default_timestamp_ = i == 0 ? rating.timestamp : std::max(default_timestamp_, rating.timestamp);
   }
 }
@@ -114,10 +87,11 @@ const data::User& Recommender::user(int64_t id) const {
 const data::Movie& Recommender::movie(int64_t id) const {
   const auto it = movie_index_.find(id);
   if (it == movie_index_.end()) {
-    if (row_movie_id_.empty())
+    const auto& ids = candidates_.movie_ids();
+    if (ids.empty())
       throw DataError(fmt::format("unknown movie id {} (the data has no movies)", id));
-    throw DataError(fmt::format("unknown movie id {} (the data has movies {}..{})", id,
-                                row_movie_id_.front(), row_movie_id_.back()));
+    throw DataError(fmt::format("unknown movie id {} (the data has movies {}..{})", id, ids.front(),
+                                ids.back()));
   }
   return data_.movies[it->second];
 }
@@ -150,14 +124,15 @@ std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_
     throw std::invalid_argument(fmt::format("top_n must be at least 1 (got {})", top_n));
   const data::User& who = user(user_id);
 
-  const auto movies = static_cast<int64_t>(row_movie_id_.size());
-  std::vector<char> rated(row_movie_id_.size(), 0);
+  const std::vector<int64_t>& row_movie_id = candidates_.movie_ids();
+  const auto movies = static_cast<int64_t>(row_movie_id.size());
+  std::vector<char> rated(row_movie_id.size(), 0);
   if (const auto it = user_ratings_.find(user_id); it != user_ratings_.end()) {
     for (int64_t row : it->second.rows)
       rated[static_cast<std::size_t>(row)] = 1;
   }
   std::vector<int64_t> candidates;  // template rows, ascending, hence ascending movie id
-  candidates.reserve(row_movie_id_.size());
+  candidates.reserve(row_movie_id.size());
   for (int64_t r = 0; r < movies; ++r) {
     if (!rated[static_cast<std::size_t>(r)])
       candidates.push_back(r);
@@ -166,22 +141,13 @@ std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_
     return {};
   const auto count = static_cast<int64_t>(candidates.size());
 
-  // The user and time fields through raw_row and the vocabulary, exactly as training
-  // encodes them; the movie part of this row is discarded.
-  const auto ids = vocabulary_.encode(
-      data::raw_row(who, movie(row_movie_id_.front()), timestamp.value_or(default_timestamp_)));
-  const auto ids_tensor =
-      torch::from_blob(const_cast<int64_t*>(ids.data()), {1, data::kNumFields}, torch::kInt64)
-          .to(device_);
-
   torch::Tensor probabilities;
   {
     torch::NoGradGuard no_grad;
     const auto index = torch::from_blob(candidates.data(), {count}, torch::kInt64).to(device_);
-    torch::Tensor rows = movie_rows_.index_select(0, index);
-    rows.narrow(1, 0, kUserFields).copy_(ids_tensor.narrow(1, 0, kUserFields).expand({count, -1}));
-    rows.narrow(1, kTimeBegin, kTimeFields)
-        .copy_(ids_tensor.narrow(1, kTimeBegin, kTimeFields).expand({count, -1}));
+    // The user and time fields through raw_row and the vocabulary, exactly as training
+    // encodes them.
+    const torch::Tensor rows = candidates_.rows(index, who, timestamp.value_or(default_timestamp_));
     std::vector<torch::Tensor> logits;
     for (int64_t start = 0; start < count; start += kBatchRows)
       logits.push_back(model_->forward(rows.narrow(0, start, std::min(kBatchRows, count - start))));
@@ -206,10 +172,10 @@ std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_
   chosen.reserve(static_cast<std::size_t>(k));
   for (int64_t i = 0; i < k; ++i) {
     if (std::isnan(value[i])) {
-      throw Error(fmt::format("the model scored movie {} as NaN for user {}",
-                              row_movie_id_[static_cast<std::size_t>(
-                                  candidates[static_cast<std::size_t>(position[i])])],
-                              user_id));
+      throw Error(fmt::format(
+          "the model scored movie {} as NaN for user {}",
+          row_movie_id[static_cast<std::size_t>(candidates[static_cast<std::size_t>(position[i])])],
+          user_id));
     }
     if (value[i] > cut)
       chosen.push_back(position[i]);
@@ -222,7 +188,7 @@ std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_
   std::vector<Recommendation> out;
   out.reserve(chosen.size());
   for (int64_t p : chosen) {
-    out.push_back({row_movie_id_[static_cast<std::size_t>(candidates[static_cast<std::size_t>(p)])],
+    out.push_back({row_movie_id[static_cast<std::size_t>(candidates[static_cast<std::size_t>(p)])],
                    score[p]});
   }
   std::sort(out.begin(), out.end(), [](const Recommendation& a, const Recommendation& b) {

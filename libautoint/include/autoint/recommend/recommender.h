@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "autoint/data/candidates.h"
 #include "autoint/data/features.h"
 #include "autoint/data/movielens.h"
 #include "autoint/nn/autoint.h"
@@ -23,8 +24,8 @@ struct Recommendation {
 };
 
 // Scores candidate movies for a user. Construction precomputes the encoded movie fields
-// of every movie as one [movies, 13] tensor on the device, so that recommend() only copies
-// the unrated rows, fills the user and time columns and runs the model.
+// of every movie (data::CandidateRows) on the device, so that recommend() only copies the
+// unrated rows, fills the user and time columns and runs the model.
 //
 // recommend() and the accessors are const and may run concurrently: the model is put in
 // eval mode once and is only read afterwards (as long as nobody else switches it to training).
@@ -64,16 +65,14 @@ class Recommender {
  private:
   struct UserRatings {
     std::vector<std::size_t> ratings;  // indices into data_.ratings
-    std::vector<int64_t> rows;         // template rows of the rated movies
+    std::vector<int64_t> rows;         // candidate template rows of the rated movies
   };
 
   mutable nn::AutoInt model_;  // forward() is non-const in LibTorch; scoring does not mutate it
   data::Vocabulary vocabulary_;
   data::MovieLens data_;
   torch::Device device_;
-  torch::Tensor movie_rows_;           // [movies, 13] int64 on device_, rows in movie id order
-  std::vector<int64_t> row_movie_id_;  // template row -> movie id (ascending)
-  std::unordered_map<int64_t, int64_t> movie_row_;         // movie id -> template row
+  data::CandidateRows candidates_;  // template rows in ascending movie id order
   std::unordered_map<int64_t, std::size_t> user_index_;    // user id -> index in data_.users
   std::unordered_map<int64_t, std::size_t> movie_index_;   // movie id -> index in data_.movies
   std::unordered_map<int64_t, UserRatings> user_ratings_;  // users without ratings are absent
