@@ -311,6 +311,12 @@ std::vector<Param> build_params() {
       kMaxInt,
       "Full ranking: evaluate this many test users, a seeded sample (train.seed); 0 means "
       "every test user with a positive."));
+  p.push_back(string_param(
+      "eval.full_ranking_time", [](Config& c) -> std::string& { return c.eval.full_ranking_time; },
+      {"user_last", "data_last"},
+      "Full ranking: the time fields of a user's scored rows, at the user's latest rating "
+      "(user_last; the split is random, so test ratings fall in the user's active period) or "
+      "at the data's latest rating (data_last, as autoint-recommend's default 'now')."));
   p.push_back(int_param(
       "repeats", [](Config& c) -> int64_t& { return c.repeats; }, 1, 1000,
       "Train each configuration (each grid combination) this many times, with seeds "

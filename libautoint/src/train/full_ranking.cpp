@@ -71,6 +71,10 @@ struct Accumulator {
 FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLens& movielens,
                                         const PreparedData& data,
                                         const FullRankingOptions& options) {
+  if (!options.timestamp && options.time != "user_last" && options.time != "data_last") {
+    throw std::invalid_argument(fmt::format(
+        "evaluate_full_ranking: time must be user_last or data_last (got \"{}\")", options.time));
+  }
   if (options.k < 1 || options.batch_rows < 1 || options.max_users < 0) {
     throw std::invalid_argument(fmt::format(
         "evaluate_full_ranking: k ({}) and batch_rows ({}) must be >= 1, max_users ({}) >= 0",
@@ -103,10 +107,15 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
 
   FullRankingResult result;
   result.k = options.k;
+  result.time = options.timestamp ? "fixed" : options.time;
   result.timestamp = options.timestamp.value_or(0);
-  if (!options.timestamp) {
-    for (const auto& r : movielens.ratings)
+  std::unordered_map<int64_t, int64_t> user_last;
+  for (const auto& r : movielens.ratings) {
+    if (!options.timestamp)
       result.timestamp = std::max(result.timestamp, r.timestamp);
+    auto [it, inserted] = user_last.try_emplace(r.user_id, r.timestamp);
+    if (!inserted)
+      it->second = std::max(it->second, r.timestamp);
   }
 
   // Baselines score movies independently of the user (random draws anew per candidate).
@@ -160,7 +169,8 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
     const std::vector<int64_t> user_column(rows.size(), u->user_id);
 
     const auto index = torch::from_blob(rows.data(), {count}, torch::kInt64).to(device);
-    const torch::Tensor features = candidates.rows(index, *record->second, result.timestamp);
+    const int64_t when = result.time == "user_last" ? user_last[u->user_id] : result.timestamp;
+    const torch::Tensor features = candidates.rows(index, *record->second, when);
     std::vector<torch::Tensor> logits;
     for (int64_t s = 0; s < count; s += options.batch_rows)
       logits.push_back(

@@ -88,7 +88,9 @@ nlohmann::ordered_json evaluation_json(const Evaluation& evaluation) {
     f["k"] = full->k;
     f["users"] = full->users;
     f["candidates"] = full->candidates;
-    f["timestamp"] = full->timestamp;
+    f["time"] = full->time;
+    if (full->time != "user_last")
+      f["timestamp"] = full->timestamp;
     f["seconds"] = full->seconds;
     nlohmann::ordered_json model;
     for (const auto& [key, value] : full_ranking_entries(full->model, full->k))
@@ -500,6 +502,7 @@ Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
     options.k = ec.top_k;
     options.max_users = ec.full_ranking_users;
     options.seed = seed;
+    options.time = ec.full_ranking_time;
     out.full_ranking = evaluate_full_ranking(model, movielens, data, options);
   }
   return out;
@@ -547,9 +550,10 @@ std::string format_evaluation(const Evaluation& e) {
     for (const auto& [name, m] : f->baselines)
       columns.push_back(full_ranking_entries(m, f->k));
     out += fmt::format(
-        "full ranking (every movie a test user did not rate in the training part; {} users, "
-        "{} candidates, {:.1f} s):\n",
-        f->users, f->candidates, f->seconds);
+        "full ranking (every movie a test user did not rate in the training part, time fields "
+        "at {}; {} users, {} candidates, {:.1f} s):\n",
+        f->time == "user_last" ? "each user's latest rating" : "the data's latest rating", f->users,
+        f->candidates, f->seconds);
     out += comparison_table(names, columns);
     const std::vector<std::vector<std::pair<std::string, double>>> baseline_columns(
         columns.begin() + 1, columns.end());

@@ -51,7 +51,7 @@ HandMade hand_made() {
   // Rows 0..4 are the training part (row 4 the validation split), rows 5..7 the test split.
   h.movielens.ratings = {{1, 1, 5, 978300000}, {1, 2, 5, 978300100}, {2, 1, 5, 978300200},
                          {2, 3, 5, 978300300}, {2, 4, 2, 978300400}, {1, 3, 5, 978300500},
-                         {1, 5, 2, 978300600}, {2, 6, 5, 978300700}};
+                         {1, 5, 2, 978300600}, {2, 6, 5, 983400000}};
   const data::RawFeatures raw = data::featurize(h.movielens, 4.0);
   std::vector<int64_t> all(8);
   std::iota(all.begin(), all.end(), int64_t{0});
@@ -90,9 +90,15 @@ TEST_CASE("full ranking excludes training-part movies and ranks the rest", "[ful
   options.k = 2;
   const auto r = train::evaluate_full_ranking(model, h.movielens, h.data, options);
   CHECK(r.users == 2);
-  CHECK(r.candidates == 4 + 3);     // user 1: movies 3-6; user 2: movies 2, 5, 6
-  CHECK(r.timestamp == 978300700);  // the latest rating by default
-  CHECK(model->is_training());      // the mode is restored
+  CHECK(r.candidates == 4 + 3);  // user 1: movies 3-6; user 2: movies 2, 5, 6
+  CHECK(r.time == "user_last");
+  options.time = "data_last";
+  CHECK(train::evaluate_full_ranking(model, h.movielens, h.data, options).timestamp == 983400000);
+  options.time = "now";
+  CHECK_THROWS_AS(train::evaluate_full_ranking(model, h.movielens, h.data, options),
+                  std::invalid_argument);
+  options.time = "user_last";
+  CHECK(model->is_training());  // the mode is restored
 
   // Popularity (training positives 2, 1, 1, 0, 0, 0; ties by movie id): user 1 ranks
   // 3, 4, 5, 6 (hit at 1), user 2 ranks 2, 5, 6 (its positive 6 is third).
@@ -121,7 +127,9 @@ TEST_CASE("full ranking scores the model exactly as an independent ranking does"
   const auto r = train::evaluate_full_ranking(model, h.movielens, h.data, options);
   CHECK(r.baselines.empty());
 
-  // Independently: user 1's candidates 3..6, user 2's 2, 5, 6, each scored through raw_row.
+  // Independently: user 1's candidates 3..6, user 2's 2, 5, 6, each scored through raw_row
+  // at the user's latest rating (user 1: 978300600, user 2: 983400000, two months later, so the
+  // time fields differ).
   const std::vector<std::vector<int64_t>> candidates{{3, 4, 5, 6}, {2, 5, 6}};
   const std::vector<int64_t> positive{3, 6};
   std::vector<int64_t> user_ids;
@@ -129,9 +137,9 @@ TEST_CASE("full ranking scores the model exactly as an independent ranking does"
   torch::NoGradGuard no_grad;
   for (std::size_t u = 0; u < 2; ++u) {
     for (int64_t movie : candidates[u]) {
-      auto ids = h.data.vocabulary.encode(
-          data::raw_row(h.movielens.users[u],
-                        h.movielens.movies[static_cast<std::size_t>(movie - 1)], 978300700));
+      auto ids = h.data.vocabulary.encode(data::raw_row(
+          h.movielens.users[u], h.movielens.movies[static_cast<std::size_t>(movie - 1)],
+          u == 0 ? 978300600 : 983400000));
       const auto row = torch::from_blob(ids.data(), {1, data::kNumFields}, torch::kInt64).clone();
       user_ids.push_back(h.movielens.users[u].id);
       scores.push_back(model->forward(row).item<float>());

@@ -53,8 +53,9 @@ struct TrainConfig {
 struct EvalConfig {
   int64_t top_k = 10;
   int64_t batch_size = 16384;
-  std::string protocol = "seed";   // "seed", "full_ranking" or "both"
-  int64_t full_ranking_users = 0;  // 0: every test user with a positive
+  std::string protocol = "seed";                // "seed", "full_ranking" or "both"
+  int64_t full_ranking_users = 0;               // 0: every test user with a positive
+  std::string full_ranking_time = "user_last";  // or "data_last"
 };
 
 struct OutputConfig {

@@ -22,8 +22,11 @@ struct FullRankingOptions {
   int64_t batch_rows = 1024;  // rows per forward pass (cache-sized: see recommender)
   int64_t max_users = 0;      // evaluate a seeded sample of this many users; 0: all
   uint64_t seed = 0;          // the user sample and the random baseline
-  // The time fields of every scored row; by default the latest rating timestamp in the
-  // data (the moment a recommender would run), as autoint-recommend does.
+  // The time fields of a user's scored rows: "user_last", the user's latest rating
+  // timestamp (the split is random, so the test ratings fall in the user's active period),
+  // or "data_last", the latest rating in the data (what autoint-recommend uses by default:
+  // "now" for a live recommender). `timestamp`, when set, overrides both.
+  std::string time = "user_last";
   std::optional<int64_t> timestamp;
   bool baselines = true;  // also rank with every baseline (train/baselines.h)
 };
@@ -40,8 +43,9 @@ struct FullRankingResult {
   int64_t k = 10;
   int64_t users = 0;       // test users with at least one positive that were evaluated
   int64_t candidates = 0;  // (user, movie) pairs ranked, per scorer
-  int64_t timestamp = 0;
-  double seconds = 0;  // scoring and ranking, the model's and the baselines' together
+  std::string time;        // "user_last", "data_last" or "fixed"
+  int64_t timestamp = 0;   // the one used for every user, unless time is user_last
+  double seconds = 0;      // scoring and ranking, the model's and the baselines' together
   FullRankingMetrics model;
   std::vector<std::pair<std::string, FullRankingMetrics>> baselines;  // baseline_names() order
 };
