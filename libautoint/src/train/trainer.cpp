@@ -111,17 +111,22 @@ nlohmann::ordered_json evaluation_json(const Evaluation& evaluation) {
 std::string comparison_table(
     const std::vector<std::string>& names,
     const std::vector<std::vector<std::pair<std::string, double>>>& columns) {
-  std::string out = fmt::format("  {:<14}", "metric");
+  // Each column as wide as its name, at least 12.
+  std::vector<std::size_t> widths;
   for (const auto& name : names)
-    out += fmt::format(" {:>12}", name.size() > 12 ? name.substr(0, 12) : name);
+    widths.push_back(std::max<std::size_t>(12, name.size()));
+  std::string out = fmt::format("  {:<14}", "metric");
+  for (std::size_t c = 0; c < names.size(); ++c)
+    out += fmt::format(" {:>{}}", names[c], widths[c]);
   out += "\n";
   for (std::size_t row = 0; row < columns.front().size(); ++row) {
     const std::string& key = columns.front()[row].first;
     const bool count = key == "users" || key == "test_rows";
     out += fmt::format("  {:<14}", key);
-    for (const auto& column : columns) {
-      out += count ? fmt::format(" {:>12}", static_cast<int64_t>(column[row].second))
-                   : fmt::format(" {:>12.4f}", column[row].second);
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const double value = columns[c][row].second;
+      out += count ? fmt::format(" {:>{}}", static_cast<int64_t>(value), widths[c])
+                   : fmt::format(" {:>{}.4f}", value, widths[c]);
     }
     out += "\n";
   }
