@@ -74,22 +74,36 @@ std::string read_text(const fs::path& path) {
   return out.str();
 }
 
+// Copies a fixture directory's users/movies/ratings.txt into `to` as the .dat names the
+// reader expects. The fixtures are stored as .txt so that no file named like MovieLens
+// data (whose licence forbids redistribution) is ever tracked, even a hand-made one.
+void stage(const fs::path& from, const fs::path& to) {
+  for (const auto& entry : fs::directory_iterator(from)) {
+    fs::path name = entry.path().filename();
+    if (name.extension() == ".txt")
+      name.replace_extension(".dat");
+    fs::copy_file(entry.path(), to / name, fs::copy_options::overwrite_existing);
+  }
+}
+
 // Runs the loader the case names; returns normally only if it did not throw.
 void load(const BadInput& c) {
   const fs::path input = kCorpus / c.input;
   if (c.kind == "data") {
     // The case directory holds only the broken file(s); the others come from data/base.
     autoint::test::TempDir dir("autoint-bad-input");
-    for (const auto& entry : fs::directory_iterator(kCorpus / "data" / "base")) {
-      fs::copy_file(entry.path(), dir.path() / entry.path().filename());
-    }
-    for (const auto& entry : fs::directory_iterator(input)) {
-      fs::copy_file(entry.path(), dir.path() / entry.path().filename(),
-                    fs::copy_options::overwrite_existing);
-    }
+    stage(kCorpus / "data" / "base", dir.path());
+    stage(input, dir.path());
     autoint::data::read_movielens(dir.str());
   } else if (c.kind == "data_dir") {
-    autoint::data::read_movielens(input.string());
+    // Staged under the case's own name, which the expected message includes.
+    autoint::test::TempDir dir("autoint-bad-input");
+    const fs::path staged = dir.path() / input.filename();
+    if (fs::exists(input)) {
+      fs::create_directories(staged);
+      stage(input, staged);
+    }
+    autoint::data::read_movielens(staged.string());
   } else if (c.kind == "config") {
     autoint::config::load_config(input.string());
   } else if (c.kind == "device") {
