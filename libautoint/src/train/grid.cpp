@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -85,16 +86,18 @@ bool resumable(const GridPoint& point) {
 }
 
 // A run directory holds a finished run when its metrics.json (written last, atomically)
-// parses. Its config must then be the point's: a changed grid must not reuse old results.
-bool finished(const GridPoint& point) {
+// parses; returns it then. Its config must be the point's: a changed grid must not reuse
+// old results.
+std::optional<Json> finished_metrics(const GridPoint& point) {
   const fs::path dir = point.config.output.dir;
-  const fs::path metrics = dir / run_files::kMetrics;
-  if (!fs::exists(metrics))
-    return false;
+  const fs::path metrics_path = dir / run_files::kMetrics;
+  if (!fs::exists(metrics_path))
+    return std::nullopt;
+  Json metrics;
   try {
-    read_json_file(metrics);
+    metrics = read_json_file(metrics_path);
   } catch (const RunError&) {
-    return false;
+    return std::nullopt;
   }
   const fs::path saved = dir / run_files::kConfig;
   if (!fs::exists(saved) ||
@@ -104,7 +107,7 @@ bool finished(const GridPoint& point) {
         "base config changed); remove the directory or choose another output.dir",
         dir.string(), point.name));
   }
-  return true;
+  return metrics;
 }
 
 // One finished run's figures, from its metrics.json.
@@ -118,8 +121,7 @@ struct RunRow {
   Json baselines;
 };
 
-RunRow read_row(const GridPoint& point) {
-  const Json m = read_json_file(fs::path(point.config.output.dir) / run_files::kMetrics);
+RunRow read_row(const Json& m) {
   RunRow row;
   row.done = true;
   for (const auto& [key, value] : m.items()) {
@@ -414,14 +416,10 @@ GridSummary run_grid(const config::Config& config, const std::string& origin,
   write_file_atomically((fs::path(config.output.dir) / "grid.yaml").string(),
                         config::to_yaml(config));
   std::vector<RunRow> rows(points.size());
-  for (std::size_t i = 0; i < points.size(); ++i)
-    rows[i].done = false;
   // First pass: what is finished already (so the tables are complete from the start).
-  std::vector<bool> done_before(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {
-    done_before[i] = finished(points[i]);
-    if (done_before[i]) {
-      rows[i] = read_row(points[i]);
+    if (const auto metrics = finished_metrics(points[i])) {
+      rows[i] = read_row(*metrics);
       ++summary.skipped;
     }
   }
@@ -429,13 +427,13 @@ GridSummary run_grid(const config::Config& config, const std::string& origin,
                          summary.skipped);
   write_results(config, origin, points, rows, summary);
   for (std::size_t i = 0; i < points.size(); ++i) {
-    if (done_before[i])
+    if (rows[i].done)  // finished before this call
       continue;
     const bool resume = resumable(points[i]);
     console << fmt::format("=== grid run {}/{}: {}{} ===\n", i + 1, points.size(), points[i].name,
                            resume ? " (resuming from its last checkpoint)" : "");
     run_experiment(points[i].config, console, RunOptions{resume});
-    rows[i] = read_row(points[i]);
+    rows[i] = read_row(read_json_file(fs::path(points[i].config.output.dir) / run_files::kMetrics));
     ++summary.trained;
     write_results(config, origin, points, rows, summary);
   }
