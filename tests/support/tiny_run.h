@@ -4,6 +4,7 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "autoint/config/config.h"
 #include "autoint/train/trainer.h"
@@ -11,15 +12,21 @@
 
 namespace autoint::test {
 
+// A config for training on synthetic data in tests: CPU, one thread, no progress output,
+// written to `out`, with `overrides` (as --set, so they may replace these) on top.
+inline config::Config synthetic_config(const std::string& out, std::vector<std::string> overrides) {
+  overrides.insert(overrides.begin(),
+                   {"train.threads=1", "train.progress=none", "device=cpu", "output.dir=" + out});
+  return config::parse_config("data:\n  source: synthetic\n", "test.yaml", overrides);
+}
+
 inline const std::string& tiny_run_dir() {
   static TempDir tmp("autoint-tiny-run");
   static const std::string dir = [] {
     const std::string out = (tmp.path() / "run").string();
-    const auto config = config::parse_config(
-        "data:\n  source: synthetic\n", "test.yaml",
-        {"data.synthetic.users=60", "data.synthetic.movies=80", "data.synthetic.ratings=2000",
-         "train.epochs=1", "train.batch_size=256", "train.threads=1", "train.progress=none",
-         "device=cpu", "output.dir=" + out});
+    const auto config = synthetic_config(
+        out, {"data.synthetic.users=60", "data.synthetic.movies=80", "data.synthetic.ratings=2000",
+              "train.epochs=1", "train.batch_size=256"});
     std::ostringstream console;
     train::run_experiment(config, console);
     return out;

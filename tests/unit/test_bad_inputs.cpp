@@ -67,13 +67,6 @@ std::vector<BadInput> read_cases() {
   return cases;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // Copies a fixture directory's users/movies/ratings.txt into `to` as the .dat names the
 // reader expects. The fixtures are stored as .txt so that no file named like MovieLens
 // data (whose licence forbids redistribution) is ever tracked, even a hand-made one.
@@ -107,7 +100,7 @@ void load(const BadInput& c) {
   } else if (c.kind == "config") {
     autoint::config::load_config(input.string());
   } else if (c.kind == "device") {
-    autoint::DeviceSpec::parse(read_text(input));
+    autoint::DeviceSpec::parse(autoint::test::read_file(input));
   } else if (c.kind == "vocabulary") {
     autoint::data::Vocabulary::load(input.string());
   } else if (c.kind == "run") {

@@ -49,13 +49,6 @@ MovieLens tiny() {
   return d;
 }
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 size_t occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
@@ -267,7 +260,7 @@ TEST_CASE("write_eda_report writes README.md and every chart it links", "[data][
   data.movies[2].genres = {"Sci<Fi & more"};  // data text must be escaped in charts and tables
   write_eda_report(compute_stats(data), out.string(), "tiny set", "A note from the caller.");
 
-  const std::string readme = read_text(out / "README.md");
+  const std::string readme = autoint::test::read_file(out / "README.md");
   CHECK_THAT(readme, Contains("# Exploratory data analysis: tiny set"));
   CHECK_THAT(readme, Contains("A note from the caller."));
   CHECK_THAT(readme, Contains("| users | 3 |"));
@@ -287,13 +280,13 @@ TEST_CASE("write_eda_report writes README.md and every chart it links", "[data][
     INFO(file);
     CHECK(file.find('/') == std::string::npos);  // relative, next to README.md
     REQUIRE(std::filesystem::is_regular_file(out / file));
-    const std::string svg = read_text(out / file);
+    const std::string svg = autoint::test::read_file(out / file);
     CHECK(svg.rfind("<?xml", 0) == 0);
     CHECK(occurrences(svg, "<svg") == 1);
     CHECK(occurrences(svg, "</svg>") == 1);
     CHECK_THAT(svg, !Contains("Sci<Fi"));
   }
-  CHECK_THAT(read_text(out / "genre_movies.svg"), Contains("Sci&lt;Fi &amp; more"));
+  CHECK_THAT(autoint::test::read_file(out / "genre_movies.svg"), Contains("Sci&lt;Fi &amp; more"));
 }
 
 TEST_CASE("write_eda_report names the path it cannot write", "[data][stats]") {

@@ -16,6 +16,7 @@
 #include "autoint/train/trainer.h"
 #include "autoint/util/interrupt.h"
 #include "test_support.h"
+#include "tiny_run.h"
 
 using namespace autoint;
 namespace fs = std::filesystem;
@@ -26,17 +27,9 @@ config::Config tiny_config(const std::string& out, std::vector<std::string> extr
   std::vector<std::string> overrides = {
       "data.synthetic.users=120", "data.synthetic.movies=60", "data.synthetic.ratings=4000",
       "train.epochs=3",           "train.batch_size=256",     "train.learning_rate=0.003",
-      "train.threads=1",          "train.progress=none",      "device=cpu",
-      "train.patience=5",         "output.dir=" + out};
+      "train.patience=5"};
   overrides.insert(overrides.end(), extra.begin(), extra.end());
-  return config::parse_config("data:\n  source: synthetic\n", "test.yaml", overrides);
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return test::synthetic_config(out, overrides);
 }
 
 nlohmann::json test_metrics(const fs::path& run) {
@@ -75,7 +68,8 @@ const fs::path& reference_run() {
 }
 
 void check_same_as_reference(const fs::path& run) {
-  CHECK(slurp(run / "model.pt") == slurp(reference_run() / "model.pt"));
+  CHECK(autoint::test::read_file(run / "model.pt") ==
+        autoint::test::read_file(reference_run() / "model.pt"));
   CHECK(test_metrics(run) == test_metrics(reference_run()));
 }
 
@@ -148,7 +142,7 @@ TEST_CASE("a NaN loss stops training, keeps the last good checkpoint, and resume
   const fs::path good = run / "checkpoints" / "epoch-0001.ckpt";
   REQUIRE(train::list_checkpoints(run.string()) == std::vector<std::string>{good.string()});
   CHECK_FALSE(fs::exists(run / "model.pt"));
-  const std::string intact = slurp(good);
+  const std::string intact = autoint::test::read_file(good);
 
   SECTION("a truncated checkpoint is reported with both sizes") {
     fs::resize_file(good, intact.size() - 100);
@@ -218,10 +212,10 @@ TEST_CASE("disk guards: free space and atomic writes", "[train][guard]") {
   fs::create_directory(tmp.path() / "metrics.json.tmp");
   REQUIRE_THROWS_WITH(train::write_file_atomically(file.string(), "new"),
                       Catch::Contains("metrics.json.tmp: cannot open for writing"));
-  CHECK(slurp(file) == "old");
+  CHECK(autoint::test::read_file(file) == "old");
   fs::remove(tmp.path() / "metrics.json.tmp");
   train::write_file_atomically(file.string(), "new");
-  CHECK(slurp(file) == "new");
+  CHECK(autoint::test::read_file(file) == "new");
   CHECK_FALSE(fs::exists(tmp.path() / "metrics.json.tmp"));
 }
 

@@ -35,13 +35,6 @@ std::string grid_error(const std::string& yaml) {
   return "(no error)";
 }
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST_CASE("a grid section parses into axes and survives to_yaml", "[grid]") {
@@ -157,12 +150,12 @@ TEST_CASE("a tiny grid runs end to end and resumes after an interruption", "[gri
   CHECK(first.runs == 4);
   CHECK(first.trained == 4);
   CHECK(first.skipped == 0);
-  const std::string csv = slurp(fs::path(dir) / "results.csv");
+  const std::string csv = autoint::test::read_file(fs::path(dir) / "results.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
-  const std::string md = slurp(fs::path(dir) / "results.md");
+  const std::string md = autoint::test::read_file(fs::path(dir) / "results.md");
   CHECK_THAT(md, Catch::Contains("| embed_dim |") && Catch::Contains(" ± ") &&
                      Catch::Contains("movie_mean") && Catch::Contains("2/2"));
-  const auto json = nlohmann::json::parse(slurp(fs::path(dir) / "results.json"));
+  const auto json = nlohmann::json::parse(autoint::test::read_file(fs::path(dir) / "results.json"));
   REQUIRE(json["combinations"].size() == 2);
   CHECK(json["combinations"][0]["metrics"]["auc"]["n"] == 2);
   CHECK(json["runs"].size() == 4);
@@ -179,7 +172,7 @@ TEST_CASE("a tiny grid runs end to end and resumes after an interruption", "[gri
   // Its checkpoint survived the interruption, so it continued from there.
   CHECK_THAT(again.str(),
              Catch::Contains("embed_dim=8,seed=43 (resuming from its last checkpoint)"));
-  CHECK(slurp(fs::path(dir) / "results.csv").size() > 0);
+  CHECK(autoint::test::read_file(fs::path(dir) / "results.csv").size() > 0);
   CHECK(second.table.substr(0, second.table.find('\n')) ==
         first.table.substr(0, first.table.find('\n')));
 

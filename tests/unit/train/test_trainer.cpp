@@ -12,6 +12,7 @@
 #include "autoint/train/run_dir.h"
 #include "autoint/train/trainer.h"
 #include "test_support.h"
+#include "tiny_run.h"
 
 using namespace autoint;
 namespace fs = std::filesystem;
@@ -19,25 +20,16 @@ namespace fs = std::filesystem;
 namespace {
 
 config::Config small_config(const std::string& out, std::vector<std::string> extra = {}) {
-  std::vector<std::string> overrides = {
-      "data.synthetic.users=150", "data.synthetic.movies=80", "data.synthetic.ratings=6000",
-      "train.epochs=2",           "train.batch_size=256",     "train.learning_rate=0.003",
-      "train.threads=1",          "train.progress=none",      "device=cpu",
-      "output.dir=" + out};
+  std::vector<std::string> overrides = {"data.synthetic.users=150",    "data.synthetic.movies=80",
+                                        "data.synthetic.ratings=6000", "train.epochs=2",
+                                        "train.batch_size=256",        "train.learning_rate=0.003"};
   overrides.insert(overrides.end(), extra.begin(), extra.end());
-  return config::parse_config("data:\n  source: synthetic\n", "test.yaml", overrides);
+  return test::synthetic_config(out, overrides);
 }
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace
@@ -95,10 +87,12 @@ TEST_CASE("same seed and threads give identical weights", "[train]") {
   const auto b = (tmp.path() / "b").string();
   train::run_experiment(small_config(a, {"train.epochs=1"}), console);
   train::run_experiment(small_config(b, {"train.epochs=1"}), console);
-  CHECK(slurp(fs::path(a) / "model.pt") == slurp(fs::path(b) / "model.pt"));
+  CHECK(autoint::test::read_file(fs::path(a) / "model.pt") ==
+        autoint::test::read_file(fs::path(b) / "model.pt"));
   const auto c = (tmp.path() / "c").string();
   train::run_experiment(small_config(c, {"train.epochs=1", "train.seed=7"}), console);
-  CHECK(slurp(fs::path(a) / "model.pt") != slurp(fs::path(c) / "model.pt"));
+  CHECK(autoint::test::read_file(fs::path(a) / "model.pt") !=
+        autoint::test::read_file(fs::path(c) / "model.pt"));
 }
 
 TEST_CASE("early stopping restores the best epoch", "[train]") {
@@ -150,7 +144,7 @@ TEST_CASE("damaged run directories give clear errors", "[train]") {
   }
   SECTION("flipped byte in the vocabulary") {
     const auto path = fs::path(dir) / "vocabulary.txt";
-    auto text = slurp(path);
+    auto text = autoint::test::read_file(path);
     text[text.size() / 2] ^= 1;
     test::write_file(path, text);
     REQUIRE_THROWS_WITH(train::load_run(dir, torch::kCPU),
@@ -179,5 +173,5 @@ TEST_CASE("an unwritable output directory fails before training", "[train]") {
   REQUIRE_THROWS_WITH(train::run_experiment(small_config(dir), console),
                       Catch::Contains(dir + ": cannot create run directory"));
   CHECK(console.str().empty());
-  CHECK(slurp(file) == "x");
+  CHECK(autoint::test::read_file(file) == "x");
 }
