@@ -54,13 +54,9 @@ double uniform(std::mt19937_64& rng) {
   return static_cast<double>(static_cast<float>(rng() >> 40) * 0x1p-24F);
 }
 
-}  // namespace
-
-std::vector<std::string> baseline_names() {
-  return {"random", "popularity", "movie_mean", "movie_positive_rate"};
-}
-
-MovieScorer baseline_scorer(const PreparedData& data, const std::string& name, uint64_t seed) {
+// The named scorer over counts fitted once (shared by every scorer made from them).
+MovieScorer make_scorer(std::shared_ptr<const TrainingCounts> counts, const std::string& name,
+                        uint64_t seed) {
   if (name == "random") {
     auto rng = std::make_shared<std::mt19937_64>(seed);
     return [rng](int64_t) { return uniform(*rng); };
@@ -69,7 +65,6 @@ MovieScorer baseline_scorer(const PreparedData& data, const std::string& name, u
     throw std::invalid_argument("unknown baseline '" + name +
                                 "' (expected random, popularity, movie_mean or "
                                 "movie_positive_rate)");
-  auto counts = std::make_shared<const TrainingCounts>(training_counts(data));
   auto find = [counts](int64_t movie_id) -> const MovieCounts* {
     const auto it = counts->movies.find(movie_id);
     return it == counts->movies.end() ? nullptr : &it->second;
@@ -109,8 +104,8 @@ MovieScorer baseline_scorer(const PreparedData& data, const std::string& name, u
   };
 }
 
-torch::Tensor baseline_scores(const PreparedData& data, const std::string& name, uint64_t seed) {
-  const MovieScorer score = baseline_scorer(data, name, seed);
+// Each test row's score by `score` of its movie, in row order.
+torch::Tensor test_scores(const PreparedData& data, const MovieScorer& score) {
   const int64_t rows = data.test.rows();
   torch::Tensor out = torch::empty({rows}, torch::kFloat32);
   if (rows == 0)
@@ -123,10 +118,33 @@ torch::Tensor baseline_scores(const PreparedData& data, const std::string& name,
   return out;
 }
 
+}  // namespace
+
+std::vector<std::string> baseline_names() {
+  return {"random", "popularity", "movie_mean", "movie_positive_rate"};
+}
+
+MovieScorer baseline_scorer(const PreparedData& data, const std::string& name, uint64_t seed) {
+  return make_scorer(std::make_shared<const TrainingCounts>(training_counts(data)), name, seed);
+}
+
+std::vector<std::pair<std::string, MovieScorer>> baseline_scorers(const PreparedData& data,
+                                                                  uint64_t seed) {
+  const auto counts = std::make_shared<const TrainingCounts>(training_counts(data));
+  std::vector<std::pair<std::string, MovieScorer>> out;
+  for (const auto& name : baseline_names())
+    out.emplace_back(name, make_scorer(counts, name, seed));
+  return out;
+}
+
+torch::Tensor baseline_scores(const PreparedData& data, const std::string& name, uint64_t seed) {
+  return test_scores(data, baseline_scorer(data, name, seed));
+}
+
 std::vector<BaselineResult> evaluate_baselines(const PreparedData& data, int64_t k, uint64_t seed) {
   std::vector<BaselineResult> results;
-  for (const auto& name : baseline_names())
-    results.push_back({name, evaluate_scores(data.test, baseline_scores(data, name, seed), k)});
+  for (const auto& [name, scorer] : baseline_scorers(data, seed))
+    results.push_back({name, evaluate_scores(data.test, test_scores(data, scorer), k)});
   return results;
 }
 

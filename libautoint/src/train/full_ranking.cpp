@@ -122,12 +122,12 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
   std::vector<std::pair<std::string, MovieScorer>> scorers;
   std::vector<std::vector<float>> movie_scores;  // per user-independent scorer, per template row
   if (options.baselines) {
-    for (const auto& name : baseline_names()) {
-      scorers.emplace_back(name, baseline_scorer(data, name, options.seed));
+    scorers = baseline_scorers(data, options.seed);
+    for (const auto& [name, scorer] : scorers) {
       std::vector<float> per_row;
       if (name != "random") {
         for (int64_t movie_id : candidates.movie_ids())
-          per_row.push_back(static_cast<float>(scorers.back().second(movie_id)));
+          per_row.push_back(static_cast<float>(scorer(movie_id)));
       }
       movie_scores.push_back(std::move(per_row));
     }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -32,6 +33,10 @@ using MovieScorer = std::function<double(int64_t movie_id)>;
 // The scorer behind baseline_scores (see there), for scoring any movie, e.g. in the
 // full-ranking protocol. It owns what it fitted and does not refer to `data` afterwards.
 MovieScorer baseline_scorer(const PreparedData& data, const std::string& name, uint64_t seed);
+
+// Every baseline's scorer, in baseline_names() order, fitted on one pass over the training part.
+std::vector<std::pair<std::string, MovieScorer>> baseline_scorers(const PreparedData& data,
+                                                                  uint64_t seed);
 
 // Probabilities [test rows] (CPU float32) of one baseline for data.test, fitted on the
 // training part (data.train + data.validation), grouped by raw movie id:
