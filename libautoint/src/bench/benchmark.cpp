@@ -142,8 +142,7 @@ BenchResult run_benchmark(const BenchOptions& o, std::ostream& log) {
     epoch_config.train.epochs = 1;
     epoch_config.train.threads = o.threads;
     train::seed_everything(epoch_config.train);
-    nn::AutoInt model(
-        train::model_options(epoch_config.model, prepared.vocabulary.cardinalities()));
+    nn::AutoInt model(train::model_options(epoch_config.model, prepared.vocabulary));
     model->to(device);
     util::Log quiet(nullptr, "");
     const auto fit =

@@ -163,8 +163,10 @@ Param string_param(std::string key, Field<std::string> field, std::vector<std::s
 }
 
 Param int_list_param(std::string key, Field<std::vector<int64_t>> field, int64_t min_each,
-                     std::string description) {
-  const std::string allowed = fmt::format("list of ints >= {} (may be empty)", min_each);
+                     std::string description,
+                     int64_t max_each = std::numeric_limits<int64_t>::max()) {
+  const std::string each = int_range(min_each, max_each);
+  const std::string allowed = fmt::format("list of ints {} (may be empty)", each);
   Param p;
   p.info = {key, "int list", "", allowed, std::move(description)};
   p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
@@ -172,14 +174,39 @@ Param int_list_param(std::string key, Field<std::vector<int64_t>> field, int64_t
       bad_value(where, key, "a list of integers such as [32, 32]", node);
     std::vector<int64_t> values;
     for (const auto& item : node) {
-      values.push_back(read_int(item, where, key, min_each, std::numeric_limits<int64_t>::max(),
-                                fmt::format("a list of integers >= {}", min_each)));
+      values.push_back(
+          read_int(item, where, key, min_each, max_each, "a list of integers " + each));
     }
     field(c) = values;
   };
   p.get = [field](const Config& c) {
     YAML::Node list(YAML::NodeType::Sequence);
     for (int64_t v : field(const_cast<Config&>(c)))
+      list.push_back(v);
+    return list;
+  };
+  return p;
+}
+
+Param string_list_param(std::string key, Field<std::vector<std::string>> field,
+                        std::string description) {
+  Param p;
+  p.info = {key, "string list", "", "list of non-empty strings (may be empty)",
+            std::move(description)};
+  p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
+    if (!node.IsSequence())
+      bad_value(where, key, "a list of names such as [timestamp]", node);
+    std::vector<std::string> values;
+    for (const auto& item : node) {
+      if (!item.IsScalar() || item.Scalar().empty())
+        bad_value(where, key, "a list of non-empty names", item);
+      values.push_back(item.Scalar());
+    }
+    field(c) = values;
+  };
+  p.get = [field](const Config& c) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    for (const auto& v : field(const_cast<Config&>(c)))
       list.push_back(v);
     return list;
   };
@@ -211,9 +238,20 @@ std::vector<Param> build_params() {
   p.push_back(int_param(
       "data.synthetic.seed", [](Config& c) -> int64_t& { return c.data.synthetic.seed; }, 0,
       kMaxInt, "Synthetic data: generator seed."));
+  p.push_back(string_param(
+      "data.features", [](Config& c) -> std::string& { return c.data.features; }, {"seed", "paper"},
+      "Feature set: seed (the origin project's 13 categorical fields) or paper (the AutoInt "
+      "paper's 7: gender, age, occupation, zipcode, genres (multi-valued, mean-pooled), "
+      "release_decade, timestamp (numeric, standardised on the training part))."));
+  p.push_back(string_list_param(
+      "data.drop_fields", [](Config& c) -> std::vector<std::string>& { return c.data.drop_fields; },
+      "Fields of the feature set to leave out, by name (e.g. [timestamp])."));
   p.push_back(float_param(
       "data.label_threshold", [](Config& c) -> double& { return c.data.label_threshold; },
       {1, 5, false, false}, "A rating >= this value is a positive (label 1)."));
+  p.push_back(int_list_param(
+      "data.drop_ratings", [](Config& c) -> std::vector<int64_t>& { return c.data.drop_ratings; },
+      1, "Rating values whose rows are left out before splitting (the paper drops [3]).", 5));
   p.push_back(float_param(
       "data.test_fraction", [](Config& c) -> double& { return c.data.test_fraction; },
       {0, 1, true, true}, "Share of rating rows held out for the test split."));
@@ -555,6 +593,14 @@ void validate(const Config& c, const std::string& origin) {
     throw ConfigError(
         fmt::format("{}: data.synthetic.ratings must be <= users x movies = {} (got {})", origin,
                     synth.users * synth.movies, synth.ratings));
+  }
+  if (c.eval.protocol != "seed" && (c.data.features != "seed" || !c.data.drop_fields.empty())) {
+    throw ConfigError(
+        fmt::format("{}: eval.protocol {} builds candidate rows of the seed's fields, so it needs "
+                    "data.features seed and no data.drop_fields (got data.features {}{}); use "
+                    "eval.protocol seed",
+                    origin, c.eval.protocol, c.data.features,
+                    c.data.drop_fields.empty() ? "" : " and dropped fields"));
   }
   if (c.model.type == "autoint" && c.model.num_layers == 0) {
     throw ConfigError(fmt::format(

@@ -4,6 +4,11 @@
 #include <algorithm>
 #include <numeric>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "autoint/error.h"
+
 namespace autoint::data {
 namespace {
 
@@ -19,6 +24,16 @@ constexpr int64_t kTimeFields = 2;
 CandidateRows::CandidateRows(const Vocabulary& vocabulary, const std::vector<Movie>& movies,
                              const torch::Device& device)
     : vocabulary_(vocabulary), device_(device) {
+  if (!vocabulary_.is_seed()) {
+    std::vector<std::string> names;
+    for (const auto& field : vocabulary_.fields())
+      names.push_back(field.name);
+    throw RunError(fmt::format(
+        "recommending and full-ranking evaluation build rows of the seed's 13 fields, but the "
+        "model was trained on other fields ({}); train with data.features: seed and no "
+        "data.drop_fields",
+        fmt::join(names, ", ")));
+  }
   std::vector<std::size_t> order(movies.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(),

@@ -59,7 +59,8 @@ Split split_rows(int64_t rows, double test_fraction, double validation_fraction,
 }
 
 TensorDataset TensorDataset::to(const torch::Device& device) const {
-  return {features.to(device), labels.to(device), user_ids, movie_ids, ratings};
+  return {features.to(device), labels.to(device), user_ids,
+          movie_ids,           ratings,           has_numeric() ? numeric.to(device) : numeric};
 }
 
 BatchIterator::BatchIterator(const TensorDataset& dataset, int64_t batch_size, bool shuffle,
@@ -75,6 +76,7 @@ void BatchIterator::start_epoch() {
   if (!shuffle_) {
     features_ = dataset_.features;
     labels_ = dataset_.labels;
+    numeric_ = dataset_.has_numeric() ? dataset_.numeric : torch::Tensor();
     return;
   }
   pass_start_rng_ = rng_;
@@ -84,6 +86,7 @@ void BatchIterator::start_epoch() {
                    .to(dataset_.features.device());
   features_ = dataset_.features.index_select(0, index);
   labels_ = dataset_.labels.index_select(0, index);
+  numeric_ = dataset_.has_numeric() ? dataset_.numeric.index_select(0, index) : torch::Tensor();
 }
 
 bool BatchIterator::next(Batch& batch) {
@@ -95,6 +98,7 @@ bool BatchIterator::next(Batch& batch) {
   const int64_t len = std::min(batch_size_, rows - position_);
   batch.features = features_.narrow(0, position_, len);
   batch.labels = labels_.narrow(0, position_, len);
+  batch.numeric = numeric_.defined() ? numeric_.narrow(0, position_, len) : torch::Tensor();
   position_ += len;
   return true;
 }
@@ -127,6 +131,7 @@ void BatchIterator::restore(const BatchIteratorState& state) {
   rng_ = rng;
   features_ = torch::Tensor();
   labels_ = torch::Tensor();
+  numeric_ = torch::Tensor();
   position_ = 0;
   if (state.in_pass) {
     start_epoch();

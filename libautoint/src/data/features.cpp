@@ -2,64 +2,170 @@
 #include "autoint/data/features.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <numeric>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "autoint/error.h"
 
 namespace autoint::data {
 namespace {
 
-constexpr int kUserFields = 5;   // user_id .. zipcode
-constexpr int kMovieFields = 6;  // movie_id .. release_decade
-constexpr int kTimeFields = 2;   // rating_year, rating_month
+// Where a field's raw value comes from: the user, the movie, the rating's UTC month, or
+// the rating's timestamp itself (numeric).
+enum class Source { user, movie, month, timestamp };
 
-std::array<std::string, kUserFields> user_values(const User& u) {
-  return {std::to_string(u.id), std::string(1, u.gender), std::to_string(u.age),
-          std::to_string(u.occupation), u.zipcode};
+struct FieldDef {
+  std::string name;
+  FieldKind kind;
+  Source source;
+  // The raw text of the field (numeric fields have none).
+  std::string (*text)(const User& user, const Movie& movie, int64_t timestamp);
+};
+
+std::string genre_at(const Movie& m, std::size_t i) {
+  return i < m.genres.size() ? m.genres[i] : "none";
 }
 
-std::array<std::string, kMovieFields> movie_values(const Movie& m) {
-  auto genre = [&](std::size_t i) { return i < m.genres.size() ? m.genres[i] : "none"; };
-  return {std::to_string(m.id),
-          genre(0),
-          genre(1),
-          genre(2),
-          std::to_string(m.year),
-          std::to_string(m.year / 10 * 10)};
+std::string joined_genres(const Movie& m) {
+  std::string out;
+  for (const auto& g : m.genres)
+    out += (out.empty() ? "" : "|") + g;
+  return out;
 }
 
-std::array<std::string, kTimeFields> time_values(int64_t timestamp) {
-  const auto [year, month] = utc_year_month(timestamp);
-  return {std::to_string(year), std::to_string(month)};
+const std::vector<FieldDef>& seed_defs() {
+  static const std::vector<FieldDef> defs{
+      {"user_id", FieldKind::categorical, Source::user,
+       [](const User& u, const Movie&, int64_t) { return std::to_string(u.id); }},
+      {"gender", FieldKind::categorical, Source::user,
+       [](const User& u, const Movie&, int64_t) { return std::string(1, u.gender); }},
+      {"age", FieldKind::categorical, Source::user,
+       [](const User& u, const Movie&, int64_t) { return std::to_string(u.age); }},
+      {"occupation", FieldKind::categorical, Source::user,
+       [](const User& u, const Movie&, int64_t) { return std::to_string(u.occupation); }},
+      {"zipcode", FieldKind::categorical, Source::user,
+       [](const User& u, const Movie&, int64_t) { return u.zipcode; }},
+      {"movie_id", FieldKind::categorical, Source::movie,
+       [](const User&, const Movie& m, int64_t) { return std::to_string(m.id); }},
+      {"genre1", FieldKind::categorical, Source::movie,
+       [](const User&, const Movie& m, int64_t) { return genre_at(m, 0); }},
+      {"genre2", FieldKind::categorical, Source::movie,
+       [](const User&, const Movie& m, int64_t) { return genre_at(m, 1); }},
+      {"genre3", FieldKind::categorical, Source::movie,
+       [](const User&, const Movie& m, int64_t) { return genre_at(m, 2); }},
+      {"release_year", FieldKind::categorical, Source::movie,
+       [](const User&, const Movie& m, int64_t) { return std::to_string(m.year); }},
+      {"release_decade", FieldKind::categorical, Source::movie,
+       [](const User&, const Movie& m, int64_t) { return std::to_string(m.year / 10 * 10); }},
+      {"rating_year", FieldKind::categorical, Source::month,
+       [](const User&, const Movie&, int64_t t) {
+         return std::to_string(utc_year_month(t).first);
+       }},
+      {"rating_month", FieldKind::categorical, Source::month,
+       [](const User&, const Movie&, int64_t t) {
+         return std::to_string(utc_year_month(t).second);
+       }},
+  };
+  return defs;
+}
+
+const std::vector<FieldDef>& paper_defs() {
+  static const std::vector<FieldDef> defs = [] {
+    const auto& seed = seed_defs();
+    auto by_name = [&](const std::string& name) {
+      return *std::find_if(seed.begin(), seed.end(),
+                           [&](const FieldDef& d) { return d.name == name; });
+    };
+    return std::vector<FieldDef>{
+        by_name("gender"),
+        by_name("age"),
+        by_name("occupation"),
+        by_name("zipcode"),
+        {"genres", FieldKind::multi_categorical, Source::movie,
+         [](const User&, const Movie& m, int64_t) { return joined_genres(m); }},
+        by_name("release_decade"),
+        {"timestamp", FieldKind::numeric, Source::timestamp, nullptr},
+    };
+  }();
+  return defs;
+}
+
+const std::vector<FieldDef>& defs_of(const std::string& feature_set) {
+  if (feature_set == "seed")
+    return seed_defs();
+  if (feature_set == "paper")
+    return paper_defs();
+  throw std::invalid_argument(fmt::format("unknown feature set \"{}\" (expected {})", feature_set,
+                                          fmt::join(feature_set_names(), " or ")));
+}
+
+std::string field_list(const std::vector<FieldDef>& defs) {
+  std::vector<std::string> names;
+  for (const auto& d : defs)
+    names.push_back(d.name);
+  return fmt::format("{}", fmt::join(names, ", "));
 }
 
 // Interns raw strings of one field into codes.
 class Interner {
  public:
-  explicit Interner(std::vector<std::string>& values) : values_(values) {}
+  explicit Interner(std::vector<std::string>& values) : values_(&values) {}
   int32_t code(const std::string& text) {
-    auto [it, inserted] = index_.try_emplace(text, static_cast<int32_t>(values_.size()));
+    auto [it, inserted] = index_.try_emplace(text, static_cast<int32_t>(values_->size()));
     if (inserted)
-      values_.push_back(text);
+      values_->push_back(text);
     return it->second;
   }
 
  private:
-  std::vector<std::string>& values_;
+  std::vector<std::string>* values_;
   std::unordered_map<std::string, int32_t> index_;
 };
+
+// The values of a multi-valued field's text ("a|b|c"); none for "".
+std::vector<std::string> split_values(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty())
+    return out;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = text.find('|', begin);
+    out.push_back(text.substr(begin, end - begin));
+    if (end == std::string::npos)
+      return out;
+    begin = end + 1;
+  }
+}
 
 }  // namespace
 
 const std::array<std::string, kNumFields>& field_names() {
-  static const std::array<std::string, kNumFields> names{
-      "user_id", "gender", "age",          "occupation",     "zipcode",     "movie_id",    "genre1",
-      "genre2",  "genre3", "release_year", "release_decade", "rating_year", "rating_month"};
+  static const std::array<std::string, kNumFields> names = [] {
+    std::array<std::string, kNumFields> out;
+    for (std::size_t f = 0; f < out.size(); ++f)
+      out[f] = seed_defs()[f].name;
+    return out;
+  }();
   return names;
+}
+
+const std::vector<std::string>& feature_set_names() {
+  static const std::vector<std::string> names{"seed", "paper"};
+  return names;
+}
+
+std::vector<FieldSpec> feature_set_fields(const std::string& feature_set) {
+  std::vector<FieldSpec> out;
+  for (const auto& d : defs_of(feature_set))
+    out.push_back({d.name, d.kind});
+  return out;
 }
 
 std::pair<int64_t, int64_t> utc_year_month(int64_t timestamp) {
@@ -78,47 +184,83 @@ std::pair<int64_t, int64_t> utc_year_month(int64_t timestamp) {
 
 RawRow raw_row(const User& user, const Movie& movie, int64_t timestamp) {
   RawRow row;
-  const auto u = user_values(user);
-  const auto m = movie_values(movie);
-  const auto t = time_values(timestamp);
-  std::copy(u.begin(), u.end(), row.begin());
-  std::copy(m.begin(), m.end(), row.begin() + kUserFields);
-  std::copy(t.begin(), t.end(), row.begin() + kUserFields + kMovieFields);
+  for (std::size_t f = 0; f < row.size(); ++f)
+    row[f] = seed_defs()[f].text(user, movie, timestamp);
   return row;
 }
 
+int64_t RawFeatures::numeric_fields() const {
+  return std::count_if(fields.begin(), fields.end(),
+                       [](const FieldSpec& f) { return f.kind == FieldKind::numeric; });
+}
+
 RawFeatures featurize(const MovieLens& data, double label_threshold) {
+  FeatureOptions options;
+  options.label_threshold = label_threshold;
+  return featurize(data, options);
+}
+
+RawFeatures featurize(const MovieLens& data, const FeatureOptions& options) {
+  const auto& all = defs_of(options.feature_set);
+  for (const auto& name : options.drop_fields) {
+    if (std::none_of(all.begin(), all.end(), [&](const FieldDef& d) { return d.name == name; })) {
+      throw std::invalid_argument(fmt::format("\"{}\" is not a field of the {} feature set ({})",
+                                              name, options.feature_set, field_list(all)));
+    }
+  }
+  std::vector<FieldDef> defs;
+  for (const auto& d : all) {
+    if (std::find(options.drop_fields.begin(), options.drop_fields.end(), d.name) ==
+        options.drop_fields.end())
+      defs.push_back(d);
+  }
+  if (defs.empty()) {
+    throw std::invalid_argument(
+        fmt::format("every field of the {} feature set is dropped", options.feature_set));
+  }
+  const std::size_t fields = defs.size();
   RawFeatures raw;
+  for (const auto& d : defs)
+    raw.fields.push_back({d.name, d.kind});
+  raw.values.resize(fields);
   std::vector<Interner> interners;
-  interners.reserve(kNumFields);
+  interners.reserve(fields);
   for (auto& values : raw.values)
     interners.emplace_back(values);
 
-  // Users and movies are featurised once each; rating rows copy their codes.
-  std::unordered_map<int64_t, std::array<int32_t, kUserFields>> user_codes;
-  for (const auto& user : data.users) {
-    const auto values = user_values(user);
-    std::array<int32_t, kUserFields> codes{};
-    for (int f = 0; f < kUserFields; ++f)
-      codes[f] = interners[f].code(values[f]);
-    user_codes.emplace(user.id, codes);
+  // Users and movies are featurised once each, time fields once per UTC month; rating
+  // rows copy their codes. Each cache row holds codes for every field (only the fields of
+  // its source are filled).
+  const User no_user;
+  const Movie no_movie;
+  auto codes_of = [&](Source source, const User& u, const Movie& m, int64_t t) {
+    std::vector<int32_t> codes(fields, 0);
+    for (std::size_t f = 0; f < fields; ++f) {
+      if (defs[f].source == source)
+        codes[f] = interners[f].code(defs[f].text(u, m, t));
+    }
+    return codes;
+  };
+  std::unordered_map<int64_t, std::vector<int32_t>> user_codes;
+  for (const auto& user : data.users)
+    user_codes.emplace(user.id, codes_of(Source::user, user, no_movie, 0));
+  std::unordered_map<int64_t, std::vector<int32_t>> movie_codes;
+  for (const auto& movie : data.movies)
+    movie_codes.emplace(movie.id, codes_of(Source::movie, no_user, movie, 0));
+  std::unordered_map<int64_t, std::vector<int32_t>> month_codes;
+
+  std::vector<std::size_t> numeric_fields;
+  for (std::size_t f = 0; f < fields; ++f) {
+    if (defs[f].source == Source::timestamp)
+      numeric_fields.push_back(f);
   }
-  std::unordered_map<int64_t, std::array<int32_t, kMovieFields>> movie_codes;
-  for (const auto& movie : data.movies) {
-    const auto values = movie_values(movie);
-    std::array<int32_t, kMovieFields> codes{};
-    for (int f = 0; f < kMovieFields; ++f)
-      codes[f] = interners[kUserFields + f].code(values[f]);
-    movie_codes.emplace(movie.id, codes);
-  }
-  // Time fields depend only on the UTC month: intern each month's codes once.
-  std::unordered_map<int64_t, std::array<int32_t, kTimeFields>> month_codes;
   const std::size_t n = data.ratings.size();
-  raw.codes.resize(n * kNumFields);
-  raw.labels.resize(n);
-  raw.user_ids.resize(n);
-  raw.movie_ids.resize(n);
-  raw.ratings.resize(n);
+  raw.codes.reserve(n * fields);
+  raw.numeric.reserve(n * numeric_fields.size());
+  raw.labels.reserve(n);
+  raw.user_ids.reserve(n);
+  raw.movie_ids.reserve(n);
+  raw.ratings.reserve(n);
   for (std::size_t r = 0; r < n; ++r) {
     const Rating& rating = data.ratings[r];
     const auto u = user_codes.find(rating.user_id);
@@ -129,88 +271,219 @@ RawFeatures featurize(const MovieLens& data, double label_threshold) {
                       "users.dat/movies.dat",
                       r + 1, rating.user_id, rating.movie_id));
     }
-    int32_t* row = raw.codes.data() + r * kNumFields;
-    std::copy(u->second.begin(), u->second.end(), row);
-    std::copy(m->second.begin(), m->second.end(), row + kUserFields);
+    if (std::find(options.drop_ratings.begin(), options.drop_ratings.end(), rating.rating) !=
+        options.drop_ratings.end())
+      continue;
     const auto [year, month] = utc_year_month(rating.timestamp);
-    auto [t, inserted] = month_codes.try_emplace(year * 12 + month);
-    if (inserted) {
-      const auto values = time_values(rating.timestamp);
-      for (int f = 0; f < kTimeFields; ++f) {
-        t->second[f] = interners[kUserFields + kMovieFields + f].code(values[f]);
+    auto t = month_codes.find(year * 12 + month);
+    if (t == month_codes.end()) {
+      t = month_codes
+              .emplace(year * 12 + month,
+                       codes_of(Source::month, no_user, no_movie, rating.timestamp))
+              .first;
+    }
+    for (std::size_t f = 0; f < fields; ++f) {
+      switch (defs[f].source) {
+        case Source::user:
+          raw.codes.push_back(u->second[f]);
+          break;
+        case Source::movie:
+          raw.codes.push_back(m->second[f]);
+          break;
+        case Source::month:
+          raw.codes.push_back(t->second[f]);
+          break;
+        case Source::timestamp:
+          raw.codes.push_back(0);
+          raw.numeric.push_back(static_cast<double>(rating.timestamp));
+          break;
       }
     }
-    std::copy(t->second.begin(), t->second.end(), row + kUserFields + kMovieFields);
-    raw.labels[r] = rating.rating >= label_threshold ? 1.0f : 0.0f;
-    raw.user_ids[r] = rating.user_id;
-    raw.movie_ids[r] = rating.movie_id;
-    raw.ratings[r] = static_cast<float>(rating.rating);
+    raw.labels.push_back(rating.rating >= options.label_threshold ? 1.0f : 0.0f);
+    raw.user_ids.push_back(rating.user_id);
+    raw.movie_ids.push_back(rating.movie_id);
+    raw.ratings.push_back(static_cast<float>(rating.rating));
   }
   return raw;
 }
 
 Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& rows) {
   Vocabulary vocab;
-  for (int64_t f = 0; f < kNumFields; ++f) {
-    std::vector<char> seen(raw.values[f].size(), 0);
-    for (int64_t r : rows)
-      seen[raw.codes[r * kNumFields + f]] = 1;
-    for (std::size_t code = 0; code < seen.size(); ++code) {
-      if (seen[code])
-        vocab.values_[f].push_back(raw.values[f][code]);
+  const auto fields = static_cast<int64_t>(raw.fields.size());
+  vocab.fields_ = raw.fields;
+  vocab.values_.resize(raw.fields.size());
+  vocab.widths_.assign(raw.fields.size(), 0);
+  vocab.means_.assign(raw.fields.size(), 0.0);
+  vocab.stds_.assign(raw.fields.size(), 1.0);
+  const int64_t numeric_stride = raw.numeric_fields();
+  int64_t numeric_column = 0;
+  for (int64_t f = 0; f < fields; ++f) {
+    const auto fi = static_cast<std::size_t>(f);
+    auto& values = vocab.values_[fi];
+    if (raw.fields[fi].kind == FieldKind::numeric) {
+      // Two passes (mean, then squared deviations) for accuracy on unix times.
+      double sum = 0;
+      for (int64_t r : rows)
+        sum += raw.numeric[static_cast<std::size_t>(r * numeric_stride + numeric_column)];
+      const double mean = rows.empty() ? 0.0 : sum / static_cast<double>(rows.size());
+      double squares = 0;
+      for (int64_t r : rows) {
+        const double d =
+            raw.numeric[static_cast<std::size_t>(r * numeric_stride + numeric_column)] - mean;
+        squares += d * d;
+      }
+      const double std = rows.empty() ? 0.0 : std::sqrt(squares / static_cast<double>(rows.size()));
+      vocab.means_[fi] = mean;
+      vocab.stds_[fi] = std > 0 ? std : 1.0;
+      ++numeric_column;
+      continue;
     }
-    std::sort(vocab.values_[f].begin(), vocab.values_[f].end());
+    std::vector<char> seen(raw.values[fi].size(), 0);
+    for (int64_t r : rows)
+      seen[static_cast<std::size_t>(raw.codes[static_cast<std::size_t>(r * fields + f)])] = 1;
+    for (std::size_t code = 0; code < seen.size(); ++code) {
+      if (!seen[code])
+        continue;
+      if (raw.fields[fi].kind == FieldKind::categorical) {
+        values.push_back(raw.values[fi][code]);
+      } else {
+        const auto list = split_values(raw.values[fi][code]);
+        values.insert(values.end(), list.begin(), list.end());
+        vocab.widths_[fi] = std::max(vocab.widths_[fi], static_cast<int64_t>(list.size()));
+      }
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    if (raw.fields[fi].kind == FieldKind::multi_categorical)
+      vocab.widths_[fi] = std::max<int64_t>(vocab.widths_[fi], 1);
   }
   vocab.build_index();
   return vocab;
 }
 
 void Vocabulary::build_index() {
-  for (int64_t f = 0; f < kNumFields; ++f) {
-    index_[f].clear();
-    for (std::size_t i = 0; i < values_[f].size(); ++i) {
+  index_.assign(values_.size(), {});
+  for (std::size_t f = 0; f < values_.size(); ++f) {
+    for (std::size_t i = 0; i < values_[f].size(); ++i)
       index_[f].emplace(values_[f][i], static_cast<int64_t>(i) + 1);
-    }
   }
+}
+
+std::vector<FieldKind> Vocabulary::kinds() const {
+  std::vector<FieldKind> out;
+  for (const auto& f : fields_)
+    out.push_back(f.kind);
+  return out;
+}
+
+bool Vocabulary::is_seed() const {
+  return fields_ == feature_set_fields("seed");
 }
 
 std::vector<int64_t> Vocabulary::cardinalities() const {
   std::vector<int64_t> out;
-  for (const auto& values : values_)
-    out.push_back(static_cast<int64_t>(values.size()) + 1);
+  for (std::size_t f = 0; f < fields_.size(); ++f) {
+    out.push_back(
+        fields_[f].kind == FieldKind::numeric ? 1 : static_cast<int64_t>(values_[f].size()) + 1);
+  }
+  return out;
+}
+
+std::vector<int64_t> Vocabulary::widths() const {
+  std::vector<int64_t> out;
+  for (std::size_t f = 0; f < fields_.size(); ++f) {
+    switch (fields_[f].kind) {
+      case FieldKind::categorical:
+        out.push_back(1);
+        break;
+      case FieldKind::multi_categorical:
+        out.push_back(widths_[f]);
+        break;
+      case FieldKind::numeric:
+        out.push_back(0);
+        break;
+    }
+  }
   return out;
 }
 
 int64_t Vocabulary::id(int64_t field, const std::string& raw) const {
-  if (field < 0 || field >= kNumFields) {
-    throw std::out_of_range(fmt::format("field index {} is not in [0, {})", field, kNumFields));
+  const auto fields = static_cast<int64_t>(fields_.size());
+  if (field < 0 || field >= fields) {
+    throw std::out_of_range(fmt::format("field index {} is not in [0, {})", field, fields));
   }
-  const auto it = index_[field].find(raw);
-  return it == index_[field].end() ? 0 : it->second;
+  const auto fi = static_cast<std::size_t>(field);
+  if (fields_[fi].kind == FieldKind::numeric) {
+    throw std::out_of_range(
+        fmt::format("field {} ({}) is numeric and has no ids", field, fields_[fi].name));
+  }
+  const auto it = index_[fi].find(raw);
+  return it == index_[fi].end() ? 0 : it->second;
 }
 
-torch::Tensor Vocabulary::encode(const RawFeatures& raw, const std::vector<int64_t>& rows) const {
-  // Map each field's raw codes to ids once, then translate rows by table lookup.
-  std::array<std::vector<int64_t>, kNumFields> code_to_id;
-  for (int64_t f = 0; f < kNumFields; ++f) {
-    code_to_id[f].resize(raw.values[f].size());
-    for (std::size_t c = 0; c < raw.values[f].size(); ++c)
-      code_to_id[f][c] = id(f, raw.values[f][c]);
+Vocabulary::Encoded Vocabulary::encode(const RawFeatures& raw,
+                                       const std::vector<int64_t>& rows) const {
+  if (raw.fields != fields_) {
+    throw std::invalid_argument(
+        "the features to encode have other fields than the vocabulary was fitted on");
   }
-  auto out = torch::empty({static_cast<int64_t>(rows.size()), kNumFields}, torch::kInt64);
-  int64_t* dst = out.data_ptr<int64_t>();
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const int32_t* src = raw.codes.data() + rows[i] * kNumFields;
-    for (int64_t f = 0; f < kNumFields; ++f)
-      dst[i * kNumFields + f] = code_to_id[f][src[f]];
+  // Map each field's raw codes to their (padded) ids once, then translate rows by lookup.
+  const auto fields = static_cast<int64_t>(fields_.size());
+  const std::vector<int64_t> width = widths();
+  const int64_t columns = std::accumulate(width.begin(), width.end(), int64_t{0});
+  const int64_t numeric_stride = raw.numeric_fields();
+  std::vector<std::vector<int64_t>> code_to_ids(fields_.size());
+  for (int64_t f = 0; f < fields; ++f) {
+    const auto fi = static_cast<std::size_t>(f);
+    if (fields_[fi].kind == FieldKind::numeric)
+      continue;
+    const auto w = static_cast<std::size_t>(width[fi]);
+    code_to_ids[fi].assign(raw.values[fi].size() * w, 0);
+    for (std::size_t c = 0; c < raw.values[fi].size(); ++c) {
+      if (fields_[fi].kind == FieldKind::categorical) {
+        code_to_ids[fi][c] = id(f, raw.values[fi][c]);
+        continue;
+      }
+      const auto list = split_values(raw.values[fi][c]);
+      for (std::size_t i = 0; i < list.size() && i < w; ++i)
+        code_to_ids[fi][c * w + i] = id(f, list[i]);
+    }
+  }
+  const auto n = static_cast<int64_t>(rows.size());
+  Encoded out{torch::empty({n, columns}, torch::kInt64),
+              torch::empty({n, numeric_stride}, torch::kFloat32)};
+  int64_t* ids = out.ids.data_ptr<int64_t>();
+  float* numeric = out.numeric.data_ptr<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t* src = raw.codes.data() + rows[static_cast<std::size_t>(i)] * fields;
+    const double* values = raw.numeric.data() + rows[static_cast<std::size_t>(i)] * numeric_stride;
+    int64_t column = 0;
+    int64_t numeric_column = 0;
+    for (int64_t f = 0; f < fields; ++f) {
+      const auto fi = static_cast<std::size_t>(f);
+      if (fields_[fi].kind == FieldKind::numeric) {
+        numeric[i * numeric_stride + numeric_column] =
+            static_cast<float>((values[numeric_column] - means_[fi]) / stds_[fi]);
+        ++numeric_column;
+        continue;
+      }
+      const int64_t w = width[fi];
+      const int64_t* from = code_to_ids[fi].data() + src[f] * w;
+      std::copy(from, from + w, ids + i * columns + column);
+      column += w;
+    }
   }
   return out;
 }
 
 std::array<int64_t, kNumFields> Vocabulary::encode(const RawRow& row) const {
+  if (!is_seed()) {
+    throw std::logic_error(
+        "encoding a raw row needs a vocabulary of the seed's feature set (data.features: seed)");
+  }
   std::array<int64_t, kNumFields> ids{};
   for (int64_t f = 0; f < kNumFields; ++f)
-    ids[f] = id(f, row[f]);
+    ids[static_cast<std::size_t>(f)] = id(f, row[static_cast<std::size_t>(f)]);
   return ids;
 }
 
@@ -218,9 +491,18 @@ void Vocabulary::save(const std::string& path) const {
   std::ofstream out(path, std::ios::binary);
   if (!out)
     throw RunError(fmt::format("{}: cannot open for writing", path));
-  out << "autoint-vocabulary 1\n";
-  for (int64_t f = 0; f < kNumFields; ++f) {
-    out << "field " << field_names()[f] << ' ' << values_[f].size() << '\n';
+  out << "autoint-vocabulary 2\n"
+      << "fields " << fields_.size() << '\n';
+  for (std::size_t f = 0; f < fields_.size(); ++f) {
+    out << "field " << fields_[f].name << ' ' << to_string(fields_[f].kind);
+    if (fields_[f].kind == FieldKind::numeric) {
+      out << fmt::format(" {} {}\n", means_[f], stds_[f]);  // shortest round-trip form
+      continue;
+    }
+    out << ' ' << values_[f].size();
+    if (fields_[f].kind == FieldKind::multi_categorical)
+      out << ' ' << widths_[f];
+    out << '\n';
     for (const auto& v : values_[f])
       out << v << '\n';
   }
@@ -235,33 +517,83 @@ Vocabulary Vocabulary::load(const std::string& path) {
     throw RunError(fmt::format("{}: cannot open vocabulary file", path));
   std::string line;
   int64_t line_no = 0;
-  auto next = [&](const char* expected) {
+  auto next = [&](const std::string& expected) {
     if (!std::getline(in, line)) {
       throw RunError(
           fmt::format("{}:{}: file ends early, expected {}", path, line_no + 1, expected));
     }
     ++line_no;
   };
-  next("the header \"autoint-vocabulary 1\"");
-  if (line != "autoint-vocabulary 1") {
-    throw RunError(
-        fmt::format("{}:1: expected the header \"autoint-vocabulary 1\", got \"{}\"", path, line));
-  }
+  auto fail = [&](const std::string& expected) {
+    throw RunError(fmt::format("{}:{}: expected {}, got \"{}\"", path, line_no, expected, line));
+  };
+  const std::string headers = "the header \"autoint-vocabulary 1\" or \"autoint-vocabulary 2\"";
+  next(headers);
+  if (line != "autoint-vocabulary 1" && line != "autoint-vocabulary 2")
+    fail(headers);
+  const bool version1 = line == "autoint-vocabulary 1";
   Vocabulary vocab;
-  for (int64_t f = 0; f < kNumFields; ++f) {
-    const std::string expected = fmt::format("\"field {} <count>\"", field_names()[f]);
-    next(expected.c_str());
+  if (version1) {
+    vocab.fields_ = feature_set_fields("seed");
+  } else {
+    next("\"fields <count>\"");
     std::istringstream header(line);
-    std::string word, name;
+    std::string word, rest;
     int64_t count = -1;
-    if (!(header >> word >> name >> count) || word != "field" || name != field_names()[f] ||
-        count < 0) {
-      throw RunError(fmt::format("{}:{}: expected {}, got \"{}\"", path, line_no, expected, line));
+    if (!(header >> word >> count) || word != "fields" || count < 1 || count > 10000 ||
+        (header >> rest))
+      fail("\"fields <count>\" with a count from 1 to 10000");
+    vocab.fields_.resize(static_cast<std::size_t>(count));
+  }
+  const std::size_t fields = vocab.fields_.size();
+  vocab.values_.resize(fields);
+  vocab.widths_.assign(fields, 0);
+  vocab.means_.assign(fields, 0.0);
+  vocab.stds_.assign(fields, 1.0);
+  for (std::size_t f = 0; f < fields; ++f) {
+    FieldSpec& spec = vocab.fields_[f];
+    std::istringstream header;
+    std::string word, name, kind_text, rest;
+    int64_t count = -1;
+    if (version1) {
+      const std::string expected = fmt::format("\"field {} <count>\"", spec.name);
+      next(expected);
+      header.str(line);
+      if (!(header >> word >> name >> count) || word != "field" || name != spec.name || count < 0)
+        fail(expected);
+    } else {
+      const std::string expected = fmt::format(
+          "field {} of {}: \"field <name> categorical <count>\", \"field <name> multi <count> "
+          "<width>\" or \"field <name> numeric <mean> <std>\"",
+          f + 1, fields);
+      next(expected);
+      header.str(line);
+      if (!(header >> word >> name >> kind_text) || word != "field" ||
+          !parse_field_kind(kind_text, spec.kind))
+        fail(expected);
+      spec.name = name;
+      if (spec.kind == FieldKind::numeric) {
+        double mean = 0, std = 0;
+        if (!(header >> mean >> std) || !std::isfinite(mean) || !std::isfinite(std) || !(std > 0) ||
+            (header >> rest))
+          fail(fmt::format("\"field {} numeric <mean> <std>\" with a finite mean and std > 0",
+                           name));
+        vocab.means_[f] = mean;
+        vocab.stds_[f] = std;
+        continue;
+      }
+      int64_t width = 1;
+      if (!(header >> count) || count < 0 ||
+          (spec.kind == FieldKind::multi_categorical && !(header >> width)) || width < 1 ||
+          width > 1000 || (header >> rest))
+        fail(expected);
+      if (spec.kind == FieldKind::multi_categorical)
+        vocab.widths_[f] = width;
     }
     // A repeated value would get two ids, and encoding would silently use only the first.
     std::unordered_map<std::string, int64_t> first_line;
     for (int64_t i = 0; i < count; ++i) {
-      next(fmt::format("value {} of {} for field {}", i + 1, count, name).c_str());
+      next(fmt::format("value {} of {} for field {}", i + 1, count, name));
       const auto [it, inserted] = first_line.emplace(line, line_no);
       if (!inserted) {
         throw RunError(fmt::format(

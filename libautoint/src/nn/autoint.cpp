@@ -33,8 +33,10 @@ void AutoIntImpl::reset() {
   TORCH_CHECK(o.dnn_dropout() >= 0 && o.dnn_dropout() < 1, "dnn_dropout must be in [0, 1) (got ",
               o.dnn_dropout(), ")");
   const auto fields = static_cast<int64_t>(o.cardinalities().size());
-  embedding = register_module(
-      "embedding", FieldEmbedding(FieldEmbeddingOptions(o.cardinalities(), o.embed_dim())));
+  embedding = register_module("embedding",
+                              FieldEmbedding(FieldEmbeddingOptions(o.cardinalities(), o.embed_dim())
+                                                 .kinds(o.field_kinds())
+                                                 .widths(o.field_widths())));
 
   attention_layers = register_module("attention_layers", torch::nn::ModuleList());
   int64_t dim = o.embed_dim();
@@ -70,8 +72,8 @@ void AutoIntImpl::reset() {
 }
 
 std::pair<torch::Tensor, torch::Tensor> AutoIntImpl::forward_with_embeddings(
-    const torch::Tensor& ids) {
-  const torch::Tensor e = embedding->forward(ids);
+    const torch::Tensor& ids, const torch::Tensor& numeric) {
+  const torch::Tensor e = embedding->forward(ids, numeric);
   torch::Tensor a = e;
   for (const auto& layer : *attention_layers)
     a = layer->as<InteractingLayer>()->forward(a);
@@ -85,8 +87,8 @@ std::pair<torch::Tensor, torch::Tensor> AutoIntImpl::forward_with_embeddings(
   return {logit.squeeze(1), e};
 }
 
-torch::Tensor AutoIntImpl::forward(const torch::Tensor& ids) {
-  return forward_with_embeddings(ids).first;
+torch::Tensor AutoIntImpl::forward(const torch::Tensor& ids, const torch::Tensor& numeric) {
+  return forward_with_embeddings(ids, numeric).first;
 }
 
 void AutoIntImpl::set_kernel(AttentionKernel kernel) {

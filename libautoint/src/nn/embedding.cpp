@@ -33,23 +33,93 @@ void FieldEmbeddingImpl::reset() {
     TORCH_CHECK(cards[f] >= 1, "cardinality of field ", f, " must be >= 1 (got ", cards[f], ")");
   }
   TORCH_CHECK(options.embed_dim() >= 1, "embed_dim must be >= 1 (got ", options.embed_dim(), ")");
+  const auto& kinds = options.kinds();
+  TORCH_CHECK(kinds.empty() || kinds.size() == cards.size(), "FieldEmbedding has ", cards.size(),
+              " cardinalities but ", kinds.size(), " kinds");
+  all_categorical_ = true;
+  id_columns_ = 0;
+  numeric_columns_ = 0;
+  for (int64_t f = 0; f < fields(); ++f) {
+    switch (kind(f)) {
+      case FieldKind::categorical:
+        ++id_columns_;
+        break;
+      case FieldKind::multi_categorical: {
+        const auto& widths = options.widths();
+        TORCH_CHECK(static_cast<int64_t>(widths.size()) == fields() && widths[f] >= 1,
+                    "multi-valued field ", f,
+                    " needs a width >= 1 in FieldEmbeddingOptions::widths");
+        id_columns_ += widths[f];
+        all_categorical_ = false;
+        break;
+      }
+      case FieldKind::numeric:
+        TORCH_CHECK(cards[f] == 1, "numeric field ", f, " must have cardinality 1 (got ", cards[f],
+                    ")");
+        ++numeric_columns_;
+        all_categorical_ = false;
+        break;
+    }
+  }
   const int64_t total = std::accumulate(cards.begin(), cards.end(), int64_t{0});
   weight = register_parameter("weight", torch::empty({total, options.embed_dim()}));
   torch::nn::init::xavier_uniform_(weight);
   std::vector<int64_t> starts(cards.size(), 0);
   std::partial_sum(cards.begin(), cards.end() - 1, starts.begin() + 1);
   offsets = register_buffer("offsets", torch::tensor(starts, torch::kInt64));
+  starts_ = starts;
 }
 
-torch::Tensor FieldEmbeddingImpl::forward(const torch::Tensor& ids) {
-  TORCH_CHECK(ids.dim() == 2 && ids.size(1) == offsets.size(0), "FieldEmbedding expects ids [B, ",
-              offsets.size(0), "] (got ", ids.sizes(), ")");
-  return torch::embedding(weight, ids + offsets);
+FieldKind FieldEmbeddingImpl::kind(int64_t field) const {
+  const auto& kinds = options.kinds();
+  return kinds.empty() ? FieldKind::categorical : kinds[static_cast<std::size_t>(field)];
+}
+
+torch::Tensor FieldEmbeddingImpl::forward(const torch::Tensor& ids, const torch::Tensor& numeric) {
+  TORCH_CHECK(ids.dim() == 2 && ids.size(1) == id_columns_, "FieldEmbedding expects ids [B, ",
+              id_columns_, "] (got ", ids.sizes(), ")");
+  if (all_categorical_)
+    return torch::embedding(weight, ids + offsets);
+  const int64_t rows = ids.size(0);
+  TORCH_CHECK(
+      numeric_columns_ == 0 || (numeric.defined() && numeric.dim() == 2 &&
+                                numeric.size(0) == rows && numeric.size(1) == numeric_columns_),
+      "FieldEmbedding expects numeric values [", rows, ", ", numeric_columns_, "] (got ",
+      numeric.defined() ? numeric.sizes() : torch::IntArrayRef{}, ")");
+  std::vector<torch::Tensor> parts;
+  parts.reserve(static_cast<std::size_t>(fields()));
+  int64_t column = 0;
+  int64_t numeric_column = 0;
+  for (int64_t f = 0; f < fields(); ++f) {
+    const int64_t start = starts_[static_cast<std::size_t>(f)];
+    switch (kind(f)) {
+      case FieldKind::categorical:
+        parts.push_back(torch::embedding(weight, ids.select(1, column) + start));
+        ++column;
+        break;
+      case FieldKind::multi_categorical: {
+        const int64_t width = options.widths()[static_cast<std::size_t>(f)];
+        const torch::Tensor list = ids.narrow(1, column, width);
+        const torch::Tensor mask = list.gt(0).to(weight.scalar_type());  // [B, w]
+        const torch::Tensor sum =
+            torch::embedding(weight, list + start).mul(mask.unsqueeze(2)).sum(1);  // [B, d]
+        parts.push_back(sum / mask.sum(1, /*keepdim=*/true).clamp_min(1.0));
+        column += width;
+        break;
+      }
+      case FieldKind::numeric:
+        parts.push_back(numeric.select(1, numeric_column).unsqueeze(1).to(weight.scalar_type()) *
+                        weight[start]);
+        ++numeric_column;
+        break;
+    }
+  }
+  return torch::stack(parts, 1);
 }
 
 void FieldEmbeddingImpl::pretty_print(std::ostream& stream) const {
-  stream << fmt::format("autoint::nn::FieldEmbedding(fields={}, rows={}, embed_dim={})",
-                        options.cardinalities().size(), weight.size(0), options.embed_dim());
+  stream << fmt::format("autoint::nn::FieldEmbedding(fields={}, rows={}, embed_dim={})", fields(),
+                        weight.size(0), options.embed_dim());
 }
 
 }  // namespace autoint::nn

@@ -13,7 +13,10 @@ torch::Tensor predict(nn::AutoInt& model, const data::TensorDataset& dataset, in
   const int64_t rows = dataset.rows();
   for (int64_t start = 0; start < rows; start += batch_size) {
     const int64_t len = std::min(batch_size, rows - start);
-    parts.push_back(torch::sigmoid(model->forward(dataset.features.narrow(0, start, len))));
+    const torch::Tensor numeric =
+        dataset.has_numeric() ? dataset.numeric.narrow(0, start, len) : torch::Tensor();
+    parts.push_back(
+        torch::sigmoid(model->forward(dataset.features.narrow(0, start, len), numeric)));
   }
   model->train(was_training);
   if (parts.empty())

@@ -32,10 +32,20 @@ data::TensorDataset make_dataset(const data::RawFeatures& raw, const data::Vocab
     m[i] = raw.movie_ids[rows[i]];
     r[i] = raw.ratings[rows[i]];
   }
-  return {vocab.encode(raw, rows), labels, users, movies, ratings};
+  auto encoded = vocab.encode(raw, rows);
+  return {encoded.ids, labels, users, movies, ratings, encoded.numeric};
 }
 
 }  // namespace
+
+data::FeatureOptions feature_options(const config::DataConfig& config) {
+  data::FeatureOptions options;
+  options.feature_set = config.features;
+  options.label_threshold = config.label_threshold;
+  options.drop_ratings = config.drop_ratings;
+  options.drop_fields = config.drop_fields;
+  return options;
+}
 
 data::MovieLens load_movielens(const config::DataConfig& config) {
   if (config.source == "synthetic") {
@@ -52,7 +62,12 @@ data::MovieLens load_movielens(const config::DataConfig& config) {
 PreparedData prepare_data(const data::MovieLens& movielens, const config::DataConfig& config,
                           const std::optional<data::Vocabulary>& vocabulary) {
   const auto start = std::chrono::steady_clock::now();
-  const data::RawFeatures raw = data::featurize(movielens, config.label_threshold);
+  data::RawFeatures raw;
+  try {
+    raw = data::featurize(movielens, feature_options(config));
+  } catch (const std::invalid_argument& e) {  // an unknown or over-eager data.drop_fields
+    throw ConfigError(fmt::format("data.drop_fields: {}", e.what()));
+  }
   PreparedData out;
   out.split = data::split_rows(raw.rows(), config.test_fraction, config.validation_fraction,
                                static_cast<uint64_t>(config.split_seed));
@@ -79,6 +94,13 @@ nn::AttentionKernel attention_kernel(const std::string& name) {
     return nn::AttentionKernel::fused;
   throw ConfigError(
       fmt::format("model.attention_kernel must be auto, plain or fused (got \"{}\")", name));
+}
+
+nn::AutoIntOptions model_options(const config::ModelConfig& config,
+                                 const data::Vocabulary& vocabulary) {
+  return model_options(config, vocabulary.cardinalities())
+      .field_kinds(vocabulary.kinds())
+      .field_widths(vocabulary.widths());
 }
 
 nn::AutoIntOptions model_options(const config::ModelConfig& c,

@@ -206,7 +206,7 @@ LoadedRun load_run(const std::string& dir, const torch::Device& device) {
   const std::string config_path = join(dir, run_files::kConfig);
   run.config = config::load_config(config_path);
   run.vocabulary = data::Vocabulary::load(join(dir, run_files::kVocabulary));
-  run.model = nn::AutoInt(model_options(run.config.model, run.vocabulary.cardinalities()));
+  run.model = nn::AutoInt(model_options(run.config.model, run.vocabulary));
   const std::string model_path = join(dir, run_files::kModel);
   try {
     torch::load(run.model, model_path);

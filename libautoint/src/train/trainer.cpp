@@ -289,7 +289,7 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
     while (batches.next(batch)) {
       const int64_t step = ++state.step;
       optimizer.zero_grad();
-      auto [logits, embeddings] = model->forward_with_embeddings(batch.features);
+      auto [logits, embeddings] = model->forward_with_embeddings(batch.features, batch.numeric);
       auto loss = torch::binary_cross_entropy_with_logits(logits, batch.labels);
       if (tc.l2_embedding > 0) {
         loss = loss + tc.l2_embedding * embeddings.pow(2).sum() / batch.labels.size(0);
@@ -431,7 +431,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
       summary.featurize_seconds, data.train.rows(), data.validation.rows(), data.test.rows()));
 
   seed_everything(config.train);
-  nn::AutoInt model(model_options(config.model, data.vocabulary.cardinalities()));
+  nn::AutoInt model(model_options(config.model, data.vocabulary));
   model->to(device);
   int64_t parameters = 0;
   for (const auto& p : model->parameters())

@@ -35,9 +35,12 @@ TEST_CASE("splits are deterministic, disjoint and sized as Keras/sklearn", "[dat
 
 TEST_CASE("batch iterator covers every row once per epoch, seeded", "[data][batches]") {
   const int64_t n = 1003;
-  TensorDataset ds{torch::arange(n, torch::kInt64).unsqueeze(1).repeat({1, 13}),
-                   torch::arange(n, torch::kFloat32), torch::zeros({n}, torch::kInt64),
-                   torch::zeros({n}, torch::kInt64), torch::zeros({n}, torch::kFloat32)};
+  TensorDataset ds{
+      torch::arange(n, torch::kInt64).unsqueeze(1).repeat({1, 13}),
+      torch::arange(n, torch::kFloat32), torch::zeros({n}, torch::kInt64),
+      torch::zeros({n}, torch::kInt64), torch::zeros({n}, torch::kFloat32),
+      // numeric values travel with their rows: 2 columns, row r holds (r, -r)
+      torch::stack({torch::arange(n, torch::kFloat32), -torch::arange(n, torch::kFloat32)}, 1)};
   auto collect = [&](uint64_t seed, bool shuffle) {
     BatchIterator it(ds, 100, shuffle, seed);
     std::vector<std::vector<int64_t>> epochs;
@@ -50,6 +53,9 @@ TEST_CASE("batch iterator covers every row once per epoch, seeded", "[data][batc
         ++batches;
         CHECK(batch.features.size(1) == 13);
         CHECK(torch::equal(batch.features.select(1, 0).to(torch::kFloat32), batch.labels));
+        REQUIRE(batch.numeric.sizes() == torch::IntArrayRef({batch.features.size(0), 2}));
+        CHECK(torch::equal(batch.numeric.select(1, 0), batch.labels));
+        CHECK(torch::equal(batch.numeric.select(1, 1), -batch.labels));
         for (int64_t i = 0; i < batch.features.size(0); ++i) {
           order.push_back(batch.features[i][0].item<int64_t>());
         }
@@ -74,9 +80,12 @@ TEST_CASE("batch iterator covers every row once per epoch, seeded", "[data][batc
 
 TEST_CASE("a restored batch iterator continues with the same batches", "[data][batches]") {
   const int64_t n = 503;
-  TensorDataset ds{torch::arange(n, torch::kInt64).unsqueeze(1), torch::arange(n, torch::kFloat32),
-                   torch::zeros({n}, torch::kInt64), torch::zeros({n}, torch::kInt64),
-                   torch::zeros({n}, torch::kFloat32)};
+  TensorDataset ds{torch::arange(n, torch::kInt64).unsqueeze(1),
+                   torch::arange(n, torch::kFloat32),
+                   torch::zeros({n}, torch::kInt64),
+                   torch::zeros({n}, torch::kInt64),
+                   torch::zeros({n}, torch::kFloat32),
+                   torch::Tensor()};  // no numeric fields
   auto first_rows = [](BatchIterator& it, int batches) {
     std::vector<int64_t> rows;
     Batch batch;

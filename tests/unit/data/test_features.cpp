@@ -69,7 +69,7 @@ TEST_CASE("vocabulary: fitted on training rows, 0 for unseen values", "[data][fe
   REQUIRE(cards.size() == kNumFields);
   CHECK(cards[0] == 2);  // OOV + user 1
   CHECK(cards[5] == 3);  // OOV + movies 10, 20
-  const auto ids = vocab.encode(raw, {2, 0});
+  const auto ids = vocab.encode(raw, {2, 0}).ids;
   REQUIRE(ids.sizes() == torch::IntArrayRef({2, kNumFields}));
   CHECK(ids[0][0].item<int64_t>() == 0);  // user 2 -> OOV
   CHECK(ids[1][0].item<int64_t>() == 1);
@@ -90,13 +90,107 @@ TEST_CASE("vocabulary save/load round trip and corrupt files", "[data][features]
   const auto back = Vocabulary::load(path);
   CHECK(back == vocab);
   CHECK(back.id(4, "55455-3424") == vocab.id(4, "55455-3424"));
-  CHECK(torch::equal(back.encode(raw, {0, 1, 2, 3}), vocab.encode(raw, {0, 1, 2, 3})));
+  CHECK(torch::equal(back.encode(raw, {0, 1, 2, 3}).ids, vocab.encode(raw, {0, 1, 2, 3}).ids));
 
-  autoint::test::write_file(dir.path() / "bad.txt", "autoint-vocabulary 2\n");
+  autoint::test::write_file(dir.path() / "bad.txt", "autoint-vocabulary 3\n");
   REQUIRE_THROWS_WITH(Vocabulary::load((dir.path() / "bad.txt").string()),
                       Catch::Contains("bad.txt:1: expected the header"));
   autoint::test::write_file(dir.path() / "short.txt", "autoint-vocabulary 1\nfield user_id 3\n1\n");
   REQUIRE_THROWS_WITH(Vocabulary::load((dir.path() / "short.txt").string()),
                       Catch::Contains("short.txt:4: file ends early"));
   REQUIRE_THROWS_AS(Vocabulary::load((dir.path() / "missing.txt").string()), autoint::RunError);
+}
+
+TEST_CASE("the paper's feature set: 7 fields, rating 3 dropped", "[data][features]") {
+  FeatureOptions options;
+  options.feature_set = "paper";
+  options.label_threshold = 4;
+  options.drop_ratings = {3};
+  const auto raw = featurize(tiny(), options);
+  std::vector<std::string> names;
+  for (const auto& f : raw.fields)
+    names.push_back(f.name);
+  CHECK((names == std::vector<std::string>{"gender", "age", "occupation", "zipcode", "genres",
+                                           "release_decade", "timestamp"}));
+  CHECK(raw.fields[4].kind == autoint::FieldKind::multi_categorical);
+  CHECK(raw.fields[6].kind == autoint::FieldKind::numeric);
+  REQUIRE(raw.rows() == 3);  // the rating 3 row (user 1, movie 20) is gone
+  CHECK((raw.movie_ids == std::vector<int64_t>{10, 30, 10}));
+  CHECK((raw.labels == std::vector<float>{1, 1, 0}));
+  CHECK((raw.numeric == std::vector<double>{978300760, 1046454590, 956703932}));
+  const auto text = [&](int64_t row, int64_t field) {
+    return raw.values[field][raw.codes[row * 7 + field]];
+  };
+  CHECK(text(0, 4) == "Animation|Children's|Comedy|Fantasy");  // every genre, not three
+  CHECK(text(1, 4) == "Drama|Sci-Fi");
+  CHECK(text(1, 5) == "1920");
+  CHECK(text(1, 3) == "55455-3424");
+  CHECK(feature_set_fields("paper").size() == 7);
+  CHECK(feature_set_fields("seed").size() == kNumFields);
+  CHECK_THROWS_AS(feature_set_fields("criteo"), std::invalid_argument);
+}
+
+TEST_CASE("dropping fields, and what may not be dropped", "[data][features]") {
+  FeatureOptions options;
+  options.feature_set = "paper";
+  options.drop_fields = {"timestamp", "zipcode"};
+  const auto raw = featurize(tiny(), options);
+  REQUIRE(raw.fields.size() == 5);
+  CHECK(raw.numeric_fields() == 0);
+  CHECK(raw.numeric.empty());
+  options.drop_fields = {"user_id"};
+  CHECK_THROWS_WITH(featurize(tiny(), options),
+                    Catch::Contains("\"user_id\" is not a field of the paper feature set") &&
+                        Catch::Contains("gender, age"));
+  options.drop_fields = {"gender",         "age",      "occupation", "zipcode", "genres",
+                         "release_decade", "timestamp"};
+  CHECK_THROWS_WITH(featurize(tiny(), options), Catch::Contains("every field"));
+}
+
+TEST_CASE("vocabulary of multi-valued and numeric fields", "[data][features]") {
+  FeatureOptions options;
+  options.feature_set = "paper";
+  const auto raw = featurize(tiny(), options);      // rows: Toy Story, Heat, Metropolis, Toy Story
+  const auto vocab = Vocabulary::fit(raw, {1, 2});  // Heat and Metropolis only
+  CHECK_FALSE(vocab.is_seed());
+  // genres seen in training: Action, Drama, Sci-Fi -> ids 1, 2, 3; width 2 (Metropolis).
+  CHECK(vocab.id(4, "Action") == 1);
+  CHECK(vocab.id(4, "Sci-Fi") == 3);
+  CHECK(vocab.id(4, "Comedy") == 0);
+  CHECK((vocab.widths() == std::vector<int64_t>{1, 1, 1, 1, 2, 1, 0}));
+  CHECK((vocab.cardinalities() == std::vector<int64_t>{3, 3, 3, 3, 4, 3, 1}));
+  CHECK_THROWS_AS(vocab.id(6, "1"), std::out_of_range);  // numeric: no ids
+  const auto encoded = vocab.encode(raw, {0, 2, 3});
+  REQUIRE(encoded.ids.sizes() == torch::IntArrayRef({3, 7}));
+  REQUIRE(encoded.numeric.sizes() == torch::IntArrayRef({3, 1}));
+  // Toy Story's four genres are unseen (0) and cut to width 2; Metropolis: Drama, Sci-Fi.
+  CHECK(encoded.ids[0][4].item<int64_t>() == 0);
+  CHECK(encoded.ids[0][5].item<int64_t>() == 0);
+  CHECK(encoded.ids[1][4].item<int64_t>() == 2);
+  CHECK(encoded.ids[1][5].item<int64_t>() == 3);
+  // Standardised with the training rows' mean and (population) standard deviation.
+  const double mean = (978307200.0 + 1046454590.0) / 2;
+  const double std = (1046454590.0 - 978307200.0) / 2;
+  CHECK(encoded.numeric[1][0].item<float>() == Approx((1046454590.0 - mean) / std));
+  CHECK(encoded.numeric[2][0].item<float>() == Approx((956703932.0 - mean) / std));
+  CHECK_THROWS_AS(vocab.encode(featurize(tiny(), 4.0), {0}), std::invalid_argument);
+  CHECK_THROWS_AS(vocab.encode(raw_row(tiny().users[0], tiny().movies[0], 0)), std::logic_error);
+
+  autoint::test::TempDir dir;
+  const std::string path = (dir.path() / "vocabulary.txt").string();
+  vocab.save(path);
+  const auto back = Vocabulary::load(path);
+  CHECK(back == vocab);
+  CHECK(torch::equal(back.encode(raw, {0, 1, 2, 3}).ids, vocab.encode(raw, {0, 1, 2, 3}).ids));
+  CHECK(torch::equal(back.encode(raw, {0, 1, 2, 3}).numeric,
+                     vocab.encode(raw, {0, 1, 2, 3}).numeric));
+  autoint::test::write_file(dir.path() / "bad.txt",
+                            "autoint-vocabulary 2\nfields 1\nfield timestamp numeric 5 0\n");
+  CHECK_THROWS_WITH(
+      Vocabulary::load((dir.path() / "bad.txt").string()),
+      Catch::Contains("bad.txt:3: expected \"field timestamp numeric <mean> <std>\""));
+  autoint::test::write_file(dir.path() / "kind.txt",
+                            "autoint-vocabulary 2\nfields 1\nfield genres bag 2 2\n");
+  CHECK_THROWS_WITH(Vocabulary::load((dir.path() / "kind.txt").string()),
+                    Catch::Contains("kind.txt:3: expected field 1 of 1:"));
 }

@@ -42,6 +42,90 @@ TEST_CASE("field embedding adds offsets into one table", "[nn]") {
   CHECK(emb->weight.abs().max().item<float>() <= std::sqrt(6.0f / 9.0f));
 }
 
+TEST_CASE("multi-valued fields mean-pool their non-padding ids", "[nn]") {
+  torch::manual_seed(0);
+  // Field 0 categorical (3 ids), field 1 multi-valued (5 ids, width 3), field 2 categorical.
+  const std::vector<autoint::FieldKind> kinds{autoint::FieldKind::categorical,
+                                              autoint::FieldKind::multi_categorical,
+                                              autoint::FieldKind::categorical};
+  FieldEmbedding emb(FieldEmbeddingOptions({3, 5, 2}, 4).kinds(kinds).widths({1, 3, 1}));
+  CHECK(emb->id_columns() == 5);
+  // Rows: genres {1, 4}, {2}, {} (all padding), {1, 2, 3}.
+  auto ids = torch::tensor({2, 1, 4, 0, 1,  //
+                            0, 2, 0, 0, 0,  //
+                            1, 0, 0, 0, 1,  //
+                            2, 1, 2, 3, 0},
+                           torch::kInt64)
+                 .view({4, 5});
+  auto out = emb->forward(ids);
+  REQUIRE(out.sizes() == torch::IntArrayRef({4, 3, 4}));
+  const auto w = emb->weight.detach();
+  CHECK(torch::allclose(out[0][0], w[2]));
+  CHECK(torch::allclose(out[0][1], (w[3 + 1] + w[3 + 4]) / 2));
+  CHECK(torch::allclose(out[0][2], w[8 + 1]));
+  CHECK(torch::allclose(out[1][1], w[3 + 2]));
+  CHECK(torch::equal(out[2][1], torch::zeros({4})));  // no values: zeros, not the padding row
+  CHECK(torch::allclose(out[3][1], (w[3 + 1] + w[3 + 2] + w[3 + 3]) / 3));
+
+  // Padding never receives gradient; each used row gets its share 1 / count.
+  out.select(1, 1).sum().backward();
+  const auto g = emb->weight.grad();
+  CHECK(torch::equal(g[3], torch::zeros({4})));  // the padding id of field 1
+  CHECK(torch::allclose(g[3 + 1], torch::full({4}, 0.5f + 1.0f / 3)));
+  CHECK(torch::allclose(g[3 + 2], torch::full({4}, 1.0f + 1.0f / 3)));
+  CHECK(torch::allclose(g[3 + 4], torch::full({4}, 0.5f)));
+  CHECK(torch::equal(g.narrow(0, 0, 3), torch::zeros({3, 4})));  // other fields untouched
+
+  REQUIRE_THROWS(emb->forward(ids.narrow(1, 0, 4)));  // too few id columns
+}
+
+TEST_CASE("numeric fields embed as value times a learned vector", "[nn]") {
+  torch::manual_seed(0);
+  const std::vector<autoint::FieldKind> kinds{
+      autoint::FieldKind::numeric, autoint::FieldKind::categorical, autoint::FieldKind::numeric};
+  FieldEmbedding emb(FieldEmbeddingOptions({1, 3, 1}, 2).kinds(kinds));
+  CHECK(emb->id_columns() == 1);
+  CHECK(emb->numeric_columns() == 2);
+  auto ids = torch::tensor({2, 0}, torch::kInt64).view({2, 1});
+  auto numeric = torch::tensor({0.5f, -1.0f, 2.0f, 3.0f}).view({2, 2});
+  auto out = emb->forward(ids, numeric);
+  REQUIRE(out.sizes() == torch::IntArrayRef({2, 3, 2}));
+  const auto w = emb->weight.detach();
+  CHECK(torch::allclose(out[0][0], 0.5f * w[0]));
+  CHECK(torch::allclose(out[0][1], w[1 + 2]));
+  CHECK(torch::allclose(out[0][2], -1.0f * w[4]));
+  CHECK(torch::allclose(out[1][0], 2.0f * w[0]));
+  CHECK(torch::allclose(out[1][2], 3.0f * w[4]));
+  // d out / d vector = the sum of the values.
+  out.select(1, 0).sum().backward();
+  CHECK(torch::allclose(emb->weight.grad()[0], torch::full({2}, 2.5f)));
+  CHECK(torch::equal(emb->weight.grad()[4], torch::zeros({2})));
+
+  REQUIRE_THROWS(emb->forward(ids));                           // numeric values missing
+  REQUIRE_THROWS(emb->forward(ids, numeric.narrow(1, 0, 1)));  // one column short
+  REQUIRE_THROWS(
+      FieldEmbedding(FieldEmbeddingOptions({2}, 2).kinds({autoint::FieldKind::numeric})));
+}
+
+TEST_CASE("AutoInt+ trains on mixed field kinds", "[nn]") {
+  torch::manual_seed(3);
+  const std::vector<autoint::FieldKind> kinds{autoint::FieldKind::categorical,
+                                              autoint::FieldKind::multi_categorical,
+                                              autoint::FieldKind::numeric};
+  auto options = AutoIntOptions({4, 6, 1}).field_kinds(kinds).field_widths({1, 2, 0}).embed_dim(4);
+  AutoInt model(options);
+  CHECK(expected_parameter_count(options) == count(*model));
+  auto ids = torch::tensor({1, 1, 2, 3, 0, 0, 2, 5, 4}, torch::kInt64).view({3, 3});
+  auto numeric = torch::tensor({0.1f, -0.3f, 1.2f}).view({3, 1});
+  auto [logits, embeddings] = model->forward_with_embeddings(ids, numeric);
+  CHECK(logits.sizes() == torch::IntArrayRef({3}));
+  CHECK(embeddings.sizes() == torch::IntArrayRef({3, 3, 4}));
+  logits.sum().backward();
+  for (const auto& p : model->parameters())
+    CHECK(p.grad().defined());
+  CHECK(model->embedding->weight.grad().abs().sum().item<float>() > 0);
+}
+
 TEST_CASE("truncated normal stays within two standard deviations", "[nn]") {
   torch::manual_seed(1);
   auto t = torch::empty({10000});

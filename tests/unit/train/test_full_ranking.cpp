@@ -27,7 +27,7 @@ struct HandMade {
 data::TensorDataset rows_of(const data::RawFeatures& raw, const data::Vocabulary& vocabulary,
                             const std::vector<int64_t>& rows) {
   data::TensorDataset d;
-  d.features = vocabulary.encode(raw, rows);
+  d.features = vocabulary.encode(raw, rows).ids;
   std::vector<float> labels, ratings;
   std::vector<int64_t> users, movies;
   for (int64_t r : rows) {

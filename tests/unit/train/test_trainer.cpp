@@ -175,3 +175,37 @@ TEST_CASE("an unwritable output directory fails before training", "[train]") {
   CHECK(console.str().empty());
   CHECK(autoint::test::read_file(file) == "x");
 }
+
+TEST_CASE("the paper's feature set trains, reloads and re-evaluates", "[train]") {
+  test::TempDir tmp;
+  const std::string dir = (tmp.path() / "run").string();
+  std::ostringstream console;
+  const auto config =
+      small_config(dir, {"data.features=paper", "data.drop_ratings=[3]", "data.test_fraction=0.1",
+                         "data.validation_fraction=0.1111", "model.type=autoint"});
+  train::run_experiment(config, console);
+  const auto metrics = read_json(fs::path(dir) / "metrics.json");
+  // Ratings of 3 are gone before the split: fewer test rows than 10% of 6,000.
+  CHECK(metrics["test_rows"].get<int64_t>() < 600);
+  CHECK(metrics["test_rows"].get<int64_t>() > 300);
+  CHECK(metrics["auc"].get<double>() > 0.5);
+
+  auto run = train::load_run(dir, torch::kCPU);
+  CHECK((run.vocabulary.widths() == std::vector<int64_t>{1, 1, 1, 1, 3, 1, 0}));
+  CHECK(run.model->embedding->numeric_columns() == 1);
+  const auto again = train::evaluate_run(dir, "", "cpu");
+  CHECK(again.test.auc == Approx(metrics["auc"].get<double>()).margin(1e-9));
+  // Full ranking builds seed-field rows: refused for this run, with the reason.
+  CHECK_THROWS_WITH(train::evaluate_run(dir, "", "cpu", "full_ranking"),
+                    Catch::Contains("seed's 13 fields") && Catch::Contains("genres"));
+
+  // Without the timestamp field there is no numeric input.
+  const std::string dir2 = (tmp.path() / "run2").string();
+  auto config2 =
+      small_config(dir2, {"data.features=paper", "data.drop_fields=[timestamp]", "train.epochs=1"});
+  train::run_experiment(config2, console);
+  CHECK(train::load_run(dir2, torch::kCPU).model->embedding->numeric_columns() == 0);
+  CHECK_THROWS_WITH(
+      train::run_experiment(small_config(dir2 + "x", {"data.drop_fields=[genres]"}), console),
+      Catch::Contains("data.drop_fields: \"genres\" is not a field of the seed feature set"));
+}

@@ -18,7 +18,10 @@ struct DataConfig {
   std::string source = "movielens";  // "movielens" (files in dir) or "synthetic"
   std::string dir;                   // ML-1M directory (users.dat, movies.dat, ratings.dat)
   SyntheticConfig synthetic;
-  double label_threshold = 4.0;  // rating >= threshold is a positive
+  std::string features = "seed";         // "seed" (13 categorical fields) or "paper" (7 fields)
+  std::vector<std::string> drop_fields;  // fields of the feature set left out
+  double label_threshold = 4.0;          // rating >= threshold is a positive
+  std::vector<int64_t> drop_ratings;     // rows with these ratings (1-5) are left out
   double test_fraction = 0.2;
   double validation_fraction = 0.1;  // of the training part, taken from its end (as Keras)
   int64_t split_seed = 42;

@@ -17,6 +17,7 @@ class CandidateRows {
  public:
   // Encodes the movie fields of every movie with `vocabulary`; rows are in ascending
   // movie id order, so equal scores can be broken by id cheaply. Tensors live on `device`.
+  // Throws RunError unless the vocabulary is of the seed's feature set.
   CandidateRows(const Vocabulary& vocabulary, const std::vector<Movie>& movies,
                 const torch::Device& device);
 

@@ -26,23 +26,27 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 // rows are the validation split (as Keras' validation_split). Deterministic for a seed.
 Split split_rows(int64_t rows, double test_fraction, double validation_fraction, uint64_t seed);
 
-// A split held as whole tensors: features [rows, fields] int64, labels [rows] float32,
+// A split held as whole tensors: features [rows, id columns] int64, labels [rows] float32,
 // user_ids and movie_ids [rows] int64 and ratings [rows] float32 (the raw 1-5 rating;
-// for grouping, baselines and reporting, CPU).
+// for grouping, baselines and reporting, CPU), and numeric [rows, numeric fields] float32
+// (undefined or without columns when the feature set has no numeric field).
 struct TensorDataset {
   torch::Tensor features;
   torch::Tensor labels;
   torch::Tensor user_ids;
   torch::Tensor movie_ids;
   torch::Tensor ratings;
+  torch::Tensor numeric;
   int64_t rows() const { return features.defined() ? features.size(0) : 0; }
-  // Features and labels on `device` (ids stay on the CPU).
+  bool has_numeric() const { return numeric.defined() && numeric.size(1) > 0; }
+  // Features, numeric values and labels on `device` (ids stay on the CPU).
   TensorDataset to(const torch::Device& device) const;
 };
 
 struct Batch {
-  torch::Tensor features;  // [b, fields] on the dataset's device
+  torch::Tensor features;  // [b, id columns] on the dataset's device
   torch::Tensor labels;    // [b]
+  torch::Tensor numeric;   // [b, numeric fields], undefined when the dataset has none
 };
 
 // Where a BatchIterator stands, so that a resumed run draws the same batches.
@@ -84,6 +88,7 @@ class BatchIterator {
   std::mt19937_64 pass_start_rng_;  // rng_ before the current pass's shuffle
   torch::Tensor features_;
   torch::Tensor labels_;
+  torch::Tensor numeric_;
   int64_t position_ = 0;
 };
 

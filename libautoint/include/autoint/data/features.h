@@ -1,4 +1,5 @@
-// The seed's 13 categorical fields and label, and the per-field vocabulary (label encoding).
+// The feature sets (the seed's 13 categorical fields; the AutoInt paper's 7 fields), labels,
+// and the fitted encoding (label-encoding vocabulary, numeric normalisation).
 #pragma once
 
 #include <array>
@@ -10,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "autoint/data/movielens.h"
+#include "autoint/field_kind.h"
 
 namespace autoint::data {
 
@@ -18,6 +20,27 @@ constexpr int64_t kNumFields = 13;
 // user_id, gender, age, occupation, zipcode, movie_id, genre1, genre2, genre3,
 // release_year, release_decade, rating_year, rating_month (the model's field order).
 const std::array<std::string, kNumFields>& field_names();
+
+struct FieldSpec {
+  std::string name;
+  FieldKind kind = FieldKind::categorical;
+  bool operator==(const FieldSpec& other) const { return name == other.name && kind == other.kind; }
+};
+
+// The feature sets, by config name: "seed" (seed-protocol.md: the 13 categorical fields
+// above) and "paper" (the AutoInt paper's MovieLens-1M fields: gender, age, occupation,
+// zipcode, genres (multi-valued: all of a movie's genres), release_decade (the release
+// year bucketed to its decade) and timestamp (numeric: the rating's unix time)).
+const std::vector<std::string>& feature_set_names();
+// The fields of a feature set, in model order. Throws std::invalid_argument for an unknown name.
+std::vector<FieldSpec> feature_set_fields(const std::string& feature_set);
+
+struct FeatureOptions {
+  std::string feature_set = "seed";
+  double label_threshold = 4.0;          // rating >= threshold is a positive
+  std::vector<int64_t> drop_ratings;     // rows with these ratings are left out
+  std::vector<std::string> drop_fields;  // fields of the set left out (names must exist)
+};
 
 // The raw (pre-encoding) text of each field for one rating, as seed-protocol.md
 // defines them: a missing genre is "none"; the decade rounds the year down; the
@@ -28,23 +51,35 @@ RawRow raw_row(const User& user, const Movie& movie, int64_t timestamp);
 // Year and month (1-12) of a unix timestamp in UTC.
 std::pair<int64_t, int64_t> utc_year_month(int64_t timestamp);
 
-// Every rating row's raw field values, stored as codes into per-field dictionaries of
-// distinct raw strings (so a million rows are featurised without a million strings).
+// Every kept rating row's raw field values. Categorical and multi-valued fields are
+// stored as codes into per-field dictionaries of distinct raw strings (so a million rows
+// are featurised without a million strings; a multi-valued field's text is its values
+// joined by '|'); numeric fields as numbers.
 struct RawFeatures {
-  std::array<std::vector<std::string>, kNumFields> values;  // [field][code] -> raw text
-  std::vector<int32_t> codes;                               // row-major [rows x fields]
-  std::vector<float> labels;                                // 1 if rating >= threshold
+  std::vector<FieldSpec> fields;                 // model order
+  std::vector<std::vector<std::string>> values;  // [field][code] -> raw text (numeric: empty)
+  std::vector<int32_t> codes;                    // row-major [rows x fields] (numeric: 0)
+  std::vector<double> numeric;                   // row-major [rows x numeric fields]
+  std::vector<float> labels;                     // 1 if rating >= threshold
   std::vector<int64_t> user_ids;
   std::vector<int64_t> movie_ids;
   std::vector<float> ratings;  // the raw rating (1-5), for baselines and reports
   int64_t rows() const { return static_cast<int64_t>(labels.size()); }
+  int64_t numeric_fields() const;
 };
 
+// Throws DataError for a rating whose user or movie is missing; std::invalid_argument for
+// an unknown feature set or dropped field, or when every field is dropped.
+RawFeatures featurize(const MovieLens& data, const FeatureOptions& options);
+// The seed's feature set with the given label threshold.
 RawFeatures featurize(const MovieLens& data, double label_threshold);
 
-// Label encoding per field, fitted on training rows: id 0 is the out-of-vocabulary
-// id, known values get 1..n in sorted order of their text. Saved with a model so that
-// inference maps raw values exactly as training did.
+// The fitted encoding of a feature set, fitted on training rows and saved with a model so
+// that inference maps raw values exactly as training did. Categorical fields: label
+// encoding, id 0 for values unseen in training, known values 1..n in sorted order of their
+// text. Multi-valued fields: the same per value; a row's ids are padded with 0 to the
+// field's width (the most values a training row has; longer lists are cut). Numeric
+// fields: standardised with the training rows' mean and standard deviation.
 class Vocabulary {
  public:
   Vocabulary() = default;
@@ -52,30 +87,50 @@ class Vocabulary {
   // Fits on the given rows of `raw` (the training split).
   static Vocabulary fit(const RawFeatures& raw, const std::vector<int64_t>& rows);
 
-  // Ids per field including the OOV id: the embedding table sizes.
+  const std::vector<FieldSpec>& fields() const { return fields_; }
+  std::vector<FieldKind> kinds() const;
+  // True for the seed's 13 categorical fields (what recommending needs).
+  bool is_seed() const;
+  // Embedding table rows per field: ids including 0; 1 for a numeric field.
   std::vector<int64_t> cardinalities() const;
+  // Id columns per field: 1 (categorical), the width (multi-valued), 0 (numeric).
+  std::vector<int64_t> widths() const;
 
-  // The id of a raw value (0 if unseen in training). Throws std::out_of_range for a bad field.
+  // The id of a raw value of a categorical field or one value of a multi-valued field (0
+  // if unseen in training). Throws std::out_of_range for a bad or numeric field.
   int64_t id(int64_t field, const std::string& raw) const;
 
-  // [rows.size(), kNumFields] int64 ids of the given rows.
-  torch::Tensor encode(const RawFeatures& raw, const std::vector<int64_t>& rows) const;
+  struct Encoded {
+    torch::Tensor ids;      // [rows, sum(widths)] int64
+    torch::Tensor numeric;  // [rows, numeric fields] float32 (standardised)
+  };
+  // The given rows, encoded. Throws std::invalid_argument if `raw` has other fields.
+  Encoded encode(const RawFeatures& raw, const std::vector<int64_t>& rows) const;
 
-  // [1, kNumFields] int64 ids of one raw row.
+  // The ids of one raw row of the seed's feature set. Throws std::logic_error otherwise.
   std::array<int64_t, kNumFields> encode(const RawRow& row) const;
 
-  // Text format: a header line "autoint-vocabulary 1", then per field a line
-  // "field <name> <count>" followed by <count> lines of raw values (id 1..count).
+  // Text format: a header line "autoint-vocabulary 2", a line "fields <count>", then per
+  // field "field <name> categorical <count>" or "field <name> multi <count> <width>",
+  // each followed by <count> lines of raw values (id 1..count), or "field <name> numeric
+  // <mean> <std>". Version 1 files (the seed's 13 fields, "field <name> <count>") load too.
   // Throws RunError on I/O failure or a malformed/truncated file, naming file and line.
   void save(const std::string& path) const;
   static Vocabulary load(const std::string& path);
 
-  bool operator==(const Vocabulary& other) const { return values_ == other.values_; }
+  bool operator==(const Vocabulary& other) const {
+    return fields_ == other.fields_ && values_ == other.values_ && widths_ == other.widths_ &&
+           means_ == other.means_ && stds_ == other.stds_;
+  }
 
  private:
   void build_index();
-  std::array<std::vector<std::string>, kNumFields> values_;  // id - 1 -> raw text
-  std::array<std::unordered_map<std::string, int64_t>, kNumFields> index_;
+  std::vector<FieldSpec> fields_;
+  std::vector<std::vector<std::string>> values_;  // [field] id - 1 -> raw text
+  std::vector<std::unordered_map<std::string, int64_t>> index_;
+  std::vector<int64_t> widths_;  // [field] multi-valued width, else 0
+  std::vector<double> means_;    // [field] numeric mean, else 0
+  std::vector<double> stds_;     // [field] numeric standard deviation, else 1
 };
 
 }  // namespace autoint::data

@@ -17,6 +17,10 @@ struct AutoIntOptions {
   explicit AutoIntOptions(std::vector<int64_t> cardinalities)
       : cardinalities_(std::move(cardinalities)) {}
   TORCH_ARG(std::vector<int64_t>, cardinalities);
+  // Field kinds and multi-valued widths, as FieldEmbeddingOptions takes them (empty: all
+  // fields categorical).
+  TORCH_ARG(std::vector<FieldKind>, field_kinds) = {};
+  TORCH_ARG(std::vector<int64_t>, field_widths) = {};
   TORCH_ARG(int64_t, embed_dim) = 16;
   TORCH_ARG(int64_t, num_layers) = 3;
   TORCH_ARG(int64_t, num_heads) = 2;
@@ -31,16 +35,18 @@ struct AutoIntOptions {
   TORCH_ARG(AttentionKernel, kernel) = AttentionKernel::automatic;
 };
 
-// ids [B, F] -> logits [B]. The attention branch ends in a bias-free linear layer on
+// ids [B, C] (and numeric [B, N] when there are numeric fields; see FieldEmbedding)
+// -> logits [B]. The attention branch ends in a bias-free linear layer on
 // the flattened last interacting layer; the DNN branch (AutoInt+) runs on the
 // flattened embeddings: Linear-ReLU-Dropout per hidden layer, then Linear to 1.
 class AutoIntImpl : public torch::nn::Cloneable<AutoIntImpl> {
  public:
   explicit AutoIntImpl(AutoIntOptions options);
   void reset() override;
-  torch::Tensor forward(const torch::Tensor& ids);
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& numeric = {});
   // Logits and the looked-up embeddings [B, F, d] (for an L2 penalty on them).
-  std::pair<torch::Tensor, torch::Tensor> forward_with_embeddings(const torch::Tensor& ids);
+  std::pair<torch::Tensor, torch::Tensor> forward_with_embeddings(
+      const torch::Tensor& ids, const torch::Tensor& numeric = {});
   void pretty_print(std::ostream& stream) const override;
 
   // Selects the attention kernel of every interacting layer.

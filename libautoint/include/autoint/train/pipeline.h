@@ -11,6 +11,10 @@
 
 namespace autoint::train {
 
+// The featurisation data.features, data.label_threshold, data.drop_ratings and
+// data.drop_fields describe.
+data::FeatureOptions feature_options(const config::DataConfig& config);
+
 // ML-1M files from data.dir, or the synthetic generator's output for data.synthetic.
 data::MovieLens load_movielens(const config::DataConfig& config);
 
@@ -28,7 +32,10 @@ struct PreparedData {
 PreparedData prepare_data(const data::MovieLens& movielens, const config::DataConfig& config,
                           const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
 
-// The model options a config describes, for the given embedding table sizes.
+// The model options a config describes, for a fitted encoding's fields.
+nn::AutoIntOptions model_options(const config::ModelConfig& config,
+                                 const data::Vocabulary& vocabulary);
+// As above for all-categorical fields with the given embedding table sizes.
 nn::AutoIntOptions model_options(const config::ModelConfig& config,
                                  const std::vector<int64_t>& cardinalities);
 
