@@ -324,8 +324,13 @@ std::vector<Param> build_params() {
       "Intra-op CPU threads; 0 keeps LibTorch's default."));
   p.push_back(int_param(
       "train.patience", [](Config& c) -> int64_t& { return c.train.patience; }, 0, 100000,
-      "Early stopping: stop after this many epochs without a better validation logloss and "
-      "restore the best epoch's weights; 0 disables it."));
+      "Early stopping: stop after this many epochs without a better validation score "
+      "(train.monitor) and restore the best epoch's weights; 0 disables it."));
+  p.push_back(string_param(
+      "train.monitor", [](Config& c) -> std::string& { return c.train.monitor; },
+      {"logloss", "auc"},
+      "Validation metric that early stopping (train.patience) watches and whose best epoch "
+      "is restored: logloss (lower is better) or auc (higher is better)."));
   p.push_back(string_param(
       "train.progress", [](Config& c) -> std::string& { return c.train.progress; },
       {"auto", "bar", "lines", "none"},

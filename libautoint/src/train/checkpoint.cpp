@@ -178,7 +178,7 @@ std::string encode_checkpoint(const TrainState& state, nn::AutoInt& model,
       history[static_cast<int64_t>(i)][c] = row[c];
   }
   archive.write("history", history);
-  archive.write("doubles", torch::tensor({state.best_logloss, state.seconds}, torch::kFloat64));
+  archive.write("doubles", torch::tensor({state.best_score, state.seconds}, torch::kFloat64));
   archive.write("loss_sum", state.loss_sum.defined() ? state.loss_sum.detach().to(torch::kCPU)
                                                      : torch::zeros({}));
   archive.write("cpu_generator", state.cpu_generator);
@@ -232,7 +232,7 @@ TrainState load_checkpoint(const std::string& path, nn::AutoInt& model,
     }
     archive.read("doubles", doubles);
     doubles = doubles.to(torch::kCPU);
-    state.best_logloss = doubles[0].item<double>();
+    state.best_score = doubles[0].item<double>();
     state.seconds = doubles[1].item<double>();
     archive.read("loss_sum", state.loss_sum);
     archive.read("cpu_generator", state.cpu_generator);

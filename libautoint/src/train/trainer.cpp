@@ -25,6 +25,11 @@ namespace autoint::train {
 namespace fs = std::filesystem;
 namespace {
 
+// The validation score train.monitor names, oriented so that lower is better.
+double monitored_score(const EpochStats& stats, const std::string& monitor) {
+  return monitor == "auc" ? -stats.validation_auc : stats.validation_logloss;
+}
+
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
@@ -222,7 +227,7 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
   const Fault fault = test_fault();
 
   TrainState state;
-  state.best_logloss = std::numeric_limits<double>::infinity();
+  state.best_score = std::numeric_limits<double>::infinity();
   std::string last_checkpoint;
   if (control.resume) {
     last_checkpoint = latest_checkpoint(control.run_dir);
@@ -346,9 +351,10 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
         stats.seconds, stats.samples_per_s));
 
     state.result.best_epoch = epoch;
-    const bool improved = validation.rows() > 0 && stats.validation_logloss < state.best_logloss;
+    const bool improved =
+        validation.rows() > 0 && monitored_score(stats, tc.monitor) < state.best_score;
     if (improved)
-      state.best_logloss = stats.validation_logloss;
+      state.best_score = monitored_score(stats, tc.monitor);
     if (tc.patience > 0 && validation.rows() > 0) {
       if (improved) {
         state.best_weights = snapshot(model);
@@ -380,13 +386,13 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
   if (!state.best_weights.empty()) {
     int64_t best = 0;
     for (const auto& s : result.history) {
-      if (s.validation_logloss == state.best_logloss)
+      if (monitored_score(s, tc.monitor) == state.best_score)
         best = s.epoch;
     }
     if (best != result.best_epoch) {
       restore(model, state.best_weights);
-      log.line(fmt::format("restored the weights of epoch {} (validation logloss {:.4f})", best,
-                           state.best_logloss));
+      log.line(fmt::format("restored the weights of epoch {} (validation {} {:.4f})", best,
+                           tc.monitor, std::abs(state.best_score)));
     }
     result.best_epoch = best;
   }

@@ -209,3 +209,27 @@ TEST_CASE("the paper's feature set trains, reloads and re-evaluates", "[train]")
       train::run_experiment(small_config(dir2 + "x", {"data.drop_fields=[genres]"}), console),
       Catch::Contains("data.drop_fields: \"genres\" is not a field of the seed feature set"));
 }
+
+TEST_CASE("early stopping can watch validation AUC instead of logloss", "[train]") {
+  test::TempDir tmp;
+  std::ostringstream console;
+  const auto summary = train::run_experiment(
+      small_config(
+          (tmp.path() / "run").string(),
+          {"train.epochs=8", "train.patience=2", "train.learning_rate=0.05", "train.monitor=auc"}),
+      console);
+  const auto& h = summary.fit.history;
+  REQUIRE(!h.empty());
+  int64_t best_epoch = 1;
+  double best = h[0].validation_auc;
+  for (const auto& s : h) {
+    if (s.validation_auc > best) {
+      best = s.validation_auc;
+      best_epoch = s.epoch;
+    }
+  }
+  CHECK(summary.fit.best_epoch == best_epoch);
+  if (summary.fit.stopped_early) {
+    CHECK(static_cast<int64_t>(h.size()) == best_epoch + 2);
+  }
+}

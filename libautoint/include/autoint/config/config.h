@@ -48,9 +48,10 @@ struct TrainConfig {
   double learning_rate = 1e-4;
   double l2_embedding = 0.0;
   int64_t seed = 42;
-  int64_t threads = 0;            // 0: LibTorch's default
-  int64_t patience = 0;           // 0: no early stopping
-  std::string progress = "auto";  // "auto", "bar", "lines" or "none"
+  int64_t threads = 0;              // 0: LibTorch's default
+  int64_t patience = 0;             // 0: no early stopping
+  std::string monitor = "logloss";  // validation metric for early stopping: "logloss" or "auc"
+  std::string progress = "auto";    // "auto", "bar", "lines" or "none"
 };
 
 struct EvalConfig {

@@ -29,7 +29,7 @@ struct TrainState {
   int64_t step = 0;   // optimizer steps taken in epoch `epoch + 1` (0 at an epoch boundary)
   FitResult result;   // history, best epoch, stopped early
   // Early stopping and best.ckpt.
-  double best_logloss = 0;  // +inf until a validation logloss is seen
+  double best_score = 0;  // the monitored validation score, lower is better; +inf until seen
   int64_t epochs_without_improvement = 0;
   std::vector<torch::Tensor> best_weights;  // parameters then buffers; empty without patience
   // The part of the current epoch already done.
