@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "autoint/nn/attention.h"
+#include "autoint/nn/attention_detail.h"
 
 namespace {
 
 using autoint::nn::attention_core;
 using autoint::nn::attention_core_plain;
 using autoint::nn::AttentionKernel;
+using autoint::nn::detail::AttentionIsa;
 
 struct Shape {
   int64_t batch;
@@ -197,6 +199,114 @@ TEST_CASE("fused results do not depend on the thread count", "[nn][attention]") 
   at::set_num_threads(threads);
   CHECK(torch::equal(out_one, out_two));
   CHECK(torch::equal(grad_one, grad_two));
+}
+
+// Selects a build of the fused kernel for one scope.
+class IsaGuard {
+ public:
+  explicit IsaGuard(AttentionIsa isa) : saved_(autoint::nn::detail::attention_isa()) {
+    autoint::nn::detail::set_attention_isa(isa);
+  }
+  ~IsaGuard() { autoint::nn::detail::set_attention_isa(saved_); }
+  IsaGuard(const IsaGuard&) = delete;
+  IsaGuard& operator=(const IsaGuard&) = delete;
+
+ private:
+  AttentionIsa saved_;
+};
+
+std::vector<AttentionIsa> supported_isas() {
+  std::vector<AttentionIsa> isas;
+  for (AttentionIsa isa : {AttentionIsa::baseline, AttentionIsa::avx2}) {
+    if (autoint::nn::detail::attention_isa_supported(isa)) {
+      isas.push_back(isa);
+    }
+  }
+  return isas;
+}
+
+TEST_CASE("every build of the fused kernel matches the plain path and the others",
+          "[nn][attention]") {
+  if (!autoint::nn::detail::attention_isa_supported(AttentionIsa::avx2)) {
+    WARN("this CPU or build has no AVX2+FMA kernel: only the baseline build is tested");
+  }
+  CHECK(autoint::nn::detail::attention_isa_supported(AttentionIsa::baseline));
+  // Field counts around the lane widths (8 for 128-bit vectors, 16 for 256-bit ones) and
+  // head dims that are not multiples of either vector width.
+  std::vector<Shape> shapes = kShapes;
+  shapes.insert(shapes.end(), {{7, 9, 2, 16, 1.0},
+                               {6, 15, 1, 8, 0.5},
+                               {5, 17, 2, 32, 0.2},
+                               {4, 13, 2, 20, 1.0},
+                               {3, 25, 3, 4, 1.0},
+                               {5, 3, 2, 24, 0.7}});
+  uint64_t seed = 300;
+  for (const Shape& s : shapes) {
+    CAPTURE(s.batch, s.fields, s.heads, s.head_dim, s.scale);
+    const torch::Tensor projected = random_projected(s, seed++);
+    const torch::Tensor upstream = torch::randn({s.batch, s.fields, s.heads * s.head_dim});
+    const torch::Tensor plain_out =
+        attention_core(projected, s.heads, s.head_dim, s.scale, AttentionKernel::plain);
+    const torch::Tensor plain_grad = grad_of(projected, upstream, s, AttentionKernel::plain);
+    const float grad_tolerance = 1e-4f * plain_grad.abs().max().item<float>();
+    std::vector<torch::Tensor> outs;
+    std::vector<torch::Tensor> grads;
+    for (AttentionIsa isa : supported_isas()) {
+      CAPTURE(autoint::nn::detail::attention_isa_name(isa));
+      const IsaGuard guard(isa);
+      CHECK(autoint::nn::detail::attention_isa() == isa);
+      outs.push_back(
+          attention_core(projected, s.heads, s.head_dim, s.scale, AttentionKernel::fused));
+      grads.push_back(grad_of(projected, upstream, s, AttentionKernel::fused));
+      CHECK(max_abs_diff(outs.back(), plain_out) < 1e-5f);
+      CHECK(max_abs_diff(grads.back(), plain_grad) <= grad_tolerance);
+      // Same build, same input: bit-identical, with or without autograd.
+      torch::NoGradGuard no_grad;
+      CHECK(torch::equal(
+          attention_core(projected, s.heads, s.head_dim, s.scale, AttentionKernel::fused),
+          outs.back()));
+    }
+    for (size_t i = 1; i < outs.size(); ++i) {
+      CHECK(max_abs_diff(outs[i], outs[0]) < 1e-5f);
+      CHECK(max_abs_diff(grads[i], grads[0]) <= grad_tolerance);
+    }
+  }
+}
+
+TEST_CASE("the backward pass runs the build of its forward pass", "[nn][attention]") {
+  // F = 7 pads to 8 lanes in the baseline build and to 16 in the AVX2 build: a backward on
+  // the other build would misread the saved attention probabilities.
+  const Shape s{6, 7, 2, 16, 1.0};
+  const torch::Tensor projected = random_projected(s, 71);
+  const torch::Tensor upstream = torch::randn({s.batch, s.fields, s.heads * s.head_dim});
+  const torch::Tensor plain = grad_of(projected, upstream, s, AttentionKernel::plain);
+  for (AttentionIsa forward_isa : supported_isas()) {
+    for (AttentionIsa backward_isa : supported_isas()) {
+      CAPTURE(autoint::nn::detail::attention_isa_name(forward_isa),
+              autoint::nn::detail::attention_isa_name(backward_isa));
+      torch::Tensor input = projected.clone().requires_grad_(true);
+      torch::Tensor out;
+      {
+        const IsaGuard guard(forward_isa);
+        out = attention_core(input, s.heads, s.head_dim, s.scale, AttentionKernel::fused);
+      }
+      const IsaGuard guard(backward_isa);
+      out.backward(upstream);
+      CHECK(max_abs_diff(input.grad(), plain) <= 1e-4f * plain.abs().max().item<float>());
+    }
+  }
+}
+
+TEST_CASE("selecting an unsupported build of the fused kernel throws", "[nn][attention]") {
+  const AttentionIsa before = autoint::nn::detail::attention_isa();
+  CHECK(autoint::nn::detail::attention_isa_supported(before));
+  if (!autoint::nn::detail::attention_isa_supported(AttentionIsa::avx2)) {
+    CHECK_THROWS_AS(autoint::nn::detail::set_attention_isa(AttentionIsa::avx2),
+                    std::invalid_argument);
+    CHECK(autoint::nn::detail::attention_isa() == before);
+  }
+  CHECK(std::string(autoint::nn::detail::attention_isa_name(AttentionIsa::avx2)) == "avx2");
+  CHECK(std::string(autoint::nn::detail::attention_isa_name(AttentionIsa::baseline)) == "baseline");
 }
 
 TEST_CASE("automatic kernel falls back to plain for double", "[nn][attention]") {
