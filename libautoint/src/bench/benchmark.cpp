@@ -1,5 +1,6 @@
 // The measurements of autoint-bench.
 #include "autoint/bench/benchmark.h"
+#include "autoint/util/allocator.h"
 
 #include <sys/resource.h>
 
@@ -100,6 +101,7 @@ void measure_throughput(const BenchOptions& o, const torch::Device& device, Benc
 
 BenchResult run_benchmark(const BenchOptions& o, std::ostream& log) {
   BenchResult r;
+  util::retain_freed_memory();
   const torch::Device device = DeviceSpec::parse(o.device).resolve();
   if (o.threads > 0)
     at::set_num_threads(static_cast<int>(o.threads));

@@ -65,18 +65,25 @@ inline Vec select(Mask mask, Vec if_set, Vec otherwise) {
   const Mask b = bit_cast<Mask>(otherwise);
   return bit_cast<Vec>((a & mask) | (b & ~mask));
 }
-// Adjacent pairs first: (v0 + v1) + (v2 + v3) for four lanes, whatever the width.
-inline float horizontal_sum(Vec v) {
+// Adjacent pairs first: (v0 op v1) op (v2 op v3) for four lanes, whatever the width.
+template <typename Op>
+inline float horizontal_reduce(Vec v, Op op) {
   float s[kWidth];
   std::memcpy(s, &v, sizeof v);
 #pragma GCC unroll 4
   for (int64_t n = kWidth; n > 1; n /= 2) {
 #pragma GCC unroll 4
     for (int64_t i = 0; i < n / 2; ++i) {
-      s[i] = s[2 * i] + s[2 * i + 1];
+      s[i] = op(s[2 * i], s[2 * i + 1]);
     }
   }
   return s[0];
+}
+inline float horizontal_sum(Vec v) {
+  return horizontal_reduce(v, [](float a, float b) { return a + b; });
+}
+inline float horizontal_max(Vec v) {
+  return horizontal_reduce(v, [](float a, float b) { return a > b ? a : b; });
 }
 
 // std::min would be an inline function shared with the other builds: see the file comment.
@@ -251,21 +258,32 @@ void transpose_tile(const float* src, int64_t stride, float* dst, int64_t fields
 // Turns each of the F rows of scores (row stride padded) into softmax probabilities in place,
 // leaving zeros in the padding columns.
 void softmax_rows(float* scores, int64_t fields, int64_t padded) {
+  // Everything stays in whole Vecs: the padding lanes (index >= fields) are masked out of the
+  // max and written as 0 by select, never by scalar stores that a vector load would then
+  // have to wait for. The lane indices come from a table (no standard-library helpers here).
+  int32_t index[kWidth];
+  for (int64_t l = 0; l < kWidth; ++l)
+    index[l] = static_cast<int32_t>(l);
+  Mask lane;
+  std::memcpy(&lane, index, sizeof lane);
+  const Mask field_count = lane * 0 + static_cast<int32_t>(fields);
+  const Vec minus_infinity = splat(-__builtin_inff());
   for (int64_t i = 0; i < fields; ++i) {
     float* s = scores + i * padded;
-    float row_max = s[0];
-    for (int64_t j = 1; j < fields; ++j) {
-      row_max = s[j] > row_max ? s[j] : row_max;
-    }
+    Vec row_max_lanes = minus_infinity;
     for (int64_t j = 0; j < padded; j += kWidth) {
-      store(s + j, exp_nonpositive(load(s + j) - splat(row_max)));
+      const Mask valid = (lane + static_cast<int32_t>(j)) < field_count;
+      const Vec v = load(s + j);
+      // NaN scores are skipped here (a comparison with NaN is false) and propagate below.
+      row_max_lanes = select(valid & (v > row_max_lanes), v, row_max_lanes);
     }
-    for (int64_t j = fields; j < padded; ++j) {
-      s[j] = 0.0f;
-    }
+    const Vec row_max = splat(horizontal_max(row_max_lanes));
     Vec total = splat(0.0f);
     for (int64_t j = 0; j < padded; j += kWidth) {
-      total += load(s + j);
+      const Mask valid = (lane + static_cast<int32_t>(j)) < field_count;
+      const Vec e = select(valid, exp_nonpositive(load(s + j) - row_max), splat(0.0f));
+      store(s + j, e);
+      total += e;
     }
     const Vec inv_total = splat(1.0f / horizontal_sum(total));
     for (int64_t j = 0; j < padded; j += kWidth) {

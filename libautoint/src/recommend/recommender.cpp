@@ -1,6 +1,7 @@
 // Recommendations: a precomputed movie-field template, filled per request with the user's
 // and the time's fields, scored in batches.
 #include "autoint/recommend/recommender.h"
+#include "autoint/util/allocator.h"
 
 #include <algorithm>
 #include <cmath>
@@ -29,6 +30,7 @@ Recommender::Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::M
       data_(std::move(data)),
       device_(device),
       candidates_(vocabulary_, data_.movies, device_) {
+  util::retain_freed_memory();
   model_->to(device_);
   model_->eval();
 

@@ -1,5 +1,6 @@
 // The training loop and the train/evaluate jobs the apps run.
 #include "autoint/train/trainer.h"
+#include "autoint/util/allocator.h"
 
 #include <algorithm>
 #include <chrono>
@@ -217,6 +218,7 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
               const torch::Device& device, util::Log& log, util::ProgressMode progress,
               const FitControl& control) {
   const auto& tc = config.train;
+  util::retain_freed_memory();
   const data::TensorDataset train = data.train.to(device);
   const data::TensorDataset validation = data.validation.to(device);
   data::BatchIterator batches(train, tc.batch_size, /*shuffle=*/true,
