@@ -4,6 +4,9 @@
 #include <functional>
 #include <string>
 
+// Repeated flags (--set key=value ...) collect one value per flag: without this cxxopts
+// would also split each value on ',' and break YAML lists such as [64,32].
+#define CXXOPTS_VECTOR_DELIMITER '\0'
 #include <cxxopts.hpp>
 
 namespace autoint::apps {

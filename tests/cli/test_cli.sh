@@ -42,6 +42,10 @@ expect_error() {  # expected-exit-code expected-text command...
 }
 expect_error 2 "model.num_heads must be in [1, 64] (got 0)" \
   "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --set model.num_heads=0
+# A list value with a comma reaches the config parser whole (cxxopts splits vector flags on
+# ',' unless told otherwise): the error is about the list's item, not broken YAML.
+expect_error 2 "model.dnn_hidden_units must be a list of integers >= 1 (got 0)" \
+  "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --set 'model.dnn_hidden_units=[8,0]'
 expect_error 2 'unknown device "gpu"' \
   "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --device gpu
 expect_error 2 "--config FILE is required" "$bin/autoint-train"
