@@ -1,6 +1,5 @@
 // The measurements of autoint-bench.
 #include "autoint/bench/benchmark.h"
-#include "autoint/util/allocator.h"
 
 #include <sys/resource.h>
 
@@ -18,6 +17,7 @@
 #include "autoint/recommend/recommender.h"
 #include "autoint/train/pipeline.h"
 #include "autoint/train/trainer.h"
+#include "autoint/util/allocator.h"
 
 namespace autoint::bench {
 namespace {

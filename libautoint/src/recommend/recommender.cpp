@@ -1,7 +1,6 @@
 // Recommendations: a precomputed movie-field template, filled per request with the user's
 // and the time's fields, scored in batches.
 #include "autoint/recommend/recommender.h"
-#include "autoint/util/allocator.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +11,7 @@
 #include "autoint/error.h"
 #include "autoint/train/pipeline.h"
 #include "autoint/train/run_dir.h"
+#include "autoint/util/allocator.h"
 
 namespace autoint::recommend {
 namespace {

@@ -1,6 +1,5 @@
 // The training loop and the train/evaluate jobs the apps run.
 #include "autoint/train/trainer.h"
-#include "autoint/util/allocator.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "autoint/error.h"
 #include "autoint/train/checkpoint.h"
 #include "autoint/train/run_dir.h"
+#include "autoint/util/allocator.h"
 #include "autoint/util/interrupt.h"
 #include "autoint/version.h"
 
