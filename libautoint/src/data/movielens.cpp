@@ -257,17 +257,17 @@ class IdIndex {
   std::unordered_map<int64_t, int32_t> map_;
 };
 
-constexpr std::string_view kUserFields =
+constexpr std::string_view kUsersFormat =
     "5 '::'-separated fields UserID::Gender::Age::Occupation::Zip-code";
-constexpr std::string_view kMovieFields = "3 '::'-separated fields MovieID::Title::Genres";
-constexpr std::string_view kRatingFields =
+constexpr std::string_view kMoviesFormat = "3 '::'-separated fields MovieID::Title::Genres";
+constexpr std::string_view kRatingsFormat =
     "4 '::'-separated fields UserID::MovieID::Rating::Timestamp";
 
 }  // namespace
 
 std::vector<User> parse_users(std::string_view content, const std::string& origin) {
   check_content(content, origin);
-  Lines lines(origin, content, kUserFields);
+  Lines lines(origin, content, kUsersFormat);
   std::vector<User> users;
   // Line numbers of the ids seen so far, to point a duplicate at its first definition.
   std::unordered_map<int64_t, int64_t> seen;
@@ -329,7 +329,7 @@ int64_t title_year(std::string_view title) {
 
 std::vector<Movie> parse_movies(std::string_view content, const std::string& origin) {
   check_content(content, origin);
-  Lines lines(origin, content, kMovieFields);
+  Lines lines(origin, content, kMoviesFormat);
   std::vector<Movie> movies;
   std::unordered_map<int64_t, int64_t> seen;
   std::string_view line;
@@ -416,7 +416,7 @@ std::vector<Rating> parse_ratings(std::string_view content, const std::string& o
   const IdIndex user_index(users);
   const IdIndex movie_index(movies);
   PairSet pairs(users.size(), movies.size());
-  Lines lines(origin, content, kRatingFields);
+  Lines lines(origin, content, kRatingsFormat);
   std::vector<Rating> ratings;
   ratings.reserve(static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
   std::string_view line;

@@ -32,7 +32,7 @@ constexpr int64_t kMar2000 = 952646400;  // 2000-03-10
 constexpr int64_t kFeb2001 = 980985600;  // 2001-02-01
 
 // 3 users, 4 movies (movie 4 never rated), 7 ratings.
-MovieLens tiny() {
+MovieLens stats_tiny() {
   MovieLens d;
   d.users = {{1, 'F', 25, 12, "10001"}, {2, 'M', 1, 10, "10002"}, {3, 'M', 25, 12, "10003"}};
   d.movies = {{1, "A (1995)", {"Comedy", "Drama"}, 1995},
@@ -59,7 +59,7 @@ size_t occurrences(const std::string& text, const std::string& what) {
 }  // namespace
 
 TEST_CASE("compute_stats counts a tiny data set as by hand", "[data][stats]") {
-  const auto s = compute_stats(tiny());
+  const auto s = compute_stats(stats_tiny());
   CHECK(s.label_threshold == 4.0);
   CHECK(s.users == 3);
   CHECK(s.movies == 4);
@@ -103,7 +103,7 @@ TEST_CASE("compute_stats counts a tiny data set as by hand", "[data][stats]") {
 }
 
 TEST_CASE("compute_stats counts genres once per movie and ratings per genre", "[data][stats]") {
-  const auto s = compute_stats(tiny());
+  const auto s = compute_stats(stats_tiny());
   // Movies: Comedy m1, m4 (listed twice, counted once) = 2; Drama m1, m2 = 2; Action m3 = 1.
   // Ratings: Comedy = m1's 3 (r1 5, r4 3, r6 4: 2 positive); Drama = m1's 3 + m2's 3
   // (r2 4, r5 2, r7 5) = 6, 4 positive; Action = m3's r3 (1), none positive.
@@ -124,7 +124,7 @@ TEST_CASE("compute_stats counts genres once per movie and ratings per genre", "[
 }
 
 TEST_CASE("compute_stats breaks users down by gender, age and occupation", "[data][stats]") {
-  const auto s = compute_stats(tiny());
+  const auto s = compute_stats(stats_tiny());
   // Gender: F = u1 (r1-r3, positives r1, r2); M = u2, u3 (r4-r7, positives r6, r7).
   REQUIRE(s.genders.size() == 2);
   CHECK(s.genders[0].code == "F");
@@ -160,7 +160,7 @@ TEST_CASE("compute_stats breaks users down by gender, age and occupation", "[dat
   CHECK(s.occupations[12].ratings == 5);
 
   // A code the README does not define is listed after the known ones.
-  auto data = tiny();
+  auto data = stats_tiny();
   data.users[1].age = 99;
   const auto odd = compute_stats(data);
   REQUIRE(odd.age_groups.size() == 8);
@@ -170,7 +170,7 @@ TEST_CASE("compute_stats breaks users down by gender, age and occupation", "[dat
 }
 
 TEST_CASE("compute_stats counts ratings per UTC month and year", "[data][stats]") {
-  const auto s = compute_stats(tiny());
+  const auto s = compute_stats(stats_tiny());
   // 2000-01: r1, r2; 2000-03: r3, r4; 2001-02: r5, r6, r7; the 11 months between are 0.
   REQUIRE(s.ratings_per_month.size() == 14);  // 2000-01 .. 2001-02
   CHECK(s.ratings_per_month[0].year == 2000);
@@ -197,15 +197,15 @@ TEST_CASE("compute_stats counts ratings per UTC month and year", "[data][stats]"
 }
 
 TEST_CASE("compute_stats honours the label threshold and rejects bad ratings", "[data][stats]") {
-  const auto s = compute_stats(tiny(), 5.0);
+  const auto s = compute_stats(stats_tiny(), 5.0);
   CHECK(s.positives == 2);  // r1, r7
   CHECK(s.positive_share == Approx(2.0 / 7.0));
   CHECK(s.ratings_per_year[0].positives == 1);  // r1
 
-  auto data = tiny();
+  auto data = stats_tiny();
   data.ratings[2].movie_id = 42;
   CHECK_THROWS_AS(compute_stats(data), autoint::DataError);
-  data = tiny();
+  data = stats_tiny();
   data.ratings[0].rating = 6;
   CHECK_THROWS_WITH(compute_stats(data), Contains("1..5"));
 
@@ -256,7 +256,7 @@ TEST_CASE("demographic names follow the ML-1M README", "[data][stats]") {
 TEST_CASE("write_eda_report writes README.md and every chart it links", "[data][stats]") {
   TempDir tmp("autoint-eda");
   const auto out = tmp.path() / "nested" / "report";  // created by the writer
-  auto data = tiny();
+  auto data = stats_tiny();
   data.movies[2].genres = {"Sci<Fi & more"};  // data text must be escaped in charts and tables
   write_eda_report(compute_stats(data), out.string(), "tiny set", "A note from the caller.");
 
@@ -295,7 +295,7 @@ TEST_CASE("write_eda_report names the path it cannot write", "[data][stats]") {
   autoint::test::write_file(blocker, "not a directory");
   std::string message;
   try {
-    write_eda_report(compute_stats(tiny()), blocker.string(), "x");
+    write_eda_report(compute_stats(stats_tiny()), blocker.string(), "x");
   } catch (const autoint::DataError& e) {
     message = e.what();
   }

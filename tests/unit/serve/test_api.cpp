@@ -20,13 +20,13 @@ using nlohmann::json;
 
 namespace {
 
-const recommend::Recommender& recommender() {
+const recommend::Recommender& api_recommender() {
   static const auto r = recommend::Recommender::from_run(test::tiny_run_dir(), torch::kCPU);
   return r;
 }
 
 const serve::Api& api() {
-  static const serve::Api a(recommender());
+  static const serve::Api a(api_recommender());
   return a;
 }
 
@@ -44,7 +44,7 @@ Reply get(const std::string& path, const serve::QueryParams& params = {},
 }
 
 int64_t rated_count(int64_t user_id) {
-  const auto& ratings = recommender().data().ratings;
+  const auto& ratings = api_recommender().data().ratings;
   return std::count_if(ratings.begin(), ratings.end(),
                        [&](const data::Rating& r) { return r.user_id == user_id; });
 }
@@ -58,7 +58,7 @@ TEST_CASE("api info reports the data and a default user with something to show",
   CHECK(reply.body["movies"] == 80);
   CHECK(reply.body["ratings"] == 2000);
   CHECK(reply.body["max_top"] == serve::kMaxTop);
-  CHECK(reply.body["timestamp"] == recommender().default_timestamp());
+  CHECK(reply.body["timestamp"] == api_recommender().default_timestamp());
   const int64_t user = reply.body["default_user"];
   CHECK(user == api().default_user());
   CHECK(rated_count(user) > 0);
@@ -67,7 +67,7 @@ TEST_CASE("api info reports the data and a default user with something to show",
 
 TEST_CASE("api profile, ratings and recommendations agree with the recommender", "[serve]") {
   const int64_t id = 3;
-  const auto& user = recommender().user(id);
+  const auto& user = api_recommender().user(id);
 
   const auto profile = get("/api/users/3");
   REQUIRE(profile.status == 200);
@@ -82,7 +82,7 @@ TEST_CASE("api profile, ratings and recommendations agree with the recommender",
 
   const auto ratings = get("/api/users/3/ratings");
   REQUIRE(ratings.status == 200);
-  const auto expected_rated = recommender().rated_movies(id);
+  const auto expected_rated = api_recommender().rated_movies(id);
   REQUIRE(ratings.body["ratings"].size() == expected_rated.size());
   CHECK(ratings.body["rated_count"] == rated_count(id));
   for (std::size_t i = 0; i < expected_rated.size(); ++i) {
@@ -96,16 +96,16 @@ TEST_CASE("api profile, ratings and recommendations agree with the recommender",
     const auto recs = get("/api/users/3/recommendations", {{"top", std::to_string(top)}});
     REQUIRE(recs.status == 200);
     CHECK(recs.body["top"] == top);
-    const auto expected = recommender().recommend(id, top);
+    const auto expected = api_recommender().recommend(id, top);
     REQUIRE(recs.body["recommendations"].size() == expected.size());
     for (std::size_t i = 0; i < expected.size(); ++i) {
       const auto& rec = recs.body["recommendations"][i];
       CHECK(rec["rank"] == i + 1);
       CHECK(rec["movie_id"] == expected[i].movie_id);
       CHECK(rec["score"].get<float>() == expected[i].score);
-      CHECK(rec["title"] == recommender().movie(expected[i].movie_id).title);
-      CHECK(rec["year"] == recommender().movie(expected[i].movie_id).year);
-      CHECK(rec["genres"] == recommender().movie(expected[i].movie_id).genres);
+      CHECK(rec["title"] == api_recommender().movie(expected[i].movie_id).title);
+      CHECK(rec["year"] == api_recommender().movie(expected[i].movie_id).year);
+      CHECK(rec["genres"] == api_recommender().movie(expected[i].movie_id).genres);
     }
   }
   // Without ?top the default applies.
@@ -128,7 +128,7 @@ TEST_CASE("api user search matches ids, words and limits", "[serve]") {
   REQUIRE(by_id.status == 200);
   std::set<int64_t> ids;
   int64_t expected = 0;
-  for (const auto& user : recommender().data().users) {
+  for (const auto& user : api_recommender().data().users) {
     const bool match = std::to_string(user.id)[0] == '5' || user.zipcode.rfind('5', 0) == 0;
     expected += match;
     if (match)
@@ -144,7 +144,7 @@ TEST_CASE("api user search matches ids, words and limits", "[serve]") {
 
   // "male" is a word of its own: it must not find women through "female".
   int64_t women = 0;
-  for (const auto& user : recommender().data().users)
+  for (const auto& user : api_recommender().data().users)
     women += user.gender == 'F';
   const auto female = get("/api/users", {{"query", " Female "}, {"limit", "500"}});
   const auto male = get("/api/users", {{"query", "male"}, {"limit", "500"}});
@@ -154,7 +154,7 @@ TEST_CASE("api user search matches ids, words and limits", "[serve]") {
     CHECK(u["gender"] == "M");
 
   // Several words must all match.
-  const auto& someone = recommender().user(7);
+  const auto& someone = api_recommender().user(7);
   const std::string query = data::occupation_name(someone.occupation) + " " + someone.zipcode;
   const auto both = get("/api/users", {{"query", query}});
   REQUIRE(both.status == 200);

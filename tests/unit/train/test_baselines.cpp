@@ -81,7 +81,7 @@ TEST_CASE("movie_positive_rate shrinks each movie's positive rate towards the gl
     CHECK(p[i] == Approx(expected[i]).margin(1e-6));
 }
 
-TEST_CASE("random scores are deterministic for a seed and lie in [0, 1)", "[baselines]") {
+TEST_CASE("random scores are deterministic for a seed and lie in 0 <= s < 1", "[baselines]") {
   train::PreparedData p = hand_made();
   std::vector<int64_t> movies(1000, 1);
   p.test = make_dataset(movies, std::vector<float>(1000, 0));

@@ -43,7 +43,7 @@ data::TensorDataset rows_of(const data::RawFeatures& raw, const data::Vocabulary
   return d;
 }
 
-HandMade hand_made() {
+HandMade ranking_hand_made() {
   HandMade h;
   h.movielens.users = {{1, 'F', 25, 3, "10001"}, {2, 'M', 35, 7, "94110"}};
   for (int64_t id = 1; id <= 6; ++id)
@@ -84,7 +84,7 @@ const train::FullRankingMetrics& baseline(const train::FullRankingResult& r,
 }  // namespace
 
 TEST_CASE("full ranking excludes training-part movies and ranks the rest", "[full_ranking]") {
-  const HandMade h = hand_made();
+  const HandMade h = ranking_hand_made();
   nn::AutoInt model = small_model(h.data.vocabulary);
   train::FullRankingOptions options;
   options.k = 2;
@@ -118,7 +118,7 @@ TEST_CASE("full ranking excludes training-part movies and ranks the rest", "[ful
 
 TEST_CASE("full ranking scores the model exactly as an independent ranking does",
           "[full_ranking]") {
-  const HandMade h = hand_made();
+  const HandMade h = ranking_hand_made();
   nn::AutoInt model = small_model(h.data.vocabulary);
   model->eval();
   train::FullRankingOptions options;
@@ -155,7 +155,7 @@ TEST_CASE("full ranking scores the model exactly as an independent ranking does"
 }
 
 TEST_CASE("full ranking samples users with a seed", "[full_ranking]") {
-  const HandMade h = hand_made();
+  const HandMade h = ranking_hand_made();
   nn::AutoInt model = small_model(h.data.vocabulary);
   train::FullRankingOptions options;
   options.max_users = 1;
