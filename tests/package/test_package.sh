@@ -60,9 +60,11 @@ case $mode in
     deb=$(ls "$tmp"/out/autoint_*.deb)
     depends=$(dpkg-deb -f "$deb" Depends)
     echo "package: $(basename "$deb"), Depends: $depends"
-    dpkg-deb -c "$deb" | grep -q './usr/include/autoint/nn/autoint.h' || fail "no headers in $deb"
-    dpkg-deb -c "$deb" | grep -q './usr/lib/cmake/autoint/autointConfig.cmake' \
-      || fail "no CMake package files in $deb"
+    contents=$(dpkg-deb -c "$deb")
+    for f in ./usr/include/autoint/nn/autoint.h ./usr/lib/cmake/autoint/autointConfig.cmake \
+      ./usr/share/autoint/configs/quickstart.yaml ./usr/lib/libautoint.so.0; do
+      grep -qF " $f" <<< "$contents" || fail "$deb does not hold $f"
+    done
     dpkg-deb -x "$deb" "$tmp/root"
     # Every shared library the installed binaries link directly (their NEEDED entries) must
     # come from a package named in Depends; libautoint comes from this package. What those
@@ -70,7 +72,8 @@ case $mode in
     command -v objdump > /dev/null || fail "objdump (binutils) is needed"
     for bin in "$tmp"/root/usr/bin/autoint-* "$tmp"/root/usr/lib/libautoint.so.*.*; do
       for needed in $(objdump -p "$bin" | awk '$1 == "NEEDED" {print $2}'); do
-        lib=$(ldd "$bin" | awk -v n="$needed" '$1 == n {print $3}')
+        # "libfoo.so.1 => /path (0x...)", or "/lib64/ld-linux-x86-64.so.2 (0x...)" for the loader
+        lib=$(ldd "$bin" | awk -v n="$needed" '$1 == n {print $3} $2 != "=>" && $1 ~ ("/" n "$") {print $1}')
         case $lib in "$tmp"/*) continue ;; "" | "not") fail "$(basename "$bin"): $needed not found" ;; esac
         owner=$(dpkg -S "$(readlink -f "$lib")" 2> /dev/null | head -1 | cut -d: -f1) || true
         [ -n "$owner" ] || owner=$(dpkg -S "$lib" 2> /dev/null | head -1 | cut -d: -f1) || true
