@@ -51,7 +51,9 @@ void add_run_flags(cxxopts::Options& options) {
       "data", "ML-1M directory to read instead of the run's data.dir",
       cxxopts::value<std::string>()->default_value(""))(
       "d,device", "Device: auto, cpu, cuda or cuda:N",
-      cxxopts::value<std::string>()->default_value("auto"));
+      cxxopts::value<std::string>()->default_value("auto"))(
+      "allow-other-data",
+      "Use the run with data other than it was trained on (a warning instead of an error)");
 }
 
 std::string run_flag(const cxxopts::ParseResult& flags) {

@@ -21,7 +21,8 @@ int run_main(const char* app, const std::function<int()>& body);
 cxxopts::ParseResult parse_flags(cxxopts::Options& options, int argc, char** argv, bool& help);
 
 // The flags of the apps that load a trained run: -r/--run DIR (required), --data DIR
-// (ML-1M directory instead of the run's data.dir) and -d/--device (default auto).
+// (ML-1M directory instead of the run's data.dir), -d/--device (default auto) and
+// --allow-other-data (data that differs from the run's manifest is a warning, not an error).
 void add_run_flags(cxxopts::Options& options);
 
 // The --run value; throws a usage error when it is missing.

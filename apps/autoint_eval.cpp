@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
       return 0;
     const auto result = autoint::train::evaluate_run(
         autoint::apps::run_flag(flags), flags["data"].as<std::string>(),
-        flags["device"].as<std::string>(), flags["protocol"].as<std::string>());
+        flags["device"].as<std::string>(), flags["protocol"].as<std::string>(),
+        flags.count("allow-other-data") > 0);
     std::cout << autoint::train::format_evaluation(result) << '\n';
     return 0;
   });

@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
       throw cxxopts::exceptions::exception(fmt::format("--top must be at least 1 (got {})", top));
     const torch::Device device =
         autoint::DeviceSpec::parse(flags["device"].as<std::string>()).resolve();
-    const auto recommender = Recommender::from_run(run, device, flags["data"].as<std::string>());
+    const auto recommender = Recommender::from_run(run, device, flags["data"].as<std::string>(),
+                                                   flags.count("allow-other-data") > 0);
     const int64_t user_id = flags["user"].as<int64_t>();
     const auto recommendations = recommender.recommend(user_id, top);
     if (flags.count("json"))

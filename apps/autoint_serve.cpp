@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
 
     const torch::Device device =
         autoint::DeviceSpec::parse(flags["device"].as<std::string>()).resolve();
-    const auto recommender =
-        autoint::recommend::Recommender::from_run(run, device, flags["data"].as<std::string>());
+    const auto recommender = autoint::recommend::Recommender::from_run(
+        run, device, flags["data"].as<std::string>(), flags.count("allow-other-data") > 0);
     autoint::serve::ServerOptions server_options;
     server_options.host = flags["host"].as<std::string>();
     server_options.port = port;

@@ -55,5 +55,49 @@ expect_error 2 "cannot open config file" "$bin/autoint-train" --config "$tmp/non
 expect_error 1 "run directory does not exist" "$bin/autoint-eval" --run "$tmp/none"
 expect_error 1 "users.dat" "$bin/autoint-eval" --run "$tmp/run" --data "$tmp/none"
 expect_error 2 "unknown command" "$bin/autoint-data" frobnicate
+
+# Run directories are owned (docs/reliability.md, "Run directories"): a directory that is not
+# an autoint run is refused and left as it was; a typo in data.dir costs a finished run
+# nothing; a second writer fails at once.
+mkdir -p "$tmp/thesis/checkpoints/sub"
+echo '\chapter{One}' > "$tmp/thesis/checkpoints/sub/thesis.tex"
+echo 'notes' > "$tmp/thesis/train.log"
+(cd "$tmp/thesis" && find . -type f -exec md5sum {} + | sort) > "$tmp/thesis.before"
+expect_error 1 "$tmp/thesis: holds 2 file(s) or folder(s) (checkpoints, train.log) and is not an autoint run" \
+  "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --output "$tmp/thesis"
+diff "$tmp/thesis.before" <(cd "$tmp/thesis" && find . -type f -exec md5sum {} + | sort) \
+  || fail "a refused output directory was changed"
+cp "$tmp/run/manifest.json" "$tmp/manifest.before"
+expect_error 1 "/nonexistent/ml-1m" "$bin/autoint-train" --config "$src/configs/ml1m_autoint_plus.yaml" \
+  --set data.dir=/nonexistent/ml-1m --device cpu --output "$tmp/run"
+cmp -s "$tmp/manifest.before" "$tmp/run/manifest.json" || fail "a data error changed the finished run"
+"$bin/autoint-eval" --run "$tmp/run" --device cpu > /dev/null || fail "the finished run no longer loads"
+
+"$bin/autoint-train" --config "$src/configs/ml1m_autoint_plus.yaml" --set data.dir="$tmp/data" \
+  --set train.epochs=200 --set train.batch_size=64 --set train.threads=1 --set train.progress=none \
+  --device cpu --output "$tmp/busy" > "$tmp/busy.out" 2>&1 &
+first=$!
+for _ in $(seq 1 300); do
+  grep -q "pid $first" "$tmp/busy/run.lock" 2> /dev/null && break
+  sleep 0.1
+done
+grep -q "pid $first" "$tmp/busy/run.lock" || fail "the first run did not take its lock"
+expect_error 1 "$tmp/busy: in use by another autoint process (pid $first)" \
+  "$bin/autoint-train" --config "$src/configs/ml1m_autoint_plus.yaml" --set data.dir="$tmp/data" \
+  --device cpu --output "$tmp/busy"
+kill -INT "$first"  # it checkpoints and exits 130, as after Ctrl-C
+set +e
+wait "$first"
+rc=$?
+set -e
+[ "$rc" -eq 130 ] || fail "the first run exited $rc after SIGINT, expected 130: $(tail -3 "$tmp/busy.out")"
+[ "$(grep -c '^autoint ' "$tmp/busy/train.log")" -eq 1 ] || fail "train.log holds another run's lines"
+
+# Data other than the run was trained on: an error, or a warning when allowed.
+"$bin/autoint-data" synth --out "$tmp/data2" --users 120 --movies 60 --ratings 5000 --seed 4 >/dev/null
+expect_error 1 "was trained on other data" "$bin/autoint-eval" --run "$tmp/run" --data "$tmp/data2"
+"$bin/autoint-eval" --run "$tmp/run" --data "$tmp/data2" --device cpu --allow-other-data \
+  | grep -q "^warning: .* was trained on other data" || fail "--allow-other-data printed no warning"
+
 "$bin/autoint-train" --help | grep -q -- "--set" || fail "--help does not document --set"
 echo "cli ok"

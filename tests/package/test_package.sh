@@ -20,14 +20,18 @@ run_installed() {
   local prefix=$1
   local train=$prefix/bin/autoint-train
   [ -x "$train" ] || fail "$train is missing"
-  if ldd "$train" | grep -q 'not found'; then
-    ldd "$train" >&2
+  # (ldd's output is kept first: `ldd | grep -q` under pipefail fails when grep exits early.)
+  local libs
+  libs=$(ldd "$train")
+  if grep -q 'not found' <<< "$libs"; then
+    echo "$libs" >&2
     fail "$train has unresolved libraries"
   fi
-  ldd "$train" | grep -q "libautoint.so.0 => $prefix/" \
-    || fail "$train does not load libautoint from its own prefix: $(ldd "$train" | grep libautoint)"
-  env -u LD_LIBRARY_PATH "$train" --help | grep -q -- '--config' \
-    || fail "autoint-train --help does not list --config"
+  grep -qF "libautoint.so.0 => $prefix/" <<< "$libs" \
+    || fail "$train does not load libautoint from its own prefix: $(grep libautoint <<< "$libs")"
+  local help
+  help=$(env -u LD_LIBRARY_PATH "$train" --help)
+  grep -q -- '--config' <<< "$help" || fail "autoint-train --help does not list --config"
   for app in autoint-eval autoint-data autoint-bench autoint-recommend; do
     env -u LD_LIBRARY_PATH "$prefix/bin/$app" --help > /dev/null || fail "$app --help failed"
   done
@@ -59,6 +63,7 @@ case $mode in
       || { cat "$tmp/cpack.log" >&2; fail "cpack -G DEB failed"; }
     deb=$(ls "$tmp"/out/autoint_*.deb)
     depends=$(dpkg-deb -f "$deb" Depends)
+    depends_names=$(tr ',' '\n' <<< "$depends" | sed 's/^ *//; s/ .*//')
     echo "package: $(basename "$deb"), Depends: $depends"
     contents=$(dpkg-deb -c "$deb")
     for f in ./usr/include/autoint/nn/autoint.h ./usr/lib/cmake/autoint/autointConfig.cmake \
@@ -78,7 +83,7 @@ case $mode in
         owner=$(dpkg -S "$(readlink -f "$lib")" 2> /dev/null | head -1 | cut -d: -f1) || true
         [ -n "$owner" ] || owner=$(dpkg -S "$lib" 2> /dev/null | head -1 | cut -d: -f1) || true
         [ -n "$owner" ] || fail "$lib (needed by $(basename "$bin")) belongs to no package"
-        printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$owner" \
+        grep -qx "$owner" <<< "$depends_names" \
           || fail "$(basename "$bin") needs $needed from package $owner, which Depends does not name"
       done
     done

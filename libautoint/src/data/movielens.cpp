@@ -561,4 +561,61 @@ std::string latin1_to_utf8(const std::string& latin1) {
   return out;
 }
 
+namespace {
+
+// FNV-1a over the bytes of each value, with a separator byte after each, so that field
+// boundaries count ("ab" + "c" differs from "a" + "bc").
+class Fnv1a {
+ public:
+  void bytes(const void* data, std::size_t size) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < size; ++i) {
+      hash_ ^= p[i];
+      hash_ *= 1099511628211ULL;
+    }
+    hash_ ^= 0xFF;
+    hash_ *= 1099511628211ULL;
+  }
+  void value(int64_t v) { bytes(&v, sizeof v); }
+  void value(const std::string& v) { bytes(v.data(), v.size()); }
+  uint64_t hash() const { return hash_; }
+
+ private:
+  uint64_t hash_ = 1469598103934665603ULL;
+};
+
+}  // namespace
+
+std::string DataFingerprint::str() const {
+  return fmt::format("{} users, {} movies, {} ratings, fnv1a64 {}", users, movies, ratings,
+                     fnv1a64);
+}
+
+DataFingerprint fingerprint(const MovieLens& data) {
+  Fnv1a h;
+  for (const User& u : data.users) {
+    h.value(u.id);
+    h.value(static_cast<int64_t>(u.gender));
+    h.value(u.age);
+    h.value(u.occupation);
+    h.value(u.zipcode);
+  }
+  for (const Movie& m : data.movies) {
+    h.value(m.id);
+    h.value(m.title);
+    h.value(static_cast<int64_t>(m.genres.size()));
+    for (const auto& genre : m.genres)
+      h.value(genre);
+  }
+  for (const Rating& r : data.ratings) {
+    h.value(r.user_id);
+    h.value(r.movie_id);
+    h.value(static_cast<int64_t>(r.rating));
+    h.value(r.timestamp);
+  }
+  return DataFingerprint{
+      static_cast<int64_t>(data.users.size()), static_cast<int64_t>(data.movies.size()),
+      static_cast<int64_t>(data.ratings.size()), fmt::format("{:016x}", h.hash())};
+}
+
 }  // namespace autoint::data

@@ -60,7 +60,7 @@ Recommender::Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::M
 }
 
 Recommender Recommender::from_run(const std::string& run_dir, const torch::Device& device,
-                                  const std::string& data_dir_override) {
+                                  const std::string& data_dir_override, bool allow_other_data) {
   train::LoadedRun run = train::load_run(run_dir, device);
   config::DataConfig data_config = run.config.data;
   if (!data_dir_override.empty()) {
@@ -71,8 +71,12 @@ Recommender Recommender::from_run(const std::string& run_dir, const torch::Devic
     }
     data_config.dir = data_dir_override;
   }
-  return Recommender(run.model, std::move(run.vocabulary), train::load_movielens(data_config),
-                     device);
+  data::MovieLens movielens = train::load_movielens(data_config);
+  std::string warning =
+      train::check_data(run_dir, run.data, data::fingerprint(movielens), allow_other_data);
+  Recommender recommender(run.model, std::move(run.vocabulary), std::move(movielens), device);
+  recommender.warning_ = std::move(warning);
+  return recommender;
 }
 
 const data::User& Recommender::user(int64_t id) const {

@@ -249,7 +249,7 @@ TrainState load_checkpoint(const std::string& path, nn::AutoInt& model,
     torch::serialize::InputArchive model_archive, optimizer_archive;
     archive.read("model", model_archive);
     archive.read("optimizer", optimizer_archive);
-    model->load(model_archive);
+    load_weights(*model, model_archive, path);
     optimizer.load(optimizer_archive);
   } catch (const c10::Error& e) {
     throw RunError(
@@ -260,6 +260,26 @@ TrainState load_checkpoint(const std::string& path, nn::AutoInt& model,
     throw RunError(fmt::format("{}: its state record is unreadable: {}", path, e.what()));
   }
   return state;
+}
+
+void remove_checkpoints(const std::string& run_dir) {
+  const fs::path dir = fs::path(run_dir) / checkpoint_files::kDir;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return;
+  for (const auto& path : list_checkpoints(run_dir))
+    fs::remove(path);
+  for (const auto& item : fs::directory_iterator(dir)) {
+    const std::string name = item.path().filename().string();
+    int64_t epoch = 0, step = 0;
+    const std::string base =
+        item.path().extension() == ".tmp" ? item.path().stem().string() : std::string();
+    if (item.is_regular_file() &&
+        (name == checkpoint_files::kBest || base == checkpoint_files::kBest ||
+         parse_name(base, epoch, step)))
+      fs::remove(item.path());
+  }
+  fs::remove(dir, ec);  // only when empty: someone else's files stay
 }
 
 void prune_checkpoints(const std::string& run_dir, int keep) {

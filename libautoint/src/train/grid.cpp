@@ -412,8 +412,10 @@ GridSummary run_grid(const config::Config& config, const std::string& origin,
   GridSummary summary;
   summary.dir = config.output.dir;
   summary.runs = static_cast<int64_t>(points.size());
+  check_output_dir(config.output.dir, OutputKind::grid);
   prepare_run_dir(config.output.dir);
-  write_file_atomically((fs::path(config.output.dir) / "grid.yaml").string(),
+  const RunLock lock(config.output.dir);
+  write_file_atomically((fs::path(config.output.dir) / run_files::kGridConfig).string(),
                         config::to_yaml(config));
   std::vector<RunRow> rows(points.size());
   // First pass: what is finished already (so the tables are complete from the start).

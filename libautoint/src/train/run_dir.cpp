@@ -2,8 +2,10 @@
 #include "autoint/train/run_dir.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -27,7 +29,169 @@ std::string join(const std::string& dir, const char* name) {
   return (fs::path(dir) / name).string();
 }
 
+// The names in `dir` (not recursive, sorted), run.lock left out.
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name != run_files::kLock)
+      names.push_back(name);
+  }
+  if (ec)
+    throw RunError(fmt::format("{}: cannot list the directory: {}", dir, ec.message()));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// "a, b, c and 12 more"
+std::string some_names(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 4;
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < kShown; ++i)
+    out += (i ? ", " : "") + names[i];
+  if (names.size() > kShown)
+    out += fmt::format(" and {} more", names.size() - kShown);
+  return out;
+}
+
+// The manifest's JSON, or nothing when there is none or it is not an autoint run manifest.
+std::optional<nlohmann::json> run_manifest(const std::string& dir) {
+  const std::string path = join(dir, run_files::kManifest);
+  if (!fs::is_regular_file(path))
+    return std::nullopt;
+  try {
+    auto manifest = nlohmann::json::parse(read_file(path));
+    if (manifest.is_object() && manifest.value("format", "") == "autoint-run")
+      return manifest;
+  } catch (const nlohmann::json::exception&) {
+  }
+  return std::nullopt;
+}
+
+std::string shape(torch::IntArrayRef sizes) {
+  return fmt::format("[{}]", fmt::join(sizes, ", "));
+}
+
+// Checks `module`'s own parameters and buffers and, recursively, its children's against
+// `archive`, which Module::save wrote (one nested archive per child).
+void check_weights(const torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                   const std::string& prefix, const std::string& source) {
+  const auto check = [&](const std::string& key, const torch::Tensor& expected, bool buffer) {
+    torch::Tensor found;
+    const std::string name = prefix + key;
+    if (!archive.try_read(key, found, buffer)) {
+      throw RunError(fmt::format("{}: has no {} {} (the model expects shape {})", source,
+                                 buffer ? "buffer" : "parameter", name, shape(expected.sizes())));
+    }
+    if (found.sizes() != expected.sizes()) {
+      throw RunError(fmt::format(
+          "{}: {} {} has shape {}, but the model built from the run's config and vocabulary "
+          "expects {} (weights of another config or data?)",
+          source, buffer ? "buffer" : "parameter", name, shape(found.sizes()),
+          shape(expected.sizes())));
+    }
+  };
+  std::vector<std::string> known;
+  for (const auto& item : module.named_parameters(/*recurse=*/false)) {
+    check(item.key(), item.value(), false);
+    known.push_back(item.key());
+  }
+  for (const auto& item : module.named_buffers(/*recurse=*/false)) {
+    check(item.key(), item.value(), true);
+    known.push_back(item.key());
+  }
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    if (!archive.try_read(child.key(), child_archive)) {
+      throw RunError(
+          fmt::format("{}: has no weights for the module {}", source, prefix + child.key()));
+    }
+    check_weights(*child.value(), child_archive, prefix + child.key() + ".", source);
+    known.push_back(child.key());
+  }
+  for (const auto& key : archive.keys()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      throw RunError(
+          fmt::format("{}: holds {}, which the model built from the run's config "
+                      "does not have (weights of another model?)",
+                      source, prefix + key));
+    }
+  }
+}
+
 }  // namespace
+
+void load_weights(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                  const std::string& source) {
+  check_weights(module, archive, "", source);
+  module.load(archive);
+}
+
+void check_output_dir(const std::string& dir, OutputKind kind) {
+  std::error_code ec;
+  const auto status = fs::status(dir, ec);
+  if (!fs::exists(status))
+    return;
+  const char* expected =
+      kind == OutputKind::run
+          ? "a new or empty directory, or an autoint run directory (one with an autoint "
+            "manifest.json) to replace"
+          : "a new or empty directory, or an autoint grid directory (one with grid.yaml)";
+  if (!fs::is_directory(status))
+    throw RunError(fmt::format("{}: exists and is not a directory; expected {}", dir, expected));
+  const auto names = entries(dir);
+  if (names.empty())
+    return;
+  if (kind == OutputKind::run && run_manifest(dir))
+    return;
+  if (kind == OutputKind::grid && fs::is_regular_file(join(dir, run_files::kGridConfig)))
+    return;
+  throw RunError(fmt::format(
+      "{}: holds {} file(s) or folder(s) ({}) and is not an autoint {}; autoint writes only "
+      "into {}: choose another output directory (nothing was changed)",
+      dir, names.size(), some_names(names), kind == OutputKind::run ? "run" : "grid", expected));
+}
+
+RunLock::RunLock(const std::string& dir) {
+  const std::string path = join(dir, run_files::kLock);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw RunError(fmt::format("{}: cannot open the lock file: {}", path,
+                               std::generic_category().message(errno)));
+  }
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    std::string holder;
+    char buffer[64] = {};
+    const ssize_t n = ::pread(fd_, buffer, sizeof buffer - 1, 0);
+    if (n > 0)
+      holder = std::string(buffer, static_cast<std::size_t>(n));
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+      holder.pop_back();
+    ::close(fd_);
+    fd_ = -1;
+    if (error == EWOULDBLOCK) {
+      throw RunError(fmt::format(
+          "{}: in use by another autoint process ({}); wait for it to finish or choose another "
+          "output directory",
+          dir, holder.empty() ? std::string("pid unknown") : holder));
+    }
+    throw RunError(
+        fmt::format("{}: cannot lock: {}", path, std::generic_category().message(error)));
+  }
+  // Who holds it, for the message above; written once the lock is ours. Best effort: the
+  // lock holds either way, only another process's message would lack the pid.
+  const std::string me = fmt::format("pid {}\n", ::getpid());
+  if (::ftruncate(fd_, 0) == 0) {
+    [[maybe_unused]] const ssize_t written = ::pwrite(fd_, me.data(), me.size(), 0);
+  }
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0)
+    ::close(fd_);  // releases the flock
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -128,8 +292,17 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   }
 }
 
-void save_run(const std::string& dir, const config::Config& config,
-              const data::Vocabulary& vocabulary, nn::AutoInt& model) {
+void write_started_manifest(const std::string& dir) {
+  nlohmann::ordered_json manifest;
+  manifest["format"] = "autoint-run";
+  manifest["format_version"] = kRunFormatVersion;
+  manifest["autoint_version"] = AUTOINT_VERSION_STRING;
+  manifest["complete"] = false;
+  write_file_atomically(join(dir, run_files::kManifest), manifest.dump(2) + "\n");
+}
+
+void save_run_files(const std::string& dir, const config::Config& config,
+                    const data::Vocabulary& vocabulary, nn::AutoInt& model) {
   write_file_atomically(join(dir, run_files::kConfig), config::to_yaml(config));
 
   const std::string vocab_path = join(dir, run_files::kVocabulary);
@@ -137,23 +310,63 @@ void save_run(const std::string& dir, const config::Config& config,
   fs::rename(vocab_path + ".tmp", vocab_path);
 
   // Weights are saved from the CPU so a run trained on CUDA loads anywhere.
-  const std::string model_path = join(dir, run_files::kModel);
-  {
-    auto copy = std::dynamic_pointer_cast<nn::AutoIntImpl>(model->clone(torch::kCPU));
-    std::ostringstream bytes;
-    torch::save(nn::AutoInt(copy), bytes);
-    write_file_atomically(model_path, bytes.str());
-  }
+  auto copy = std::dynamic_pointer_cast<nn::AutoIntImpl>(model->clone(torch::kCPU));
+  std::ostringstream bytes;
+  torch::save(nn::AutoInt(copy), bytes);
+  write_file_atomically(join(dir, run_files::kModel), bytes.str());
+}
 
+void write_manifest(const std::string& dir, const std::optional<data::DataFingerprint>& data) {
   nlohmann::ordered_json manifest;
   manifest["format"] = "autoint-run";
   manifest["format_version"] = kRunFormatVersion;
   manifest["autoint_version"] = AUTOINT_VERSION_STRING;
-  for (const char* name : {run_files::kConfig, run_files::kVocabulary, run_files::kModel}) {
-    const std::string path = join(dir, name);
+  manifest["complete"] = true;
+  if (data) {
+    manifest["data"] = {{"users", data->users},
+                        {"movies", data->movies},
+                        {"ratings", data->ratings},
+                        {"fnv1a64", data->fnv1a64}};
+  }
+  std::vector<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file())
+      continue;
+    const std::string name = fs::relative(entry.path(), dir).generic_string();
+    if (name == run_files::kManifest || name == run_files::kLock ||
+        entry.path().extension() == ".tmp")
+      continue;
+    files.push_back(name);
+  }
+  std::sort(files.begin(), files.end());
+  manifest["files"] = nlohmann::ordered_json::object();
+  for (const auto& name : files) {
+    const std::string path = (fs::path(dir) / name).string();
     manifest["files"][name] = {{"bytes", fs::file_size(path)}, {"fnv1a64", file_hash(path)}};
   }
   write_file_atomically(join(dir, run_files::kManifest), manifest.dump(2) + "\n");
+}
+
+void save_run(const std::string& dir, const config::Config& config,
+              const data::Vocabulary& vocabulary, nn::AutoInt& model,
+              const std::optional<data::DataFingerprint>& data) {
+  save_run_files(dir, config, vocabulary, model);
+  write_manifest(dir, data);
+}
+
+std::string check_data(const std::string& run_dir,
+                       const std::optional<data::DataFingerprint>& trained_on,
+                       const data::DataFingerprint& given, bool allow_other_data) {
+  if (!trained_on || *trained_on == given)
+    return "";
+  const std::string message = fmt::format("{} was trained on other data ({}) than this ({})",
+                                          run_dir, trained_on->str(), given.str());
+  if (!allow_other_data) {
+    throw RunError(message +
+                   "; its vocabulary and metrics do not describe this data (pass "
+                   "--allow-other-data to use it anyway)");
+  }
+  return "warning: " + message;
 }
 
 LoadedRun load_run(const std::string& dir, const torch::Device& device) {
@@ -182,14 +395,27 @@ LoadedRun load_run(const std::string& dir, const torch::Device& device) {
         manifest_path, version, manifest.value("autoint_version", "?"), AUTOINT_VERSION_STRING,
         kRunFormatVersion));
   }
+  if (!manifest.value("complete", true)) {
+    throw RunError(fmt::format(
+        "{}: the run has not finished (its manifest says \"complete\": false); resume it with "
+        "autoint-train --resume {} or wait for the process training it",
+        dir, dir));
+  }
+  if (!manifest.contains("files") || !manifest["files"].is_object())
+    throw RunError(fmt::format("{}: has no \"files\" object", manifest_path));
   for (const char* name : {run_files::kConfig, run_files::kVocabulary, run_files::kModel}) {
-    const std::string path = join(dir, name);
+    if (!manifest["files"].contains(name))
+      throw RunError(fmt::format("{}: has no entry for {}", manifest_path, name));
+  }
+  // Every file the run wrote, so that a train.log or metrics.json of another run is noticed.
+  for (const auto& [name, entry] : manifest["files"].items()) {
+    if (name.empty() || name.find("..") != std::string::npos || name.front() == '/')
+      throw RunError(fmt::format("{}: bad file name \"{}\"", manifest_path, name));
+    const std::string path = (fs::path(dir) / name).string();
     if (!fs::exists(path))
       throw RunError(fmt::format("{}: missing from the run directory", path));
-    if (!manifest.contains("files") || !manifest["files"].contains(name)) {
-      throw RunError(fmt::format("{}: has no entry for {}", manifest_path, name));
-    }
-    const auto& entry = manifest["files"][name];
+    if (!entry.is_object())
+      throw RunError(fmt::format("{}: the entry for {} is not an object", manifest_path, name));
     const auto expected_bytes = entry.value("bytes", uint64_t{0});
     const auto actual_bytes = fs::file_size(path);
     if (actual_bytes != expected_bytes) {
@@ -209,10 +435,22 @@ LoadedRun load_run(const std::string& dir, const torch::Device& device) {
   run.model = nn::AutoInt(model_options(run.config.model, run.vocabulary));
   const std::string model_path = join(dir, run_files::kModel);
   try {
-    torch::load(run.model, model_path);
+    torch::serialize::InputArchive archive;
+    archive.load_from(model_path);
+    load_weights(*run.model, archive, model_path);
   } catch (const c10::Error& e) {
     throw RunError(fmt::format("{}: cannot load weights into the model that {} describes: {}",
                                model_path, config_path, e.what_without_backtrace()));
+  }
+  if (manifest.contains("data")) {
+    const auto& d = manifest["data"];
+    try {
+      run.data =
+          data::DataFingerprint{d.at("users").get<int64_t>(), d.at("movies").get<int64_t>(),
+                                d.at("ratings").get<int64_t>(), d.at("fnv1a64").get<std::string>()};
+    } catch (const nlohmann::json::exception& e) {
+      throw RunError(fmt::format("{}: bad \"data\" entry: {}", manifest_path, e.what()));
+    }
   }
   run.model->to(device);
   run.model->eval();

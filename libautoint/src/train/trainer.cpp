@@ -407,30 +407,37 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   const torch::Device device = DeviceSpec::parse(config.device).resolve();
   const util::ProgressMode progress = util::progress_mode(config.train.progress);
   const std::string dir = config.output.dir;
-  prepare_run_dir(dir);
-  const std::string log_path = (std::filesystem::path(dir) / run_files::kLog).string();
-  if (!options.resume) {
-    // A finished run's files must not make this one look finished, or resumable from its
-    // checkpoints, if this one dies.
-    for (const char* name : {run_files::kManifest, run_files::kMetrics, run_files::kLog})
-      fs::remove(fs::path(dir) / name);
-    fs::remove_all(fs::path(dir) / checkpoint_files::kDir);
-  }
-  // Written first, so that a run killed at any point can be resumed with its own config.
-  write_file_atomically((fs::path(dir) / run_files::kConfig).string(), config::to_yaml(config));
-  util::Log log(&console, log_path);
-
+  // Nothing in the directory changes until it is known to be ours and the data and config
+  // have loaded: a typo in data.dir must not cost a finished run its files.
+  if (!options.resume)
+    check_output_dir(dir, OutputKind::run);
   RunSummary summary;
   summary.run_dir = dir;
   summary.device = device.str();
-  log.line(fmt::format("autoint {} | model {} | device {} | threads {}", AUTOINT_VERSION_STRING,
-                       config.model.type, summary.device, at::get_num_threads()));
-
   auto start = Clock::now();
   const data::MovieLens movielens = load_movielens(config.data);
   summary.load_seconds = seconds_since(start);
   const PreparedData data = prepare_data(movielens, config.data);
   summary.featurize_seconds = data.featurize_seconds;
+  const nn::AutoIntOptions model_config = model_options(config.model, data.vocabulary);
+
+  prepare_run_dir(dir);
+  const RunLock lock(dir);
+  const std::string log_path = (std::filesystem::path(dir) / run_files::kLog).string();
+  if (!options.resume) {
+    check_output_dir(dir, OutputKind::run);  // again, now that no one else can write it
+    // A replaced run's files must not make this one look finished, or resumable from its
+    // checkpoints, if this one dies. Only what autoint writes is removed.
+    write_started_manifest(dir);
+    for (const char* name : {run_files::kMetrics, run_files::kLog, run_files::kModel})
+      fs::remove(fs::path(dir) / name);
+    remove_checkpoints(dir);
+  }
+  // Written first, so that a run killed at any point can be resumed with its own config.
+  write_file_atomically((fs::path(dir) / run_files::kConfig).string(), config::to_yaml(config));
+  util::Log log(&console, log_path);
+  log.line(fmt::format("autoint {} | model {} | device {} | threads {}", AUTOINT_VERSION_STRING,
+                       config.model.type, summary.device, at::get_num_threads()));
   log.line(fmt::format(
       "data: {} ({} users, {} movies, {} ratings) loaded in {:.2f} s, featurised in {:.2f} s; "
       "split train {} / validation {} / test {}",
@@ -439,7 +446,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
       summary.featurize_seconds, data.train.rows(), data.validation.rows(), data.test.rows()));
 
   seed_everything(config.train);
-  nn::AutoInt model(model_options(config.model, data.vocabulary));
+  nn::AutoInt model(model_config);
   model->to(device);
   int64_t parameters = 0;
   for (const auto& p : model->parameters())
@@ -461,7 +468,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   summary.train_seconds = seconds_since(start);
 
   summary.evaluation = evaluate_model(model, movielens, data, config, device);
-  save_run(dir, config, data.vocabulary, model);
+  save_run_files(dir, config, data.vocabulary, model);
 
   nlohmann::ordered_json metrics = evaluation_json(summary.evaluation);
   nlohmann::ordered_json info;
@@ -498,6 +505,8 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
                         metrics.dump(2) + "\n");
   log.line(format_evaluation(summary.evaluation));
   log.line(fmt::format("run directory: {}", dir));
+  // Last: the manifest lists every file, train.log with its final line included.
+  write_manifest(dir, data::fingerprint(movielens));
   return summary;
 }
 
@@ -529,6 +538,8 @@ std::string format_evaluation(const Evaluation& e) {
   const std::vector<std::string> baseline_names(names.begin() + 1, names.end());
   const std::string k = std::to_string(e.test.k);
   std::string out;
+  for (const auto& warning : e.warnings)
+    out += warning + "\n";
   {
     std::vector<std::vector<std::pair<std::string, double>>> columns{metric_entries(e.test)};
     for (const auto& b : e.baselines)
@@ -599,7 +610,8 @@ RunSummary resume_experiment(const std::string& run_dir, std::ostream& console) 
 }
 
 Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
-                        const std::string& device_text, const std::string& protocol_override) {
+                        const std::string& device_text, const std::string& protocol_override,
+                        bool allow_other_data) {
   if (!protocol_override.empty() && protocol_override != "seed" &&
       protocol_override != "full_ranking" && protocol_override != "both") {
     throw ConfigError(
@@ -617,11 +629,16 @@ Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_
     data_config.dir = data_dir_override;
   }
   const data::MovieLens movielens = load_movielens(data_config);
+  const std::string warning =
+      check_data(run_dir, run.data, data::fingerprint(movielens), allow_other_data);
   const PreparedData data = prepare_data(movielens, data_config, run.vocabulary);
   config::Config config = run.config;
   if (!protocol_override.empty())
     config.eval.protocol = protocol_override;
-  return evaluate_model(run.model, movielens, data, config, device);
+  Evaluation evaluation = evaluate_model(run.model, movielens, data, config, device);
+  if (!warning.empty())
+    evaluation.warnings.push_back(warning);
+  return evaluation;
 }
 
 }  // namespace autoint::train

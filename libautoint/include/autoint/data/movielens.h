@@ -55,6 +55,26 @@ std::vector<Rating> parse_ratings(std::string_view content, const std::string& o
 // titles written byte for byte). Creates `dir` if needed. Throws DataError on I/O failure.
 void write_movielens(const MovieLens& data, const std::string& dir);
 
+// What a run was trained on, recorded in its manifest so that evaluating or recommending
+// with other data is noticed: the sizes and an FNV-1a 64-bit hash of every field of every
+// user, movie and rating, in order (so it does not depend on the files' line endings or
+// on whether the data came from files or the synthetic generator).
+struct DataFingerprint {
+  int64_t users = 0;
+  int64_t movies = 0;
+  int64_t ratings = 0;
+  std::string fnv1a64;  // 16 hex digits
+  bool operator==(const DataFingerprint& other) const {
+    return users == other.users && movies == other.movies && ratings == other.ratings &&
+           fnv1a64 == other.fnv1a64;
+  }
+  bool operator!=(const DataFingerprint& other) const { return !(*this == other); }
+  // "6040 users, 3706 movies, 1000209 ratings, fnv1a64 0123456789abcdef"
+  std::string str() const;
+};
+
+DataFingerprint fingerprint(const MovieLens& data);
+
 // Converts Latin-1 bytes to UTF-8 (for display; the stored titles keep their bytes).
 std::string latin1_to_utf8(const std::string& latin1);
 

@@ -37,9 +37,15 @@ class Recommender {
   // Loads a run directory (train::load_run) and the data its config names
   // (train::load_movielens), reading ML-1M from `data_dir_override` when it is not empty.
   // Throws RunError/DataError from loading, ConfigError when an override is given for a
-  // run trained on synthetic data.
+  // run trained on synthetic data, and RunError when the data is not what the run was
+  // trained on (its manifest's fingerprint) unless `allow_other_data`, which makes that
+  // a warning (warning()).
   static Recommender from_run(const std::string& run_dir, const torch::Device& device,
-                              const std::string& data_dir_override = "");
+                              const std::string& data_dir_override = "",
+                              bool allow_other_data = false);
+
+  // Why the data may not suit the model (from_run with allow_other_data); empty if none.
+  const std::string& warning() const { return warning_; }
 
   // The top_n highest-scoring movies the user has not rated, best first; equal scores
   // are ordered by movie id, lower first (also when a tie straddles the cut). Fewer than
@@ -78,6 +84,7 @@ class Recommender {
   std::unordered_map<int64_t, UserRatings> user_ratings_;  // users without ratings are absent
   int64_t min_user_id_ = 0;
   int64_t max_user_id_ = 0;
+  std::string warning_;
   int64_t default_timestamp_ = 0;
 };
 

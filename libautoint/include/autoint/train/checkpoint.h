@@ -67,6 +67,11 @@ std::string encode_checkpoint(const TrainState& state, nn::AutoInt& model,
 TrainState load_checkpoint(const std::string& path, nn::AutoInt& model,
                            torch::optim::Adam& optimizer, const torch::Device& device);
 
+// Deletes the checkpoints autoint wrote in run_dir/checkpoints (list_checkpoints, best.ckpt
+// and their temporaries) and then the folder if that left it empty; anything else there is
+// kept. For a run that replaces an earlier one in the same directory.
+void remove_checkpoints(const std::string& run_dir);
+
 // Deletes all but the newest `keep` end-of-epoch checkpoints and every mid-epoch one
 // older than the newest end-of-epoch checkpoint.
 void prune_checkpoints(const std::string& run_dir, int keep);

@@ -65,6 +65,8 @@ struct Evaluation {
   EvalResult test;
   std::vector<BaselineResult> baselines;
   std::optional<FullRankingResult> full_ranking;
+  // Shown before the tables, e.g. that the data differs from the run's (evaluate_run).
+  std::vector<std::string> warnings;
 };
 
 // Evaluates `model` on data.test as config.eval says (top_k, batch_size, protocol,
@@ -108,8 +110,11 @@ RunSummary resume_experiment(const std::string& run_dir, std::ostream& console);
 
 // Reloads a run directory, re-prepares its data (optionally from another data
 // directory) with the saved vocabulary and split settings, and recomputes the evaluation
-// (with the run's eval.protocol unless `protocol_override` names another).
+// (with the run's eval.protocol unless `protocol_override` names another). Data other than
+// the run was trained on (its manifest's fingerprint) is a RunError, or with
+// `allow_other_data` a warning in the result.
 Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
-                        const std::string& device, const std::string& protocol_override = "");
+                        const std::string& device, const std::string& protocol_override = "",
+                        bool allow_other_data = false);
 
 }  // namespace autoint::train
