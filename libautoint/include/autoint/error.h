@@ -44,4 +44,12 @@ class Interrupted : public Error {
   using Error::Error;
 };
 
+// A value quoted in an error message, cut to its first `limit` bytes with "... (N bytes)"
+// when longer, so that a huge bad value cannot turn into a huge message.
+inline std::string quoted_value(const std::string& value, std::size_t limit = 80) {
+  if (value.size() <= limit)
+    return value;
+  return value.substr(0, limit) + "... (" + std::to_string(value.size()) + " bytes)";
+}
+
 }  // namespace autoint

@@ -32,12 +32,13 @@ struct Param {
   std::function<YAML::Node(const Config&)> get;
 };
 
+// A node as error messages quote it: flow style, cut when long (quoted_value).
 std::string node_text(const YAML::Node& node) {
   if (node.IsScalar())
-    return node.Scalar();
+    return quoted_value(node.Scalar());
   YAML::Emitter out;
   out << YAML::Flow << node;
-  return out.c_str();
+  return quoted_value(out.c_str());
 }
 
 [[noreturn]] void bad_value(const std::string& where, const std::string& key,
@@ -252,6 +253,12 @@ std::vector<Param> build_params() {
   p.push_back(int_list_param(
       "data.drop_ratings", [](Config& c) -> std::vector<int64_t>& { return c.data.drop_ratings; },
       1, "Rating values whose rows are left out before splitting (the paper drops [3]).", 5));
+  p.push_back(int_param(
+      "data.max_multi_values", [](Config& c) -> int64_t& { return c.data.max_multi_values; }, 1,
+      1000,
+      "A multi-valued field (the paper set's genres) keeps at most this many values per row; "
+      "its width, and so every row's size, is the largest count up to this cap (rows with more "
+      "are named in the log)."));
   p.push_back(float_param(
       "data.test_fraction", [](Config& c) -> double& { return c.data.test_fraction; },
       {0, 1, true, true}, "Share of rating rows held out for the test split."));
@@ -365,6 +372,10 @@ std::vector<Param> build_params() {
       "Train each configuration (each grid combination) this many times, with seeds "
       "train.seed, train.seed + 1, ...; more than 1 runs a grid and reports mean and "
       "standard deviation."));
+  p.push_back(int_param(
+      "max_runs", [](Config& c) -> int64_t& { return c.max_runs; }, 1, 1000000000,
+      "A grid with more runs than this (the product of its axes' lengths times repeats) is "
+      "refused before anything is expanded or trained."));
   // device, output
   p.push_back(string_param(
       "device", [](Config& c) -> std::string& { return c.device; }, {},
@@ -409,8 +420,8 @@ std::string location(const std::string& origin, const YAML::Mark& mark) {
     for (const auto& p : params())
       known.push_back(p.info.key);
   }
-  throw ConfigError(fmt::format("{}: unknown key \"{}\"; expected one of: {}", where, key,
-                                fmt::join(known, ", ")));
+  throw ConfigError(fmt::format("{}: unknown key \"{}\"; expected one of: {}", where,
+                                quoted_value(key), fmt::join(known, ", ")));
 }
 
 // A value node as the YAML text --set takes ("8", "[64, 32]").
@@ -514,7 +525,7 @@ void apply_node(Config& config, const YAML::Node& node, const std::string& prefi
 }
 
 void apply_override(Config& config, const std::string& text) {
-  const std::string where = fmt::format("--set {}", text);
+  const std::string where = fmt::format("--set {}", quoted_value(text));
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
     throw ConfigError(fmt::format("{}: expected key=value, e.g. train.epochs=3", where));
@@ -550,7 +561,16 @@ Config parse_config(const std::string& yaml, const std::string& origin,
                     const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml);
+    // Every document is parsed, so that a second one (after "---") is an error rather than
+    // settings that are silently ignored.
+    const std::vector<YAML::Node> documents = YAML::LoadAll(yaml);
+    if (documents.size() > 1) {
+      throw ConfigError(fmt::format(
+          "{}: a second YAML document (after \"---\"); expected one document per config file",
+          location(origin, documents[1].Mark())));
+    }
+    if (!documents.empty())
+      root = documents.front();
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}: invalid YAML: {}", location(origin, e.mark), e.msg));
   }
@@ -606,6 +626,12 @@ void validate(const Config& c, const std::string& origin) {
                     "eval.protocol seed",
                     origin, c.eval.protocol, c.data.features,
                     c.data.drop_fields.empty() ? "" : " and dropped fields"));
+  }
+  if (c.train.patience > 0 && c.data.validation_fraction == 0) {
+    throw ConfigError(fmt::format(
+        "{}: train.patience {} needs a validation split, but data.validation_fraction is 0; "
+        "set data.validation_fraction > 0 or train.patience 0 (no early stopping)",
+        origin, c.train.patience));
   }
   if (c.model.type == "autoint" && c.model.num_layers == 0) {
     throw ConfigError(fmt::format(

@@ -307,7 +307,10 @@ RawFeatures featurize(const MovieLens& data, const FeatureOptions& options) {
   return raw;
 }
 
-Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& rows) {
+Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& rows,
+                           int64_t max_width, std::vector<std::string>* notes) {
+  if (max_width < 1)
+    throw std::invalid_argument(fmt::format("max_width must be >= 1 (got {})", max_width));
   Vocabulary vocab;
   const auto fields = static_cast<int64_t>(raw.fields.size());
   vocab.fields_ = raw.fields;
@@ -338,9 +341,17 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
       ++numeric_column;
       continue;
     }
+    // The first row of each seen value, to name the widest one.
+    std::vector<int64_t> first_row(raw.values[fi].size(), -1);
     std::vector<char> seen(raw.values[fi].size(), 0);
-    for (int64_t r : rows)
-      seen[static_cast<std::size_t>(raw.codes[static_cast<std::size_t>(r * fields + f)])] = 1;
+    for (int64_t r : rows) {
+      const auto code =
+          static_cast<std::size_t>(raw.codes[static_cast<std::size_t>(r * fields + f)]);
+      if (!seen[code])
+        first_row[code] = r;
+      seen[code] = 1;
+    }
+    int64_t widest = 0, widest_row = -1;
     for (std::size_t code = 0; code < seen.size(); ++code) {
       if (!seen[code])
         continue;
@@ -349,8 +360,19 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
       } else {
         const auto list = split_values(raw.values[fi][code]);
         values.insert(values.end(), list.begin(), list.end());
-        vocab.widths_[fi] = std::max(vocab.widths_[fi], static_cast<int64_t>(list.size()));
+        if (static_cast<int64_t>(list.size()) > widest) {
+          widest = static_cast<int64_t>(list.size());
+          widest_row = first_row[code];
+        }
       }
+    }
+    vocab.widths_[fi] = std::min(widest, max_width);
+    if (widest > max_width && notes != nullptr) {
+      const auto r = static_cast<std::size_t>(widest_row);
+      notes->push_back(fmt::format(
+          "data: field {} has {} values in its widest row (user {}, movie {}); each row keeps "
+          "the first {} (data.max_multi_values)",
+          raw.fields[fi].name, widest, raw.user_ids[r], raw.movie_ids[r], max_width));
     }
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());

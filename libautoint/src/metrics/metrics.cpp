@@ -99,7 +99,7 @@ double auc(const std::vector<float>& scores, const std::vector<float>& labels) {
   }
   const int64_t n_neg = static_cast<int64_t>(rows.size()) - n_pos;
   if (n_pos == 0 || n_neg == 0)
-    return 0.5;
+    return std::numeric_limits<double>::quiet_NaN();
 
   // Sorting the compact rows rather than indices keeps the sort cache-friendly.
   std::sort(rows.begin(), rows.end(),

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -348,17 +349,34 @@ MeanStd mean_std(const std::vector<double>& values) {
 
 std::vector<GridPoint> expand_grid(const config::Config& config, const std::string& origin) {
   const auto names = short_names(config.grid);
+  // The size is checked before anything is expanded (and without overflowing int64).
   int64_t combinations = 1;
   for (const auto& axis : config.grid) {
     if (axis.values.empty())
       throw ConfigError(
           fmt::format("{}: grid.{} must be a non-empty list of values", origin, axis.key));
-    combinations *= static_cast<int64_t>(axis.values.size());
+    const auto size = static_cast<int64_t>(axis.values.size());
+    if (combinations > config.max_runs / size / config.repeats) {
+      std::vector<std::string> sizes;
+      for (const auto& a : config.grid)
+        sizes.push_back(std::to_string(a.values.size()));
+      throw ConfigError(fmt::format(
+          "{}: the grid has {} combinations x {} repeats, more than max_runs {}; shorten its "
+          "axes or raise max_runs",
+          origin, fmt::join(sizes, " x "), config.repeats, config.max_runs));
+    }
+    combinations *= size;
+  }
+  if (config.repeats > config.max_runs) {
+    throw ConfigError(fmt::format("{}: repeats {} is more than max_runs {}", origin, config.repeats,
+                                  config.max_runs));
   }
   config::Config base = config;
   base.grid.clear();
   base.repeats = 1;
   std::vector<GridPoint> points;
+  points.reserve(static_cast<std::size_t>(combinations * config.repeats));
+  std::unordered_map<std::string, std::size_t> name_index;  // run directory name -> point
   for (int64_t c = 0; c < combinations; ++c) {
     std::vector<std::pair<std::string, std::string>> settings;
     std::vector<std::string> overrides, parts;
@@ -392,13 +410,13 @@ std::vector<GridPoint> expand_grid(const config::Config& config, const std::stri
       point.name =
           name_parts.empty() ? std::string("run") : fmt::format("{}", fmt::join(name_parts, ","));
       point.config.output.dir = (fs::path(config.output.dir) / point.name).string();
-      for (const auto& other : points) {
-        if (other.name == point.name) {
-          throw ConfigError(fmt::format(
-              "{}: grid values {} and {} give the same run directory name {}; make them "
-              "differ in letters or digits",
-              origin, fmt::join(other.settings, " "), fmt::join(point.settings, " "), point.name));
-        }
+      const auto [it, added] = name_index.emplace(point.name, points.size());
+      if (!added) {
+        const GridPoint& other = points[it->second];
+        throw ConfigError(fmt::format(
+            "{}: grid values {} and {} give the same run directory name {}; make them "
+            "differ in letters or digits",
+            origin, fmt::join(other.settings, " "), fmt::join(point.settings, " "), point.name));
       }
       points.push_back(std::move(point));
     }

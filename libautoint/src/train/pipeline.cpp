@@ -76,7 +76,7 @@ PreparedData prepare_data(const data::MovieLens& movielens, const config::DataCo
   } else {
     std::vector<int64_t> fit_rows = out.split.train;
     fit_rows.insert(fit_rows.end(), out.split.validation.begin(), out.split.validation.end());
-    out.vocabulary = data::Vocabulary::fit(raw, fit_rows);
+    out.vocabulary = data::Vocabulary::fit(raw, fit_rows, config.max_multi_values, &out.notes);
   }
   out.train = make_dataset(raw, out.vocabulary, out.split.train);
   out.validation = make_dataset(raw, out.vocabulary, out.split.validation);

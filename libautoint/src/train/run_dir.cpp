@@ -380,7 +380,8 @@ LoadedRun load_run(const std::string& dir, const torch::Device& device) {
   } catch (const nlohmann::json::exception& e) {
     throw RunError(fmt::format("{}: corrupt manifest: {}", manifest_path, e.what()));
   }
-  if (manifest.value("format", "") != "autoint-run" || !manifest.contains("format_version") ||
+  if (!manifest.is_object() || !manifest.contains("format") || !manifest["format"].is_string() ||
+      manifest["format"] != "autoint-run" || !manifest.contains("format_version") ||
       !manifest["format_version"].is_number_integer()) {
     throw RunError(
         fmt::format("{}: not an autoint run manifest (expected \"format\": "
@@ -392,10 +393,14 @@ LoadedRun load_run(const std::string& dir, const torch::Device& device) {
     throw RunError(fmt::format(
         "{}: run format version {} (written by autoint {}) is not supported; this is autoint "
         "{}, which reads format version {}",
-        manifest_path, version, manifest.value("autoint_version", "?"), AUTOINT_VERSION_STRING,
-        kRunFormatVersion));
+        manifest_path, version,
+        (!manifest.contains("autoint_version") ? std::string("?")
+         : manifest["autoint_version"].is_string()
+             ? quoted_value(manifest["autoint_version"].get<std::string>())
+             : quoted_value(manifest["autoint_version"].dump())),
+        AUTOINT_VERSION_STRING, kRunFormatVersion));
   }
-  if (!manifest.value("complete", true)) {
+  if (manifest.contains("complete") && manifest["complete"] == false) {
     throw RunError(fmt::format(
         "{}: the run has not finished (its manifest says \"complete\": false); resume it with "
         "autoint-train --resume {} or wait for the process training it",
@@ -416,16 +421,23 @@ LoadedRun load_run(const std::string& dir, const torch::Device& device) {
       throw RunError(fmt::format("{}: missing from the run directory", path));
     if (!entry.is_object())
       throw RunError(fmt::format("{}: the entry for {} is not an object", manifest_path, name));
-    const auto expected_bytes = entry.value("bytes", uint64_t{0});
+    if (!entry.contains("bytes") || !entry["bytes"].is_number_unsigned() ||
+        !entry.contains("fnv1a64") || !entry["fnv1a64"].is_string()) {
+      throw RunError(fmt::format(
+          "{}: the entry for {} must hold \"bytes\" (a non-negative integer) and \"fnv1a64\" (a "
+          "string), got {}",
+          manifest_path, name, quoted_value(entry.dump())));
+    }
+    const auto expected_bytes = entry["bytes"].get<uint64_t>();
     const auto actual_bytes = fs::file_size(path);
     if (actual_bytes != expected_bytes) {
       throw RunError(fmt::format("{}: corrupt or truncated: {} bytes, the manifest says {}", path,
                                  actual_bytes, expected_bytes));
     }
     const std::string hash = file_hash(path);
-    if (hash != entry.value("fnv1a64", "")) {
+    if (hash != entry["fnv1a64"].get<std::string>()) {
       throw RunError(fmt::format("{}: corrupt: FNV-1a hash {} differs from the manifest's {}", path,
-                                 hash, entry.value("fnv1a64", "")));
+                                 hash, entry["fnv1a64"].get<std::string>()));
     }
   }
   LoadedRun run;

@@ -63,8 +63,13 @@ nlohmann::ordered_json metrics_json(const EvalResult& result) {
     if (key == "users" || key == "test_rows") {
       out[key] = static_cast<int64_t>(value);
     } else {
-      out[key] = value;
+      out[key] = value;  // NaN is written as null
     }
+  }
+  if (std::isnan(result.auc)) {
+    out["auc_note"] =
+        "auc is undefined (null): the split's labels are all of one class, so there is no "
+        "positive-versus-negative ranking to measure";
   }
   return out;
 }
@@ -444,6 +449,8 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
       config.data.source == "synthetic" ? "synthetic" : config.data.dir, movielens.users.size(),
       movielens.movies.size(), movielens.ratings.size(), summary.load_seconds,
       summary.featurize_seconds, data.train.rows(), data.validation.rows(), data.test.rows()));
+  for (const auto& note : data.notes)
+    log.line(note);
 
   seed_everything(config.train);
   nn::AutoInt model(model_config);

@@ -177,3 +177,38 @@ TEST_CASE("a key given twice is an error naming both places", "[config]") {
                                          "twice.yaml:4:3)"));
   }
 }
+
+TEST_CASE("a second YAML document is an error, even a broken one", "[config]") {
+  CHECK_THROWS_WITH(parse_config(kMinimal + "---\ntrain:\n  epochs: 3\n", "two.yaml"),
+                    Catch::Contains("two.yaml:4:1: a second YAML document (after \"---\")"));
+  CHECK_THROWS_WITH(parse_config(kMinimal + "---\n[unclosed\n", "broken.yaml"),
+                    Catch::Contains("broken.yaml:") && Catch::Contains("invalid YAML"));
+  CHECK_NOTHROW(parse_config("---\n" + kMinimal, "one.yaml"));
+}
+
+TEST_CASE("a huge bad value is cut in the error message", "[config]") {
+  const std::string huge(5'000'000, 'x');
+  try {
+    parse_config(kMinimal + "model:\n  type: " + huge + "\n", "huge.yaml");
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    CHECK(message.size() < 600);
+    CHECK_THAT(message, Catch::Contains("xxx... (5000000 bytes)"));
+  }
+  try {
+    parse_config(kMinimal, "t.yaml", {"train.epochs=" + huge});
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()).size() < 600);
+  }
+}
+
+TEST_CASE("early stopping without a validation split is a config error", "[config]") {
+  CHECK_THROWS_WITH(
+      parse_config(kMinimal, "t.yaml", {"train.patience=2", "data.validation_fraction=0"}),
+      Catch::Contains("train.patience 2 needs a validation split, but "
+                      "data.validation_fraction is 0"));
+  CHECK_NOTHROW(
+      parse_config(kMinimal, "t.yaml", {"train.patience=0", "data.validation_fraction=0"}));
+}

@@ -1,6 +1,8 @@
 // The 13 fields, labels and the vocabulary (fit on training rows, OOV id, save/load).
 #include "autoint_catch.h"
 
+#include <numeric>
+
 #include "autoint/data/features.h"
 #include "autoint/error.h"
 #include "test_support.h"
@@ -193,4 +195,30 @@ TEST_CASE("vocabulary of multi-valued and numeric fields", "[data][features]") {
                             "autoint-vocabulary 2\nfields 1\nfield genres bag 2 2\n");
   CHECK_THROWS_WITH(Vocabulary::load((dir.path() / "kind.txt").string()),
                     Catch::Contains("kind.txt:3: expected field 1 of 1:"));
+}
+
+TEST_CASE("a multi-valued field is capped at max_width and the widest row is named",
+          "[data][features]") {
+  FeatureOptions options;
+  options.feature_set = "paper";
+  auto data = tiny();
+  // One movie with 5,000 genres (as one malformed movies.dat line would give).
+  for (int i = 0; i < 5000; ++i)
+    data.movies[0].genres.push_back("g" + std::to_string(i));
+  const auto raw = featurize(data, options);
+  std::vector<int64_t> all(static_cast<std::size_t>(raw.rows()));
+  std::iota(all.begin(), all.end(), 0);
+  std::vector<std::string> notes;
+  const auto vocab = Vocabulary::fit(raw, all, 32, &notes);
+  CHECK(vocab.widths()[4] == 32);
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::Contains("field genres has 500") &&
+                           Catch::Contains("values in its widest row (user ") &&
+                           Catch::Contains(", movie 10); each row keeps the first 32"));
+  const auto encoded = vocab.encode(raw, all);
+  CHECK(encoded.ids.size(1) == 4 + 32 + 1);
+  // Under the cap nothing changes and nothing is noted.
+  std::vector<std::string> none;
+  CHECK(Vocabulary::fit(featurize(tiny(), options), {0, 1, 2, 3}, 32, &none).widths()[4] == 4);
+  CHECK(none.empty());
 }

@@ -87,10 +87,10 @@ TEST_CASE("auc gives tied positive-negative pairs half credit", "[metrics][auc]"
   CHECK(auc({0.5f, 0.8f, 0.5f, 0.2f}, {1, 1, 0, 0}) == near(0.875));
 }
 
-TEST_CASE("auc is 0.5 when only one class is present", "[metrics][auc]") {
-  CHECK(auc({0.1f, 0.7f, 0.3f}, {1, 1, 1}) == near(0.5));
-  CHECK(auc({0.1f, 0.7f, 0.3f}, {0, 0, 0}) == near(0.5));
-  CHECK(auc({}, {}) == near(0.5));
+TEST_CASE("auc is undefined (NaN), not 0.5, when only one class is present", "[metrics][auc]") {
+  CHECK(std::isnan(auc({0.1f, 0.7f, 0.3f}, {1, 1, 1})));
+  CHECK(std::isnan(auc({0.1f, 0.7f, 0.3f}, {0, 0, 0})));
+  CHECK(std::isnan(auc({}, {})));
 }
 
 TEST_CASE("auc ranks NaN scores below every number", "[metrics][auc]") {

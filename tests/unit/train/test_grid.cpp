@@ -2,6 +2,7 @@
 // standard deviation, and a tiny grid end to end that resumes after an interruption.
 #include "autoint_catch.h"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -191,4 +192,29 @@ TEST_CASE("a tiny grid runs end to end and resumes after an interruption", "[gri
   REQUIRE_THROWS_AS(train::run_grid(changed, "tiny.yaml", again), RunError);
   REQUIRE_THROWS_WITH(train::run_grid(changed, "tiny.yaml", again),
                       Catch::Contains("config differs"));
+}
+
+TEST_CASE("a grid larger than max_runs is refused before it is expanded", "[grid]") {
+  // 100^4 = 10^8 combinations: expanding them would take hours and gigabytes.
+  std::string values = "[";
+  for (int i = 1; i <= 100; ++i)
+    values += std::to_string(i) + (i < 100 ? ", " : "]");
+  const std::string yaml = std::string("data:\n  source: synthetic\ngrid:\n") +
+                           "  train.epochs: " + values + "\n  train.batch_size: " + values +
+                           "\n  model.embed_dim: " + values + "\n  data.split_seed: " + values +
+                           "\n";
+  const auto c = config::parse_config(yaml, "big.yaml", {"repeats=3"});
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(train::expand_grid(c, "big.yaml"),
+                    Catch::Contains("big.yaml: the grid has 100 x 100 x 100 x 100 combinations x 3 "
+                                    "repeats, more than max_runs 10000"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  // At the limit: 100 x 100 = 10,000 runs expand (the name check is a hash lookup, not a scan
+  // of the runs before).
+  const std::string at_limit = std::string("data:\n  source: synthetic\ngrid:\n") +
+                               "  train.epochs: " + values + "\n  data.split_seed: " + values +
+                               "\n";
+  const auto points = train::expand_grid(config::parse_config(at_limit, "ok.yaml"), "ok.yaml");
+  CHECK(points.size() == 10000);
+  CHECK(points.back().name == "epochs=100,split_seed=100");
 }

@@ -22,6 +22,7 @@ struct DataConfig {
   std::vector<std::string> drop_fields;  // fields of the feature set left out
   double label_threshold = 4.0;          // rating >= threshold is a positive
   std::vector<int64_t> drop_ratings;     // rows with these ratings (1-5) are left out
+  int64_t max_multi_values = 32;         // a multi-valued field keeps this many values per row
   double test_fraction = 0.2;
   double validation_fraction = 0.1;  // of the training part, taken from its end (as Keras)
   int64_t split_seed = 42;
@@ -84,6 +85,8 @@ struct Config {
   // axes, each combination `repeats` times with seeds train.seed, train.seed + 1, ...
   std::vector<GridAxis> grid;
   int64_t repeats = 1;
+  // A grid of more runs (combinations x repeats) than this is refused before it is expanded.
+  int64_t max_runs = 10000;
 };
 
 // One declared parameter, as documented: dotted key, type, default, allowed values.

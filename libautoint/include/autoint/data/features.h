@@ -78,14 +78,19 @@ RawFeatures featurize(const MovieLens& data, double label_threshold);
 // that inference maps raw values exactly as training did. Categorical fields: label
 // encoding, id 0 for values unseen in training, known values 1..n in sorted order of their
 // text. Multi-valued fields: the same per value; a row's ids are padded with 0 to the
-// field's width (the most values a training row has; longer lists are cut). Numeric
+// field's width (the most values a training row has, at most `max_width`; longer lists are
+// cut). Numeric
 // fields: standardised with the training rows' mean and standard deviation.
 class Vocabulary {
  public:
   Vocabulary() = default;
 
-  // Fits on the given rows of `raw` (the training split).
-  static Vocabulary fit(const RawFeatures& raw, const std::vector<int64_t>& rows);
+  // Fits on the given rows of `raw` (the training split). A multi-valued field is at most
+  // `max_width` ids wide (data.max_multi_values): one row with thousands of values would
+  // otherwise make every row that wide. When a row has more, a line naming the field, the
+  // count and the row's user and movie is added to `notes` (when given).
+  static Vocabulary fit(const RawFeatures& raw, const std::vector<int64_t>& rows,
+                        int64_t max_width = 32, std::vector<std::string>* notes = nullptr);
 
   const std::vector<FieldSpec>& fields() const { return fields_; }
   std::vector<FieldKind> kinds() const;

@@ -9,7 +9,9 @@
 namespace autoint::metrics {
 
 // Area under the ROC curve by the rank-sum formula, ties given their average rank.
-// Returns 0.5 when all labels are equal. labels are 0/1. Sizes must match.
+// Undefined, so NaN (metrics.json: null with a note), when all labels are equal or there
+// are none: a single class has no ranking of positives above negatives to measure.
+// labels are 0/1. Sizes must match.
 double auc(const std::vector<float>& scores, const std::vector<float>& labels);
 
 // Mean binary cross-entropy of probabilities (clamped to [1e-7, 1 - 1e-7]).

@@ -24,7 +24,8 @@ struct PreparedData {
   data::TensorDataset train;
   data::TensorDataset validation;
   data::TensorDataset test;
-  double featurize_seconds = 0;  // fields, split, vocabulary, tensors
+  double featurize_seconds = 0;    // fields, split, vocabulary, tensors
+  std::vector<std::string> notes;  // for the log, e.g. a multi-valued field that was cut
 };
 
 // Featurises and splits `movielens` as the config says. The vocabulary is fitted on
