@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -430,4 +433,45 @@ TEST_CASE("server keeps connections alive and answers pipelined requests in orde
   REQUIRE(second != std::string::npos);
   CHECK(both.find("\"id\":3") < second);
   CHECK(both.find("\"id\":4") > second);
+}
+
+TEST_CASE("server refuses each raw request of the bad-input corpus naming the value", "[serve]") {
+  const std::string dir = std::string(AUTOINT_SOURCE_DIR) + "/tests/fixtures/bad_inputs/http/";
+  std::ifstream table(dir + "cases.txt");
+  REQUIRE(table);
+  ServerServing serving({});
+  int cases = 0;
+  for (std::string line; std::getline(table, line);) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    const auto first = line.find(" | ");
+    const auto second = line.find(" | ", first + 3);
+    REQUIRE(second != std::string::npos);
+    const std::string file = line.substr(0, first);
+    const int status = std::stoi(line.substr(first + 3, second - first - 3));
+    const std::regex expected(line.substr(second + 3));
+    INFO(file);
+    std::ifstream input(dir + file, std::ios::binary);
+    REQUIRE(input);
+    const std::string text((std::istreambuf_iterator<char>(input)), {});
+    // LF text in the repository, CRLF on the wire; \xHH stands for a raw byte.
+    std::string request;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        request += "\r\n";
+      } else if (text.compare(i, 2, "\\x") == 0 && i + 3 < text.size()) {
+        request += static_cast<char>(std::stoi(text.substr(i + 2, 2), nullptr, 16));
+        i += 3;
+      } else {
+        request += text[i];
+      }
+    }
+    const auto response = http(serving.port(), request);
+    CHECK(response.rfind("HTTP/1.1 " + std::to_string(status) + " ", 0) == 0);
+    const auto message = server_error(response);
+    INFO(message);
+    CHECK(std::regex_search(message, expected));
+    ++cases;
+  }
+  CHECK(cases == 21);
 }
