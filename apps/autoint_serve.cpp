@@ -6,7 +6,9 @@
 #include <cstring>
 #include <iostream>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -38,7 +40,11 @@ int main(int argc, char** argv) {
     options.add_options()("host", "Address to listen on (loopback unless told otherwise)",
                           cxxopts::value<std::string>()->default_value("127.0.0.1"))(
         "p,port", "Port to listen on; 0 picks a free one",
-        cxxopts::value<int>()->default_value("8080"))("quiet", "Do not log requests to stdout");
+        cxxopts::value<int>()->default_value("8080"))(
+        "allow-host",
+        "A Host name to answer besides localhost and the listening address (repeatable); "
+        "other names are refused against DNS rebinding",
+        cxxopts::value<std::vector<std::string>>())("quiet", "Do not log requests to stdout");
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
@@ -57,6 +63,8 @@ int main(int argc, char** argv) {
     autoint::serve::ServerOptions server_options;
     server_options.host = flags["host"].as<std::string>();
     server_options.port = port;
+    if (flags.count("allow-host"))
+      server_options.allowed_hosts = flags["allow-host"].as<std::vector<std::string>>();
     if (!flags.count("quiet"))
       server_options.access_log = &std::cout;
     autoint::serve::Server server(recommender, server_options);

@@ -130,18 +130,102 @@ Json user_json(const data::User& user, int64_t rated_count) {
 // One search word matches a user when it starts the id or the zip code; a word with a
 // letter or sign may also equal the gender's name ("male" must not find women through
 // "female") or occur in the age group or occupation ("5" would find every "25-34").
-bool word_matches(const std::string& word, const data::User& user) {
-  const auto starts = [&](const std::string& text) { return text.rfind(word, 0) == 0; };
-  if (starts(std::to_string(user.id)) || starts(lower(user.zipcode)))
+template <typename Fields>
+bool word_matches(const std::string& word, const Fields& user) {
+  if (user.id_text.rfind(word, 0) == 0 || user.zipcode.rfind(word, 0) == 0)
     return true;
   if (std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); }))
     return false;
-  return word == data::gender_name(user.gender) ||
-         lower(data::age_group_name(user.age)).find(word) != std::string::npos ||
-         lower(data::occupation_name(user.occupation)).find(word) != std::string::npos;
+  return word == user.gender || user.age_group.find(word) != std::string::npos ||
+         user.occupation.find(word) != std::string::npos;
+}
+
+// Echoed values are cut: a 100 KB parameter must not come back as a 100 KB error.
+std::string shorten(const std::string& text) {
+  constexpr std::size_t kMax = 100;
+  return text.size() <= kMax ? text : text.substr(0, kMax) + "...";
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoding; `what` names the text in the error ("path \"/a%zz\"").
+std::string percent_decode(const std::string& text, bool plus_is_space, const std::string& what) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += plus_is_space && text[i] == '+' ? ' ' : text[i];
+      continue;
+    }
+    const int high = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+    const int low = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+    if (high < 0 || low < 0) {
+      throw std::invalid_argument(
+          fmt::format("{} has a malformed escape \"{}\"; expected % followed by two hex digits",
+                      what, text.substr(i, 3)));
+    }
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return out;
 }
 
 }  // namespace
+
+std::string decode_path(const std::string& path) {
+  return percent_decode(path, false, fmt::format("path \"{}\"", shorten(path)));
+}
+
+QueryParams parse_query(const std::string& query) {
+  QueryParams params;
+  if (query.empty())
+    return params;
+  for (std::size_t begin = 0; begin <= query.size();) {
+    const std::size_t end = std::min(query.find('&', begin), query.size());
+    const std::string pair = query.substr(begin, end - begin);
+    begin = end + 1;
+    if (pair.empty()) {
+      throw std::invalid_argument(
+          fmt::format("query string \"{}\" has an empty parameter; expected NAME=VALUE pairs "
+                      "separated by single '&'",
+                      shorten(query)));
+    }
+    // The name ends at the first '=' or ';', so that "top;x=1" names "top".
+    const std::size_t name_end = std::min(pair.find_first_of("=;"), pair.size());
+    const std::string name = percent_decode(pair.substr(0, name_end), true,
+                                            fmt::format("query parameter \"{}\"", shorten(pair)));
+    if (name.empty()) {
+      throw std::invalid_argument(
+          fmt::format("query parameter \"{}\" has no name; expected NAME=VALUE", shorten(pair)));
+    }
+    if (name_end == pair.size() || pair[name_end] != '=') {
+      throw std::invalid_argument(
+          fmt::format("query parameter \"{}\" has no value (\"{}\"); expected {}=VALUE, parameters "
+                      "separated by '&'",
+                      shorten(name), shorten(pair), shorten(name)));
+    }
+    const std::string raw_value = pair.substr(name_end + 1);
+    const std::size_t bad = raw_value.find_first_of("=;");
+    if (bad != std::string::npos) {
+      throw std::invalid_argument(fmt::format(
+          "query parameter \"{}\" has the value \"{}\" with a raw '{}'; expected one value per "
+          "{}=VALUE, parameters separated by '&' ('=' and ';' in a value are written %3D and "
+          "%3B)",
+          shorten(name), shorten(raw_value), raw_value[bad], shorten(name)));
+    }
+    params.emplace(name, percent_decode(raw_value, true,
+                                        fmt::format("query parameter \"{}\"", shorten(name))));
+  }
+  return params;
+}
 
 Api::Api(const recommend::Recommender& recommender) : recommender_(recommender) {
   const auto& data = recommender_.data();
@@ -149,6 +233,13 @@ Api::Api(const recommend::Recommender& recommender) : recommender_(recommender) 
     rated_count_.emplace(user.id, 0);
   for (const auto& rating : data.ratings)
     ++rated_count_[rating.user_id];
+  // rated_count_ is ordered by id, so search_ is too.
+  for (const auto& [id, count] : rated_count_) {
+    const data::User& user = recommender_.user(id);
+    search_.push_back({id, std::to_string(id), lower(user.zipcode), data::gender_name(user.gender),
+                       lower(data::age_group_name(user.age)),
+                       lower(data::occupation_name(user.occupation))});
+  }
   const auto movies = static_cast<int64_t>(data.movies.size());
   default_user_ = rated_count_.empty() ? 0 : rated_count_.begin()->first;
   for (const auto& [id, count] : rated_count_) {
@@ -186,7 +277,8 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
 ApiResponse Api::route(const std::string& method, const std::string& path,
                        const QueryParams& params) const {
   if (method != "GET" && method != "HEAD") {
-    throw HttpError(405, fmt::format("method {} is not allowed on {}; expected GET", method, path));
+    throw HttpError(
+        405, fmt::format("method {} is not allowed on {}; expected GET or HEAD", method, path));
   }
   // "/api/users/3" -> {"users", "3"}; an empty segment ("/api/users/", "//") matches nothing.
   std::vector<std::string> parts;
@@ -229,21 +321,28 @@ ApiResponse Api::users(const QueryParams& params) const {
   const int64_t limit = int_param(params, "limit", kDefaultUserLimit, 1, kMaxUserLimit);
   const auto query_it = params.find("query");
   const std::string query = query_it == params.end() ? "" : query_it->second;
+  if (query.size() > kMaxQueryBytes) {
+    throw HttpError(400, fmt::format("query \"{}\" has {} bytes; expected at most {}",
+                                     shorten(query), query.size(), kMaxQueryBytes));
+  }
   std::vector<std::string> words;
   std::istringstream split(lower(query));
   for (std::string word; split >> word;)
     words.push_back(word);
+  if (words.size() > kMaxQueryWords) {
+    throw HttpError(400, fmt::format("query \"{}\" has {} words; expected at most {}",
+                                     shorten(query), words.size(), kMaxQueryWords));
+  }
 
-  // Users in id order, as rated_count_ is ordered.
+  // Users in id order, as search_ is ordered.
   auto list = Json::array();
   int64_t total = 0;
-  for (const auto& [id, count] : rated_count_) {
-    const data::User& user = recommender_.user(id);
+  for (const SearchFields& fields : search_) {
     if (!std::all_of(words.begin(), words.end(),
-                     [&](const std::string& word) { return word_matches(word, user); }))
+                     [&](const std::string& word) { return word_matches(word, fields); }))
       continue;
     if (++total <= limit)
-      list.push_back(user_json(user, count));
+      list.push_back(user_json(recommender_.user(fields.id), rated_count_.at(fields.id)));
   }
   return json_response(
       200, Json{{"query", query}, {"limit", limit}, {"total", total}, {"users", std::move(list)}});

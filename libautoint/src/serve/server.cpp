@@ -1,17 +1,35 @@
-// The HTTP side of autoint-serve on cpp-httplib: static routes for the embedded page, one
-// pattern for the API, JSON errors for everything else.
+// The HTTP side of autoint-serve: a small HTTP/1.1 front (one poll() thread for all socket
+// I/O, a few workers for the answers) that bounds every request in size and time, in front
+// of the embedded page and the API.
+//
+// Why not cpp-httplib's server: Debian ships it as a shared library with its limits compiled
+// in (a listen backlog of 5, a pool of 8 threads that each block on one connection, no cap on
+// header count, bodies read whole before routing), and it hands no accepted socket to the
+// caller, so no deadline can be enforced from outside. A GET-only server needs little HTTP.
 #include "autoint/serve/server.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
-#include <chrono>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
-
-#include <sys/socket.h>
+#include <utility>
 
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include "autoint/error.h"
 #include "autoint/serve/api.h"
@@ -20,7 +38,14 @@
 namespace autoint::serve {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr const char* kJson = "application/json; charset=utf-8";
+constexpr std::size_t kReadChunk = 16384;
+// After an error that ends a connection the rest of the request is read and dropped for this
+// long, so that the kernel does not answer the unread bytes with a reset that destroys the
+// error response before the client reads it.
+constexpr auto kLingerTime = std::chrono::milliseconds(1000);
 
 std::string_view content_type(std::string_view name) {
   const auto ends = [&](std::string_view suffix) {
@@ -37,10 +62,173 @@ std::string_view content_type(std::string_view name) {
   return "application/octet-stream";
 }
 
-void set_json(httplib::Response& res, int status, const std::string& body) {
-  res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(body, kJson);
+const char* reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 421:
+      return "Misdirected Request";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
+  }
+}
+
+// Bytes a terminal could act on (C0, DEL and everything above ASCII, where C1 controls such
+// as CSI live) are written as \xHH, and '\' as \\, so a log line is plain printable ASCII.
+std::string escape_for_log(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == '\\')
+      out += "\\\\";
+    else if (byte < 0x20 || byte >= 0x7f)
+      out += fmt::format("\\x{:02x}", byte);
+    else
+      out += c;
+  }
+  return out;
+}
+
+// Echoed request text is cut so that an error stays one short line.
+std::string cut_for_message(std::string_view text, std::size_t max = 100) {
+  return text.size() <= max ? std::string(text) : std::string(text.substr(0, max)) + "...";
+}
+
+std::string lower_ascii(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool is_tchar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), is_tchar);
+}
+
+}  // namespace
+
+// Named, not anonymous: Server::Impl has members of these types.
+namespace front {
+
+struct Response {
+  int status = 200;
+  std::string content_type = kJson;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;  // end the connection after this response
+};
+
+// A request whose head has been read: what the workers need to answer it.
+struct Request {
+  std::string method, target;
+  bool head_only = false;
+};
+
+// The head of a request, or the error response that refuses it.
+struct ParsedHead {
+  std::optional<Response> error;
+  Request request;
+  std::string log_method, log_target;  // raw, for the access log
+  std::size_t body_length = 0;
+  bool keep_alive = false;
+};
+
+}  // namespace front
+
+using front::ParsedHead;
+using front::Request;
+using front::Response;
+
+namespace {
+
+Response json_error(int status, const std::string& message) {
+  Response response;
+  response.status = status;
+  response.body = Api::error_json(message);
+  if (status == 405)
+    response.headers.emplace_back("Allow", "GET, HEAD");
+  return response;
+}
+
+// "name:port", "[v6]:port" or "name" -> lower-cased name without a trailing dot, or nullopt.
+std::optional<std::string> host_name(const std::string& value) {
+  std::string name = value;
+  std::string port;
+  if (!name.empty() && name[0] == '[') {
+    const auto close = name.find(']');
+    if (close == std::string::npos)
+      return std::nullopt;
+    port = name.substr(close + 1);
+    name = name.substr(0, close + 1);
+    if (!port.empty() && port[0] != ':')
+      return std::nullopt;
+  } else if (const auto colon = name.find(':'); colon != std::string::npos) {
+    port = name.substr(colon);
+    name = name.substr(0, colon);
+  }
+  if (!port.empty()) {
+    port = port.substr(1);
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
+      return std::nullopt;
+  }
+  if (!name.empty() && name.back() == '.')
+    name.pop_back();
+  if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == ':' || c == '[' ||
+               c == ']';
+      }))
+    return std::nullopt;
+  return lower_ascii(name);
+}
+
+// The Host names an address literal needs to be written as ("[::1]", "127.0.0.1").
+std::string as_host_name(const std::string& host) {
+  return host.find(':') != std::string::npos && host.front() != '[' ? "[" + lower_ascii(host) + "]"
+                                                                    : lower_ascii(host);
+}
+
+std::string numeric_address(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text,
+                sizeof(text));
+  } else if (address.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
+                sizeof(text));
+  }
+  return text;
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0)
+    ::close(fd);
+  fd = -1;
 }
 
 }  // namespace
@@ -62,17 +250,633 @@ const std::vector<Asset>& assets() {
 
 struct Server::Impl {
   Impl(const recommend::Recommender& recommender, const ServerOptions& options)
-      : api(recommender), host(options.host), access_log(options.access_log) {}
+      : api(recommender), options(options) {}
+  ~Impl() {
+    close_fd(listen_fd);
+    close_fd(wake_fd);
+  }
+
+  enum class State {
+    kReading,    // waiting for (the rest of) a request's head
+    kBody,       // dropping a small body
+    kWorking,    // a worker is computing the answer
+    kWriting,    // sending the answer
+    kLingering,  // answered with close: dropping what the client still sends
+  };
+
+  struct Connection {
+    uint64_t id = 0;
+    int fd = -1;
+    std::string local_host;  // the address it arrived on, as a Host name
+    State state = State::kReading;
+    bool request_started = false;  // a byte of the current request has arrived
+    Clock::time_point deadline;
+    std::string in;
+    std::string out;
+    std::size_t out_done = 0;
+    std::size_t body_left = 0;
+    Request pending;  // answered once its body is dropped
+    bool close_after_write = false;
+    bool keep_alive = false;
+    bool head_only = false;
+    std::string log_method, log_target;
+  };
+
+  struct Task {
+    uint64_t connection;
+    Request request;
+  };
+
+  struct Done {
+    uint64_t connection;
+    Response response;
+  };
+
+  // What the workers do: everything but socket I/O.
+  Response answer(const Request& request) const;
+
+  void run();
+  void accept_connections(Clock::time_point now);
+  void on_readable(Connection& c, Clock::time_point now);
+  void on_writable(Connection& c, Clock::time_point now);
+  void parse_requests(Connection& c, Clock::time_point now);
+  ParsedHead parse_head(const Connection& c, std::string_view head) const;
+  void respond(Connection& c, Response response, Clock::time_point now);
+  void wait_for_request(Connection& c, Clock::time_point now);
+  void worker_loop();
+  void log(const Connection& c, int status);
+  static void log_partial(Connection& c);
 
   Api api;
-  httplib::Server http;
-  std::string host;
+  ServerOptions options;
+  std::vector<std::string> allowed_hosts;  // lower-cased Host names besides the connection's
+  int listen_fd = -1;
+  int wake_fd = -1;  // an eventfd: stop() and finished answers wake the poll
   int port = 0;
-  std::ostream* access_log;
-  std::mutex log_mutex;
   std::atomic<bool> stop_requested{false};
-  std::atomic<bool> listening{false};
+
+  std::map<uint64_t, Connection> connections;
+  uint64_t next_id = 1;
+  Clock::time_point accept_paused_until;
+
+  std::mutex task_mutex;
+  std::condition_variable task_ready;
+  std::deque<Task> tasks;
+  bool workers_stop = false;
+  std::mutex done_mutex;
+  std::deque<Done> done;
 };
+
+Response Server::Impl::answer(const Request& request) const {
+  try {
+    const std::string& target = request.target;
+    const std::size_t question = target.find('?');
+    const std::string path = decode_path(target.substr(0, question));
+    if (path.rfind("/api/", 0) == 0) {
+      const QueryParams params =
+          parse_query(question == std::string::npos ? "" : target.substr(question + 1));
+      ApiResponse api_response = api.handle(request.method, path, params);
+      Response response;
+      response.status = api_response.status;
+      response.body = std::move(api_response.body);
+      response.headers.emplace_back("Cache-Control", "no-store");
+      return response;
+    }
+    // The page's own query string (?user=N) is read by its script, not here.
+    for (const Asset& asset : assets()) {
+      if (asset.path == path) {
+        Response response;
+        response.content_type = std::string(asset.content_type);
+        response.body = std::string(asset.body);
+        response.headers.emplace_back(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'");
+        return response;
+      }
+    }
+    return json_error(404, fmt::format("unknown path \"{}\"; expected / or a path under /api/ "
+                                       "(see /api/info)",
+                                       cut_for_message(path)));
+  } catch (const std::invalid_argument& e) {
+    return json_error(400, e.what());
+  } catch (const std::exception& e) {
+    return json_error(500, fmt::format("internal error while answering {}: {}",
+                                       cut_for_message(request.target), e.what()));
+  }
+}
+
+void Server::Impl::worker_loop() {
+  while (true) {
+    Task task;
+    {
+      std::unique_lock<std::mutex> lock(task_mutex);
+      task_ready.wait(lock, [&] { return workers_stop || !tasks.empty(); });
+      if (workers_stop)
+        return;
+      task = std::move(tasks.front());
+      tasks.pop_front();
+    }
+    Response response = answer(task.request);
+    {
+      const std::lock_guard<std::mutex> lock(done_mutex);
+      done.push_back({task.connection, std::move(response)});
+    }
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t written = ::write(wake_fd, &one, sizeof(one));
+  }
+}
+
+void Server::Impl::log(const Connection& c, int status) {
+  if (options.access_log == nullptr)
+    return;
+  *options.access_log << fmt::format("{} {} {}\n", escape_for_log(c.log_method),
+                                     escape_for_log(c.log_target), status)
+                      << std::flush;
+}
+
+// The access log's method and target of a request refused before its head was complete.
+void Server::Impl::log_partial(Connection& c) {
+  const std::size_t line_end = std::min(c.in.find_first_of("\r\n"), c.in.size());
+  const std::size_t space = c.in.find(' ');
+  c.log_method = c.in.substr(0, std::min({space, line_end, std::size_t{32}}));
+  c.log_target =
+      space < line_end ? cut_for_message(c.in.substr(space + 1, line_end - space - 1), 200) : "-";
+  if (c.log_method.empty())
+    c.log_method = "-";
+}
+
+ParsedHead Server::Impl::parse_head(const Connection& c, std::string_view head) const {
+  ParsedHead parsed;
+  const auto fail = [&](int status, const std::string& message) {
+    parsed.error = json_error(status, message);
+    parsed.error->close = true;
+    return parsed;
+  };
+  // Lines end in CRLF; a bare LF is accepted too (RFC 9112 2.2).
+  std::vector<std::string_view> lines;
+  for (std::size_t begin = 0; begin < head.size();) {
+    std::size_t end = head.find('\n', begin);
+    if (end == std::string_view::npos)
+      end = head.size();
+    std::string_view line = head.substr(begin, end - begin);
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    lines.push_back(line);
+    begin = end + 1;
+  }
+  const std::string_view request_line = lines.empty() ? std::string_view() : lines[0];
+  const std::size_t first_space = request_line.find(' ');
+  const std::size_t last_space = request_line.rfind(' ');
+  parsed.log_method = std::string(request_line.substr(0, std::min(first_space, std::size_t{32})));
+  parsed.log_target =
+      first_space == std::string_view::npos
+          ? std::string()
+          : std::string(request_line.substr(first_space + 1, last_space - first_space - 1));
+  if (first_space == std::string_view::npos || last_space == first_space) {
+    parsed.log_method = cut_for_message(request_line, 200);
+    return fail(400, fmt::format("malformed request line \"{}\"; expected METHOD /PATH HTTP/1.1",
+                                 cut_for_message(request_line)));
+  }
+  const std::string method(request_line.substr(0, first_space));
+  const std::string target(parsed.log_target);
+  const std::string_view version = request_line.substr(last_space + 1);
+  if (!is_token(method) || target.find(' ') != std::string::npos) {
+    return fail(400, fmt::format("malformed request line \"{}\"; expected METHOD /PATH HTTP/1.1",
+                                 cut_for_message(request_line)));
+  }
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+    const bool http = version.size() == 8 && version.substr(0, 5) == "HTTP/" &&
+                      std::isdigit(static_cast<unsigned char>(version[5])) && version[6] == '.' &&
+                      std::isdigit(static_cast<unsigned char>(version[7]));
+    return fail(http ? 505 : 400, fmt::format("HTTP version \"{}\" is not supported; expected "
+                                              "HTTP/1.1 or HTTP/1.0",
+                                              cut_for_message(version)));
+  }
+  const bool http11 = version == "HTTP/1.1";
+
+  std::vector<std::pair<std::string, std::string_view>> fields;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const std::string_view line = lines[i];
+    if (line.empty())
+      continue;  // the head's end, included by the caller
+    const std::size_t colon = line.find(':');
+    if (line[0] == ' ' || line[0] == '\t' || colon == std::string_view::npos ||
+        !is_token(line.substr(0, colon))) {
+      return fail(400, fmt::format("malformed header line \"{}\"; expected Name: value",
+                                   escape_for_log(cut_for_message(line))));
+    }
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+      value.remove_suffix(1);
+    if (std::any_of(value.begin(), value.end(), [](char ch) {
+          const auto byte = static_cast<unsigned char>(ch);
+          return (byte < 0x20 && byte != '\t') || byte == 0x7f;
+        })) {
+      return fail(400, fmt::format("header {} has a control byte in \"{}\"; expected text",
+                                   line.substr(0, colon), escape_for_log(cut_for_message(value))));
+    }
+    fields.emplace_back(lower_ascii(std::string(line.substr(0, colon))), value);
+  }
+  const auto all = [&](const std::string& name) {
+    std::vector<std::string_view> values;
+    for (const auto& [field, value] : fields) {
+      if (field == name)
+        values.push_back(value);
+    }
+    return values;
+  };
+
+  const auto lengths = all("content-length");
+  const bool chunked = !all("transfer-encoding").empty();
+  if (!lengths.empty()) {
+    const std::string_view text = lengths[0];
+    if (text.empty() || text.size() > 18 ||
+        !std::all_of(text.begin(), text.end(), [](unsigned char ch) { return std::isdigit(ch); }) ||
+        std::any_of(lengths.begin(), lengths.end(),
+                    [&](std::string_view v) { return v != text; })) {
+      return fail(400, fmt::format("Content-Length \"{}\" is malformed or repeated with another "
+                                   "value; expected one decimal number",
+                                   escape_for_log(cut_for_message(text))));
+    }
+    parsed.body_length = std::stoull(std::string(text));
+  }
+  if (chunked && !lengths.empty()) {
+    return fail(400,
+                "the request has both Transfer-Encoding and Content-Length; expected at most one");
+  }
+  const bool has_body = chunked || parsed.body_length > 0;
+
+  // Refused before a byte of any body is read (and nothing is ever decompressed).
+  if (method != "GET" && method != "HEAD") {
+    auto response =
+        json_error(405, fmt::format("method {} is not allowed on {}; expected GET or HEAD",
+                                    cut_for_message(method), cut_for_message(target)));
+    parsed.error = std::move(response);
+    parsed.error->close = has_body;
+    if (!has_body) {
+      // No body to skip: the connection stays usable.
+      const auto connection = all("connection");
+      parsed.error->close =
+          !http11 || std::any_of(connection.begin(), connection.end(), [](std::string_view v) {
+            return lower_ascii(std::string(v)).find("close") != std::string::npos;
+          });
+    }
+    return parsed;
+  }
+  if (chunked) {
+    return fail(411,
+                fmt::format("{} with Transfer-Encoding \"{}\" is not accepted; expected no "
+                            "body, or a Content-Length of at most {} bytes",
+                            method, escape_for_log(cut_for_message(all("transfer-encoding")[0])),
+                            kMaxBodyBytes));
+  }
+  if (parsed.body_length > kMaxBodyBytes) {
+    return fail(413, fmt::format("the request body of {} bytes (Content-Length) is too large; "
+                                 "expected at most {} bytes (the API takes no body)",
+                                 parsed.body_length, kMaxBodyBytes));
+  }
+  if (target.empty() || target[0] != '/' || std::any_of(target.begin(), target.end(), [](char ch) {
+        const auto byte = static_cast<unsigned char>(ch);
+        return byte <= 0x20 || byte >= 0x7f;
+      })) {
+    return fail(400, fmt::format("request target \"{}\" is malformed; expected a path starting "
+                                 "with / in printable ASCII (other bytes percent-encoded)",
+                                 escape_for_log(cut_for_message(target))));
+  }
+
+  const auto hosts = all("host");
+  if (hosts.size() > 1) {
+    return fail(400, fmt::format("the request has {} Host headers; expected one", hosts.size()));
+  }
+  if (hosts.empty() && http11) {
+    return fail(400, "an HTTP/1.1 request without a Host header; expected Host: NAME[:PORT]");
+  }
+  if (!hosts.empty()) {
+    // Browsers always send Host; an HTTP/1.0 client without one cannot be a rebinding page.
+    const auto name = host_name(std::string(hosts[0]));
+    if (!name) {
+      return fail(400, fmt::format("Host \"{}\" is malformed; expected NAME[:PORT]",
+                                   escape_for_log(cut_for_message(hosts[0]))));
+    }
+    if (*name != c.local_host &&
+        std::find(allowed_hosts.begin(), allowed_hosts.end(), *name) == allowed_hosts.end()) {
+      std::string expected;
+      for (const auto& allowed : allowed_hosts)
+        expected += (expected.empty() ? "" : ", ") + allowed;
+      if (std::find(allowed_hosts.begin(), allowed_hosts.end(), c.local_host) ==
+          allowed_hosts.end())
+        expected += ", " + c.local_host;
+      auto response = json_error(
+          421, fmt::format("Host \"{}\" is not served here (a page of another site could be "
+                           "reading this server through DNS rebinding); expected one of {}, or "
+                           "a name allowed with --allow-host",
+                           cut_for_message(*name), expected));
+      parsed.error = std::move(response);
+      parsed.error->close = true;
+      return parsed;
+    }
+  }
+
+  const auto connection = all("connection");
+  const auto says = [&](const char* word) {
+    return std::any_of(connection.begin(), connection.end(), [&](std::string_view v) {
+      return lower_ascii(std::string(v)).find(word) != std::string::npos;
+    });
+  };
+  parsed.keep_alive = http11 ? !says("close") : says("keep-alive");
+  parsed.request.method = method;
+  parsed.request.target = target;
+  parsed.request.head_only = method == "HEAD";
+  return parsed;
+}
+
+void Server::Impl::respond(Connection& c, Response response, Clock::time_point now) {
+  log(c, response.status);
+  const bool close = response.close || !c.keep_alive || stop_requested;
+  std::string out =
+      fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n", response.status,
+                  reason(response.status), response.content_type, response.body.size());
+  out += "X-Content-Type-Options: nosniff\r\n";
+  for (const auto& [name, value] : response.headers)
+    out += name + ": " + value + "\r\n";
+  out += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+  if (!c.head_only)
+    out += response.body;
+  c.out = std::move(out);
+  c.out_done = 0;
+  c.close_after_write = close;
+  c.state = State::kWriting;
+  c.deadline = now + options.write_timeout;
+  on_writable(c, now);
+}
+
+void Server::Impl::wait_for_request(Connection& c, Clock::time_point now) {
+  c.state = State::kReading;
+  c.request_started = !c.in.empty();
+  c.deadline = now + (c.request_started ? options.request_timeout : options.idle_timeout);
+  c.head_only = false;
+  c.keep_alive = false;
+  c.log_method = c.log_target = "";
+}
+
+void Server::Impl::on_writable(Connection& c, Clock::time_point now) {
+  while (c.out_done < c.out.size()) {
+    const ssize_t n =
+        ::send(c.fd, c.out.data() + c.out_done, c.out.size() - c.out_done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return;
+    if (n <= 0) {
+      close_fd(c.fd);
+      return;
+    }
+    c.out_done += static_cast<std::size_t>(n);
+  }
+  c.out.clear();
+  c.out.shrink_to_fit();
+  if (c.close_after_write) {
+    ::shutdown(c.fd, SHUT_WR);
+    c.state = State::kLingering;
+    c.in.clear();
+    c.deadline = now + kLingerTime;
+  } else {
+    wait_for_request(c, now);
+    if (!c.in.empty())
+      parse_requests(c, now);  // a pipelined request
+  }
+}
+
+void Server::Impl::parse_requests(Connection& c, Clock::time_point now) {
+  if (c.state == State::kBody) {
+    const std::size_t take = std::min(c.body_left, c.in.size());
+    c.in.erase(0, take);
+    c.body_left -= take;
+    if (c.body_left > 0)
+      return;
+  } else if (c.state == State::kReading) {
+    // Empty lines before a request line are skipped (RFC 9112 2.2).
+    const std::size_t start = c.in.find_first_not_of("\r\n");
+    if (start == std::string::npos) {
+      c.in.clear();
+      return;
+    }
+    c.in.erase(0, start);
+    if (!c.request_started) {
+      c.request_started = true;
+      c.deadline = now + options.request_timeout;
+    }
+    std::size_t head_end = std::string::npos;
+    std::size_t newlines = 0;
+    for (std::size_t at = c.in.find('\n'); at != std::string::npos; at = c.in.find('\n', at + 1)) {
+      ++newlines;
+      const bool blank = (at >= 1 && c.in[at - 1] == '\n') ||
+                         (at >= 2 && c.in[at - 1] == '\r' && c.in[at - 2] == '\n');
+      if (blank) {
+        head_end = at + 1;
+        break;
+      }
+    }
+    const std::size_t line_end = c.in.find('\n');
+    const auto refuse = [&](int status, const std::string& message) {
+      log_partial(c);
+      Response response = json_error(status, message);
+      response.close = true;
+      respond(c, std::move(response), now);
+    };
+    if (std::min(line_end, head_end == std::string::npos ? c.in.size() : head_end) >
+        kMaxRequestLineBytes) {
+      refuse(414, fmt::format("the request line is longer than {} bytes; expected a shorter "
+                              "path and query",
+                              kMaxRequestLineBytes));
+      return;
+    }
+    // Counted as they arrive: a million header lines are refused after the first hundred.
+    if (newlines > kMaxHeaderFields + 1 + (head_end != std::string::npos ? 1 : 0)) {
+      refuse(431, fmt::format("the request has more than {} header fields; expected at most {}",
+                              kMaxHeaderFields, kMaxHeaderFields));
+      return;
+    }
+    if ((head_end == std::string::npos ? c.in.size() : head_end) > kMaxHeadBytes) {
+      refuse(431, fmt::format("the request head is longer than {} bytes; expected at most {} "
+                              "bytes of request line and header fields",
+                              kMaxHeadBytes, kMaxHeadBytes));
+      return;
+    }
+    if (head_end == std::string::npos)
+      return;
+    ParsedHead parsed = parse_head(c, std::string_view(c.in).substr(0, head_end));
+    c.in.erase(0, head_end);
+    c.log_method = std::move(parsed.log_method);
+    c.log_target = std::move(parsed.log_target);
+    c.keep_alive = parsed.keep_alive;
+    c.head_only = parsed.request.head_only;
+    if (parsed.error) {
+      respond(c, std::move(*parsed.error), now);
+      return;
+    }
+    c.body_left = parsed.body_length;
+    c.pending = std::move(parsed.request);
+    c.state = State::kBody;
+    parse_requests(c, now);
+    return;
+  } else {
+    return;
+  }
+  c.state = State::kWorking;
+  {
+    const std::lock_guard<std::mutex> lock(task_mutex);
+    tasks.push_back({c.id, std::move(c.pending)});
+  }
+  task_ready.notify_one();
+}
+
+void Server::Impl::on_readable(Connection& c, Clock::time_point now) {
+  char buffer[kReadChunk];
+  const ssize_t n = ::recv(c.fd, buffer, sizeof(buffer), 0);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+    return;
+  if (n <= 0) {
+    close_fd(c.fd);
+    return;
+  }
+  if (c.state == State::kLingering)
+    return;
+  c.in.append(buffer, static_cast<std::size_t>(n));
+  parse_requests(c, now);
+}
+
+void Server::Impl::accept_connections(Clock::time_point now) {
+  while (connections.size() < static_cast<std::size_t>(options.max_connections)) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof(peer);
+    const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      // Out of descriptors, the pending connection stays readable: without a pause the loop
+      // would spin until one is closed.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        accept_paused_until = now + std::chrono::milliseconds(100);
+      return;
+    }
+    Connection c;
+    c.fd = fd;
+    sockaddr_storage local{};
+    socklen_t local_length = sizeof(local);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) == 0)
+      c.local_host = as_host_name(numeric_address(local));
+    const uint64_t id = next_id++;
+    c.id = id;
+    wait_for_request(c, now);
+    connections.emplace(id, std::move(c));
+  }
+}
+
+void Server::Impl::run() {
+  bool stopping = false;
+  Clock::time_point stop_deadline;
+  std::vector<pollfd> fds;
+  std::vector<uint64_t> ids;
+  while (true) {
+    auto now = Clock::now();
+    if (stop_requested && !stopping) {
+      stopping = true;
+      stop_deadline = now + options.stop_grace;
+      close_fd(listen_fd);
+      // Only answers being computed or sent are waited for.
+      for (auto& [id, c] : connections) {
+        if (c.state != State::kWorking && c.state != State::kWriting)
+          close_fd(c.fd);
+      }
+    }
+    for (auto it = connections.begin(); it != connections.end();)
+      it = it->second.fd < 0 ? connections.erase(it) : std::next(it);
+    if (stopping && (connections.empty() || now >= stop_deadline))
+      break;
+
+    fds.clear();
+    ids.clear();
+    fds.push_back({wake_fd, POLLIN, 0});
+    const bool accepting = !stopping && now >= accept_paused_until &&
+                           connections.size() < static_cast<std::size_t>(options.max_connections);
+    if (accepting)
+      fds.push_back({listen_fd, POLLIN, 0});
+    auto next_deadline = stopping ? stop_deadline : now + std::chrono::seconds(60);
+    if (!stopping && now < accept_paused_until)
+      next_deadline = accept_paused_until;
+    for (auto& [id, c] : connections) {
+      if (c.state != State::kWorking)  // workers are not timed out; their answers are bounded
+        next_deadline = std::min(next_deadline, c.deadline);
+      short events = 0;
+      if (c.state == State::kReading || c.state == State::kBody || c.state == State::kLingering)
+        events = POLLIN;
+      else if (c.state == State::kWriting)
+        events = POLLOUT;
+      if (events != 0) {
+        fds.push_back({c.fd, events, 0});
+        ids.push_back(id);
+      }
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_deadline - now).count();
+    const int ready =
+        ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(wait, 0, 60000)));
+    if (ready < 0 && errno != EINTR)
+      throw Error(fmt::format("autoint-serve: poll failed: {}", std::strerror(errno)));
+    now = Clock::now();
+
+    if (ready > 0 && (fds[0].revents & POLLIN) != 0) {
+      uint64_t count = 0;
+      [[maybe_unused]] const ssize_t got = ::read(wake_fd, &count, sizeof(count));
+    }
+    std::deque<Done> finished;
+    {
+      const std::lock_guard<std::mutex> lock(done_mutex);
+      finished.swap(done);
+    }
+    for (auto& [id, response] : finished) {
+      const auto it = connections.find(id);
+      if (it != connections.end() && it->second.fd >= 0)
+        respond(it->second, std::move(response), now);
+    }
+    const std::size_t first_connection = accepting ? 2 : 1;
+    if (accepting && ready > 0 && (fds[1].revents & POLLIN) != 0)
+      accept_connections(now);
+    for (std::size_t i = first_connection; ready > 0 && i < fds.size(); ++i) {
+      if (fds[i].revents == 0)
+        continue;
+      auto it = connections.find(ids[i - first_connection]);
+      if (it == connections.end() || it->second.fd < 0)
+        continue;
+      Connection& c = it->second;
+      if (c.state == State::kWriting)
+        on_writable(c, now);
+      else
+        on_readable(c, now);
+    }
+
+    for (auto& [id, c] : connections) {
+      if (c.fd < 0 || now < c.deadline)
+        continue;
+      if ((c.state == State::kReading && c.request_started) || c.state == State::kBody) {
+        if (c.state == State::kReading)
+          log_partial(c);
+        Response response =
+            json_error(408, fmt::format("the request did not arrive within {} ms (after {} bytes); "
+                                        "expected the whole request at once",
+                                        options.request_timeout.count(), c.in.size()));
+        response.close = true;
+        respond(c, std::move(response), now);
+      } else if (c.state != State::kWorking) {
+        close_fd(c.fd);  // idle, or the client does not take its answer, or lingering is over
+      }
+    }
+  }
+  for (auto& [id, c] : connections)
+    close_fd(c.fd);
+  connections.clear();
+}
 
 Server::Server(const recommend::Recommender& recommender, const ServerOptions& options)
     : impl_(std::make_unique<Impl>(recommender, options)) {
@@ -81,85 +885,68 @@ Server::Server(const recommend::Recommender& recommender, const ServerOptions& o
         fmt::format("port {} is out of range; expected 0..65535 (0: any free port)", options.port));
   }
   Impl& impl = *impl_;
-  auto& http = impl.http;
-
-  for (const Asset& asset : assets()) {
-    // httplib patterns are regular expressions: "/style.css" must not match "/stylexcss".
-    std::string pattern;
-    for (const char c : asset.path)
-      pattern += c == '.' ? std::string("\\.") : std::string(1, c);
-    http.Get(pattern, [&asset](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Content-Security-Policy",
-                     "default-src 'self'; img-src 'self' data:; object-src 'none'");
-      res.set_header("X-Content-Type-Options", "nosniff");
-      res.set_content(asset.body.data(), asset.body.size(), std::string(asset.content_type));
-    });
-  }
-  const auto api = [&impl](const httplib::Request& req, httplib::Response& res) {
-    const ApiResponse response = impl.api.handle(req.method, req.path, req.params);
-    set_json(res, response.status, response.body);
-  };
-  http.Get(R"(/api/.*)", api);
-  // Other methods reach the API too, which answers 405 naming the method.
-  http.Post(R"(/.*)", api);
-  http.Put(R"(/.*)", api);
-  http.Patch(R"(/.*)", api);
-  http.Delete(R"(/.*)", api);
-
-  // Unrouted GETs (404) and httplib's own errors (400 for a malformed request line, ...)
-  // get a JSON body too; responses that already have one are left alone.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                 httplib::Response& res) {
-    if (!res.body.empty())
-      return httplib::Server::HandlerResponse::Unhandled;
-    const std::string message =
-        res.status == 404
-            ? fmt::format("unknown path \"{}\"; expected / or a path under /api/ (see /api/info)",
-                          req.path)
-            : fmt::format("the request for \"{}\" failed with HTTP status {}", req.path,
-                          res.status);
-    set_json(res, res.status, Api::error_json(message));
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  // The API catches its own errors; this covers the asset routes and httplib internals.
-  http.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                                std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
+  impl.allowed_hosts = {"localhost", "127.0.0.1", "[::1]", as_host_name(options.host)};
+  for (const auto& name : options.allowed_hosts) {
+    const auto parsed = host_name(name);
+    // A port would be ignored (any port is served), so it is refused rather than dropped.
+    const bool port =
+        parsed && (name.front() == '[' ? name.back() != ']' : name.find(':') != std::string::npos);
+    if (!parsed || port) {
+      throw std::invalid_argument(fmt::format(
+          "allowed host \"{}\" is not a host name; expected a name such as example.org or an "
+          "address such as 192.0.2.1 or [2001:db8::1], without a port",
+          cut_for_message(name)));
     }
-    set_json(res, 500,
-             Api::error_json(fmt::format("internal error while answering {}: {}", req.path, what)));
-  });
-  if (impl.access_log != nullptr) {
-    http.set_logger([&impl](const httplib::Request& req, const httplib::Response& res) {
-      const std::string target =
-          req.target.empty() ? req.path : req.target;  // target keeps the query string
-      const std::lock_guard<std::mutex> lock(impl.log_mutex);
-      *impl.access_log << fmt::format("{} {} {}\n", req.method, target, res.status) << std::flush;
-    });
+    impl.allowed_hosts.push_back(*parsed);
   }
 
-  // httplib's default also sets SO_REUSEPORT, with which a second server on the same port
-  // binds without error and the kernel splits the requests between the two.
-  http.set_socket_options([](socket_t sock) {
+  const auto cannot = [&](const std::string& why) {
+    return Error(
+        fmt::format("cannot listen on {}:{}: {}; expected a free port on a local "
+                    "address (--port 0 picks one)",
+                    options.host, options.port, why));
+  };
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (const int rc =
+          ::getaddrinfo(options.host.c_str(), std::to_string(options.port).c_str(), &hints, &found);
+      rc != 0) {
+    throw cannot(::gai_strerror(rc));
+  }
+  std::string why = "no address";
+  for (addrinfo* a = found; a != nullptr && impl.listen_fd < 0; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      why = std::strerror(errno);
+      continue;
+    }
+    // SO_REUSEADDR (rebinding while old connections sit in TIME_WAIT) but not SO_REUSEPORT,
+    // with which a second server on the same port binds without error and the kernel splits
+    // the requests between the two.
     const int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  if (options.port == 0) {
-    impl.port = http.bind_to_any_port(options.host);
-  } else if (http.bind_to_port(options.host, options.port)) {
-    impl.port = options.port;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, kListenBacklog) != 0) {
+      why = std::strerror(errno);
+      close_fd(fd);
+      continue;
+    }
+    impl.listen_fd = fd;
   }
-  if (impl.port <= 0) {
-    throw Error(fmt::format(
-        "cannot listen on {}:{}: the address is in use, not local or not permitted; expected "
-        "a free port on a local address (--port 0 picks one)",
-        options.host, options.port));
-  }
+  ::freeaddrinfo(found);
+  if (impl.listen_fd < 0)
+    throw cannot(why);
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  ::getsockname(impl.listen_fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  impl.port =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(bound).sin6_port
+                                        : reinterpret_cast<const sockaddr_in&>(bound).sin_port);
+  impl.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl.wake_fd < 0)
+    throw Error(fmt::format("cannot create an eventfd: {}", std::strerror(errno)));
 }
 
 Server::~Server() = default;
@@ -170,24 +957,46 @@ int Server::port() const {
 
 std::string Server::url() const {
   // An IPv6 literal needs brackets in a URL.
-  const bool v6 = impl_->host.find(':') != std::string::npos;
-  return fmt::format("http://{}{}{}:{}/", v6 ? "[" : "", impl_->host, v6 ? "]" : "", impl_->port);
+  const bool v6 = impl_->options.host.find(':') != std::string::npos;
+  return fmt::format("http://{}{}{}:{}/", v6 ? "[" : "", impl_->options.host, v6 ? "]" : "",
+                     impl_->port);
 }
 
 void Server::listen() {
-  if (impl_->stop_requested)
+  Impl& impl = *impl_;
+  if (impl.stop_requested)
     return;
-  impl_->listening = true;
-  impl_->http.listen_after_bind();
+  int count = impl.options.workers;
+  if (count <= 0)
+    count = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 2, 8);
+  impl.workers_stop = false;
+  std::vector<std::thread> workers;
+  for (int i = 0; i < count; ++i)
+    workers.emplace_back([&impl] { impl.worker_loop(); });
+  // Workers are joined however run() ends; an answer being computed finishes first.
+  struct Join {
+    Impl& impl;
+    std::vector<std::thread>& workers;
+    ~Join() {
+      {
+        const std::lock_guard<std::mutex> lock(impl.task_mutex);
+        impl.workers_stop = true;
+        impl.tasks.clear();
+      }
+      impl.task_ready.notify_all();
+      for (auto& worker : workers)
+        worker.join();
+      const std::lock_guard<std::mutex> lock(impl.done_mutex);
+      impl.done.clear();
+    }
+  } join{impl, workers};
+  impl.run();
 }
 
 void Server::stop() {
   impl_->stop_requested = true;
-  // httplib ignores stop() until its accept loop runs: give a listen() that has just begun
-  // a moment to get there.
-  for (int i = 0; i < 1000 && impl_->listening && !impl_->http.is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  impl_->http.stop();
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(impl_->wake_fd, &one, sizeof(one));
 }
 
 }  // namespace autoint::serve

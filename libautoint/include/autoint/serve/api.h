@@ -2,6 +2,7 @@
 // (HTTP status, JSON body), so that it is tested without sockets.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -18,9 +19,22 @@ constexpr int64_t kMaxTop = 100;  // recommendations?top=1..kMaxTop
 constexpr int64_t kDefaultTop = 10;
 constexpr int64_t kMaxUserLimit = 500;  // users?limit=1..kMaxUserLimit
 constexpr int64_t kDefaultUserLimit = 50;
+// users?query=: the search costs words x users, so both its words and its length are bounded.
+constexpr std::size_t kMaxQueryWords = 16;
+constexpr std::size_t kMaxQueryBytes = 256;
 
-// httplib hands query parameters over as a multimap: a repeated key is visible (and refused).
+// A multimap, so that a repeated key is visible (and refused).
 using QueryParams = std::multimap<std::string, std::string>;
+
+// The path of a request target ("/api/users/3" of "/api/users/3?top=5"), percent-decoded.
+// Throws std::invalid_argument naming the bad escape for a '%' without two hex digits.
+std::string decode_path(const std::string& path);
+
+// The query string of a request target ("top=5&x=a+b", without '?'), parsed strictly:
+// NAME=VALUE pairs separated by '&', '+' and %XX decoded. A raw ';' or a second '=' in a
+// value, an empty pair, a pair without '=' or a bad escape throw std::invalid_argument
+// naming the parameter and what was expected (other parsers read "top=50=3" as top=3).
+QueryParams parse_query(const std::string& query);
 
 struct ApiResponse {
   int status = 200;
@@ -35,9 +49,10 @@ struct ApiResponse {
 //   /api/users/ID                               profile and number of rated movies
 //   /api/users/ID/ratings                       rated movies with ratings, highest first
 //   /api/users/ID/recommendations?top=N         the top-N unrated movies with scores
-// Errors: 400 for a malformed or out-of-range value or an unknown/repeated parameter, 404
-// for an unknown user or path, 500 for anything unexpected; the message names the bad value
-// and what was expected.
+// Errors: 400 for a malformed or out-of-range value, an unknown/repeated parameter or a
+// search of more than kMaxQueryWords words, 404 for an unknown user or path, 405 for a
+// method other than GET and HEAD, 500 for anything unexpected; the message names the bad
+// value and what was expected.
 class Api {
  public:
   // Keeps a reference: the recommender must outlive the Api.
@@ -63,8 +78,15 @@ class Api {
   ApiResponse user(const std::string& id_text, const std::string& part,
                    const QueryParams& params) const;
 
+  // What a search word is matched against, lower-cased once rather than per word and user.
+  struct SearchFields {
+    int64_t id;
+    std::string id_text, zipcode, gender, age_group, occupation;
+  };
+
   const recommend::Recommender& recommender_;
   std::map<int64_t, int64_t> rated_count_;  // user id -> ratings, for every user (ordered)
+  std::vector<SearchFields> search_;        // in id order, as rated_count_
   int64_t default_user_ = 0;
 };
 
