@@ -13,7 +13,6 @@ packages=(
   catch2                  # Catch2 2.13 (single header + CMake config)
   libcxxopts-dev          # cxxopts 3
   nlohmann-json3-dev      # nlohmann/json 3.11 (header-only; metrics.json, run manifests)
-  libcpp-httplib-dev      # cpp-httplib 0.11 (autoint-serve's HTTP server; private to the library)
   chromium curl python3   # the autoint-serve test: headless page rendering, API requests
 )
 if [ "${AUTOINT_WITH_SANITIZERS:-0}" = 1 ]; then

@@ -1,5 +1,5 @@
 // autoint-serve's HTTP server over a real loopback socket: the embedded page, the API and
-// JSON errors through httplib, port selection and stopping.
+// JSON errors, port selection and stopping.
 #include "autoint_catch.h"
 
 #include <arpa/inet.h>
@@ -44,8 +44,8 @@ std::string http(int port, const std::string& request) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
   REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
-  // Until the body is complete, not until EOF: httplib keeps even an unparsable request's
-  // connection alive for its 5 s timeout.
+  // Until the body is complete, not until EOF: the server keeps a connection alive between
+  // requests until its idle timeout.
   std::string response;
   char buffer[4096];
   const auto complete = [&] {
