@@ -13,7 +13,8 @@ packages=(
   catch2                  # Catch2 2.13 (single header + CMake config)
   libcxxopts-dev          # cxxopts 3
   nlohmann-json3-dev      # nlohmann/json 3.11 (header-only; metrics.json, run manifests)
-  chromium curl python3   # the autoint-serve test: headless page rendering, API requests
+  chromium curl python3   # the autoint-serve tests: headless page rendering, API requests
+  iproute2                # ss: the listen backlog in tests/serve/test_bounds.sh
 )
 if [ "${AUTOINT_WITH_SANITIZERS:-0}" = 1 ]; then
   # the asan and fuzz presets (docs/reliability.md); .ci/run sets this
