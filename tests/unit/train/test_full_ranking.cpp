@@ -108,8 +108,9 @@ TEST_CASE("full ranking excludes training-part movies and ranks the rest", "[ful
   CHECK(pop2.ndcg == Approx(0.5));
   CHECK(pop2.precision == Approx(0.25));
   options.k = 3;
-  const auto& pop3 =
-      baseline(train::evaluate_full_ranking(model, h.movielens, h.data, options), "popularity");
+  // The result is kept: baseline() returns a reference into it.
+  const auto r3 = train::evaluate_full_ranking(model, h.movielens, h.data, options);
+  const auto& pop3 = baseline(r3, "popularity");
   CHECK(pop3.hr == Approx(1.0));
   CHECK(pop3.recall == Approx(1.0));
   CHECK(pop3.ndcg == Approx((1.0 + 1.0 / std::log2(4.0)) / 2));
