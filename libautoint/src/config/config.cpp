@@ -1,6 +1,7 @@
 // The one place that knows YAML: parameter declarations, parsing, validation, emission.
 #include "autoint/config/config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -524,6 +525,48 @@ void apply_node(Config& config, const YAML::Node& node, const std::string& prefi
   }
 }
 
+// Counts the documents a YAML text holds, and where each starts; nothing else.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// YAML::Load reads the first document only: a second one (after "---"), even a broken one,
+// would be settings silently ignored. Only two documents are asked for: on some malformed
+// input yaml-cpp 0.7 reports empty documents forever without advancing (YAML::LoadAll then
+// never returns), which shows as a second document starting where the first did.
+void check_one_document(const std::string& yaml, const std::string& origin) {
+  std::istringstream in(yaml);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  int documents = 0;
+  while (documents < 2 && parser.HandleNextDocument(handler))
+    ++documents;
+  if (handler.starts.size() < 2)
+    return;
+  const YAML::Mark& second = handler.starts[1];
+  if (second.pos == handler.starts[0].pos) {
+    throw ConfigError(fmt::format("{}: invalid YAML: no document can be read from here",
+                                  location(origin, second)));
+  }
+  throw ConfigError(
+      fmt::format("{}: a second YAML document (after \"---\"); expected one document per config "
+                  "file",
+                  location(origin, second)));
+}
+
 void apply_override(Config& config, const std::string& text) {
   const std::string where = fmt::format("--set {}", quoted_value(text));
   const auto eq = text.find('=');
@@ -561,16 +604,8 @@ Config parse_config(const std::string& yaml, const std::string& origin,
                     const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
-    // Every document is parsed, so that a second one (after "---") is an error rather than
-    // settings that are silently ignored.
-    const std::vector<YAML::Node> documents = YAML::LoadAll(yaml);
-    if (documents.size() > 1) {
-      throw ConfigError(fmt::format(
-          "{}: a second YAML document (after \"---\"); expected one document per config file",
-          location(origin, documents[1].Mark())));
-    }
-    if (!documents.empty())
-      root = documents.front();
+    root = YAML::Load(yaml);
+    check_one_document(yaml, origin);
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}: invalid YAML: {}", location(origin, e.mark), e.msg));
   }
