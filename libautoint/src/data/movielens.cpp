@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "autoint/error.h"
+#include "autoint/util/fnv1a.h"
 
 namespace autoint::data {
 namespace {
@@ -565,23 +566,19 @@ namespace {
 
 // FNV-1a over the bytes of each value, with a separator byte after each, so that field
 // boundaries count ("ab" + "c" differs from "a" + "bc").
-class Fnv1a {
+class FieldHash {
  public:
-  void bytes(const void* data, std::size_t size) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < size; ++i) {
-      hash_ ^= p[i];
-      hash_ *= 1099511628211ULL;
-    }
-    hash_ ^= 0xFF;
-    hash_ *= 1099511628211ULL;
-  }
-  void value(int64_t v) { bytes(&v, sizeof v); }
-  void value(const std::string& v) { bytes(v.data(), v.size()); }
-  uint64_t hash() const { return hash_; }
+  void value(int64_t v) { field(&v, sizeof v); }
+  void value(const std::string& v) { field(v.data(), v.size()); }
+  std::string hex() const { return hash_.hex(); }
 
  private:
-  uint64_t hash_ = 1469598103934665603ULL;
+  void field(const void* data, std::size_t size) {
+    constexpr unsigned char kSeparator = 0xFF;
+    hash_.update(data, size);
+    hash_.update(&kSeparator, 1);
+  }
+  util::Fnv1a hash_;
 };
 
 }  // namespace
@@ -592,7 +589,7 @@ std::string DataFingerprint::str() const {
 }
 
 DataFingerprint fingerprint(const MovieLens& data) {
-  Fnv1a h;
+  FieldHash h;
   for (const User& u : data.users) {
     h.value(u.id);
     h.value(static_cast<int64_t>(u.gender));
@@ -613,9 +610,9 @@ DataFingerprint fingerprint(const MovieLens& data) {
     h.value(static_cast<int64_t>(r.rating));
     h.value(r.timestamp);
   }
-  return DataFingerprint{
-      static_cast<int64_t>(data.users.size()), static_cast<int64_t>(data.movies.size()),
-      static_cast<int64_t>(data.ratings.size()), fmt::format("{:016x}", h.hash())};
+  return DataFingerprint{static_cast<int64_t>(data.users.size()),
+                         static_cast<int64_t>(data.movies.size()),
+                         static_cast<int64_t>(data.ratings.size()), h.hex()};
 }
 
 }  // namespace autoint::data

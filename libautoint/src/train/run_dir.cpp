@@ -18,6 +18,7 @@
 
 #include "autoint/error.h"
 #include "autoint/train/pipeline.h"
+#include "autoint/util/fnv1a.h"
 #include "autoint/version.h"
 
 namespace autoint::train {
@@ -203,12 +204,9 @@ std::string read_file(const std::string& path) {
 }
 
 std::string bytes_hash(const std::string& bytes) {
-  uint64_t hash = 1469598103934665603ULL;
-  for (const char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  return fmt::format("{:016x}", hash);
+  util::Fnv1a hash;
+  hash.update(bytes.data(), bytes.size());
+  return hash.hex();
 }
 
 std::string file_hash(const std::string& path) {
@@ -292,12 +290,18 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   }
 }
 
-void write_started_manifest(const std::string& dir) {
+// What every manifest starts with.
+nlohmann::ordered_json manifest_head(bool complete) {
   nlohmann::ordered_json manifest;
   manifest["format"] = "autoint-run";
   manifest["format_version"] = kRunFormatVersion;
   manifest["autoint_version"] = AUTOINT_VERSION_STRING;
-  manifest["complete"] = false;
+  manifest["complete"] = complete;
+  return manifest;
+}
+
+void write_started_manifest(const std::string& dir) {
+  const nlohmann::ordered_json manifest = manifest_head(false);
   write_file_atomically(join(dir, run_files::kManifest), manifest.dump(2) + "\n");
 }
 
@@ -317,11 +321,7 @@ void save_run_files(const std::string& dir, const config::Config& config,
 }
 
 void write_manifest(const std::string& dir, const std::optional<data::DataFingerprint>& data) {
-  nlohmann::ordered_json manifest;
-  manifest["format"] = "autoint-run";
-  manifest["format_version"] = kRunFormatVersion;
-  manifest["autoint_version"] = AUTOINT_VERSION_STRING;
-  manifest["complete"] = true;
+  nlohmann::ordered_json manifest = manifest_head(true);
   if (data) {
     manifest["data"] = {{"users", data->users},
                         {"movies", data->movies},
