@@ -45,11 +45,24 @@ class Interrupted : public Error {
 };
 
 // A value quoted in an error message, cut to its first `limit` bytes with "... (N bytes)"
-// when longer, so that a huge bad value cannot turn into a huge message.
+// when longer, so that a huge bad value cannot turn into a huge message; control bytes
+// are shown as \xHH, so that a carriage return cannot hide the rest of the line.
 inline std::string quoted_value(const std::string& value, std::size_t limit = 80) {
-  if (value.size() <= limit)
-    return value;
-  return value.substr(0, limit) + "... (" + std::to_string(value.size()) + " bytes)";
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (std::size_t i = 0; i < value.size() && i < limit; ++i) {
+    const auto byte = static_cast<unsigned char>(value[i]);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += value[i];
+    }
+  }
+  if (value.size() > limit)
+    out += "... (" + std::to_string(value.size()) + " bytes)";
+  return out;
 }
 
 }  // namespace autoint

@@ -147,14 +147,22 @@ Param bool_param(std::string key, Field<bool> field, std::string description) {
 
 Param string_param(std::string key, Field<std::string> field, std::vector<std::string> choices,
                    std::string description) {
-  const std::string allowed =
-      choices.empty() ? "any string" : fmt::format("{}", fmt::join(choices, ", "));
+  const std::string allowed = choices.empty() ? "any string without control characters"
+                                              : fmt::format("{}", fmt::join(choices, ", "));
   Param p;
   p.info = {key, "string", "", allowed, std::move(description)};
   p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
     if (!node.IsScalar())
       bad_value(where, key, "a string", node);
     const std::string& value = node.Scalar();
+    // A carriage return or tab in a path is a typing or line-ending accident, and yaml-cpp
+    // writes such strings back unquoted, so the saved config.yaml would read differently.
+    const auto control = [](char ch) {
+      const auto byte = static_cast<unsigned char>(ch);
+      return byte < 0x20 || byte == 0x7f;
+    };
+    if (std::any_of(value.begin(), value.end(), control))
+      bad_value(where, key, "a string without control characters", node);
     if (!choices.empty() && std::find(choices.begin(), choices.end(), value) == choices.end()) {
       bad_value(where, key, "one of " + allowed, node);
     }
