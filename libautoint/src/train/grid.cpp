@@ -463,3 +463,187 @@ GridSummary run_grid(const config::Config& config, const std::string& origin,
 }
 
 }  // namespace autoint::train
+
+namespace autoint::train {
+namespace {
+
+// The runs behind one row of a results table (a grid's repeats in seed order).
+struct TableRow {
+  std::string label;
+  std::vector<RunRow> runs;
+  bool baseline = false;
+};
+
+std::vector<TableRow> source_rows(const TableSource& source) {
+  const fs::path dir = source.dir;
+  if (fs::exists(dir / "results.json")) {
+    const Json results = read_json_file(dir / "results.json");
+    std::vector<TableRow> rows;
+    std::map<std::string, std::size_t> row_of;  // settings text -> row
+    for (const auto& run : results.at("runs")) {
+      const std::string name = run.at("name").get<std::string>();
+      if (!run.at("finished").get<bool>()) {
+        throw RunError(fmt::format(
+            "{}: run {} is not finished; rerun the grid's config with autoint-train first",
+            dir.string(), name));
+      }
+      std::vector<std::string> parts;
+      for (const auto& [key, value] : run.at("settings").items())
+        parts.push_back(key.substr(key.rfind('.') + 1) + " " + value.get<std::string>());
+      const std::string settings = fmt::format("{}", fmt::join(parts, ", "));
+      const auto [it, added] = row_of.emplace(settings, rows.size());
+      if (added) {
+        TableRow row;
+        row.label = parts.empty() ? source.label : source.label + " (" + settings + ")";
+        rows.push_back(row);
+      }
+      rows[it->second].runs.push_back(read_row(read_json_file(dir / name / run_files::kMetrics)));
+    }
+    if (rows.empty())
+      throw RunError(fmt::format("{}: the grid has no runs", dir.string()));
+    return rows;
+  }
+  if (fs::exists(dir / run_files::kMetrics)) {
+    TableRow row;
+    row.label = source.label;
+    row.runs.push_back(read_row(read_json_file(dir / run_files::kMetrics)));
+    return {row};
+  }
+  throw RunError(
+      fmt::format("{}: neither a finished run (no {}) nor a grid directory (no results.json)",
+                  dir.string(), run_files::kMetrics));
+}
+
+// One row per baseline of the first run in `dir` (a run or a grid directory).
+std::vector<TableRow> baseline_rows(const std::string& dir) {
+  fs::path metrics_path = fs::path(dir) / run_files::kMetrics;
+  if (fs::exists(fs::path(dir) / "results.json")) {
+    const Json results = read_json_file(fs::path(dir) / "results.json");
+    if (!results.contains("runs") || results["runs"].empty())
+      throw RunError(fmt::format("{}: the grid has no runs", dir));
+    metrics_path = fs::path(dir) / results["runs"][0].value("name", "") / run_files::kMetrics;
+  }
+  const Json m = read_json_file(metrics_path);
+  std::vector<TableRow> rows;
+  const Json baselines = m.value("baselines", Json::object());
+  for (const auto& [name, values] : baselines.items()) {
+    TableRow row;
+    row.label = name;
+    row.baseline = true;
+    RunRow run;
+    run.done = true;
+    for (const auto& [key, value] : values.items()) {
+      if (value.is_number() && key != "users" && key != "test_rows")
+        run.metrics.emplace_back(key, value.get<double>());
+    }
+    if (m.contains("full_ranking") && m["full_ranking"]["baselines"].contains(name)) {
+      for (const auto& [key, value] : m["full_ranking"]["baselines"][name].items())
+        run.metrics.emplace_back("full_" + key, value.get<double>());
+    }
+    row.runs.push_back(run);
+    rows.push_back(row);
+  }
+  if (rows.empty())
+    throw RunError(fmt::format("{}: no baselines in {}", dir, metrics_path.string()));
+  return rows;
+}
+
+const std::vector<std::string> kEpochColumns = {"epochs_run", "best_epoch", "epochs_by_seed"};
+
+std::string table_cell(const TableRow& row, const std::string& column) {
+  if (row.baseline &&
+      std::find(kEpochColumns.begin(), kEpochColumns.end(), column) != kEpochColumns.end())
+    return "—";
+  if (column == "epochs_by_seed") {
+    std::vector<std::string> parts;
+    for (const auto& run : row.runs)
+      parts.push_back(fmt::format("{} of {}", run.best_epoch, run.epochs_run));
+    return fmt::format("{}", fmt::join(parts, ", "));
+  }
+  std::vector<double> values;
+  for (const auto& run : row.runs) {
+    if (column == "epochs_run" || column == "best_epoch") {
+      values.push_back(column == "epochs_run" ? run.epochs_run : run.best_epoch);
+      continue;
+    }
+    for (const auto& [key, value] : run.metrics) {
+      if (key == column)
+        values.push_back(value);
+    }
+  }
+  if (values.empty())
+    return "—";
+  const bool epochs = column == "epochs_run" || column == "best_epoch";
+  return cell(mean_std(values), epochs ? 1 : 4);
+}
+
+std::string escape_cell(const std::string& text) {
+  std::string out;
+  for (char ch : text)
+    out += ch == '|' ? std::string("\\|") : std::string(1, ch);
+  return out;
+}
+
+}  // namespace
+
+std::string results_table(const std::vector<TableSource>& sources,
+                          const std::vector<std::string>& baseline_dirs,
+                          const std::vector<std::string>& columns) {
+  std::vector<TableRow> rows;
+  // A metrics.json or results.json without the fields autoint-train writes.
+  const auto malformed = [](const std::string& dir, const Json::exception& e) {
+    return RunError(
+        fmt::format("{}: not a run or grid written by autoint-train: {}", dir, e.what()));
+  };
+  for (const auto& source : sources) {
+    try {
+      for (auto& row : source_rows(source))
+        rows.push_back(std::move(row));
+    } catch (const Json::exception& e) {
+      throw malformed(source.dir, e);
+    }
+  }
+  for (const auto& dir : baseline_dirs) {
+    try {
+      for (auto& row : baseline_rows(dir))
+        rows.push_back(std::move(row));
+    } catch (const Json::exception& e) {
+      throw malformed(dir, e);
+    }
+  }
+  if (rows.empty())
+    throw ConfigError("results table: no runs given (one run or grid directory at least)");
+  if (columns.empty())
+    throw ConfigError("results table: no columns given (e.g. auc,logloss)");
+  std::vector<std::string> known = kEpochColumns;
+  for (const auto& row : rows) {
+    for (const auto& run : row.runs) {
+      for (const auto& [key, value] : run.metrics) {
+        if (std::find(known.begin(), known.end(), key) == known.end())
+          known.push_back(key);
+      }
+    }
+  }
+  for (const auto& column : columns) {
+    if (std::find(known.begin(), known.end(), column) == known.end()) {
+      throw ConfigError(fmt::format("results table: unknown column {}; these runs have: {}",
+                                    quoted_value(column), fmt::join(known, ", ")));
+    }
+  }
+  std::string table = "| run |";
+  for (const auto& column : columns)
+    table += " " + escape_cell(column) + " |";
+  table += "\n| --- |";
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    table += " --- |";
+  table += "\n";
+  for (const auto& row : rows) {
+    table += "| " + escape_cell(row.label) + " |";
+    for (const auto& column : columns)
+      table += " " + table_cell(row, column) + " |";
+    table += "\n";
+  }
+  return table;
+}
+
+}  // namespace autoint::train

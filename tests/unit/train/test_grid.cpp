@@ -177,6 +177,17 @@ TEST_CASE("a tiny grid runs end to end and resumes after an interruption", "[gri
   CHECK(second.table.substr(0, second.table.find('\n')) ==
         first.table.substr(0, first.table.find('\n')));
 
+  // The results table of docs/results.md, from the same runs: a row per combination, then
+  // the first run's baselines.
+  const std::string table =
+      train::results_table({{"tiny", dir}}, {dir}, {"auc", "epochs_run", "epochs_by_seed"});
+  CHECK_THAT(table, Catch::StartsWith("| run | auc | epochs_run | epochs_by_seed |\n"
+                                      "| --- | --- | --- | --- |\n"
+                                      "| tiny (embed_dim 4) | 0."));
+  CHECK_THAT(table, Catch::Contains(" ± ") && Catch::Contains("| 1.0 ± 0.0 | 1 of 1, 1 of 1 |") &&
+                        Catch::Contains("| tiny (embed_dim 8) |") &&
+                        Catch::Contains("| movie_mean | 0.") && Catch::Contains("| — | — |"));
+
   // A moved grid directory still resumes: the runs' output.dir does not count.
   const std::string moved = (tmp.path() / "moved").string();
   fs::rename(dir, moved);
@@ -217,4 +228,50 @@ TEST_CASE("a grid larger than max_runs is refused before it is expanded", "[grid
   const auto points = train::expand_grid(config::parse_config(at_limit, "ok.yaml"), "ok.yaml");
   CHECK(points.size() == 10000);
   CHECK(points.back().name == "epochs=100,split_seed=100");
+}
+
+TEST_CASE("results_table reads runs and grids and names what it cannot use", "[grid]") {
+  test::TempDir tmp;
+  const fs::path run = tmp.path() / "run";
+  fs::create_directories(run);
+  test::write_file(run / "metrics.json",
+                   R"({"auc": 0.81234, "logloss": 0.4, "auc_note": "text", "users": 7,
+                       "baselines": {"popularity": {"auc": 0.7, "logloss": null}},
+                       "run": {"epochs_run": 12, "best_epoch": 7}})");
+  const fs::path grid = tmp.path() / "grid";
+  std::string runs;
+  for (int seed : {42, 43}) {
+    const std::string name = "seed=" + std::to_string(seed);
+    fs::create_directories(grid / name);
+    test::write_file(grid / name / "metrics.json",
+                     "{\"auc\": " + std::to_string(0.8 + (seed - 42) * 0.01) +
+                         R"(, "run": {"epochs_run": )" + std::to_string(10 + seed - 42) +
+                         R"(, "best_epoch": 5}})");
+    runs += std::string(runs.empty() ? "" : ",") + R"({"name": ")" + name +
+            R"(", "settings": {}, "seed": )" + std::to_string(seed) + R"(, "finished": true})";
+  }
+  test::write_file(grid / "results.json", R"({"runs": [)" + runs + "]}");
+
+  CHECK(train::results_table({{"one", run.string()}, {"a | b", grid.string()}}, {run.string()},
+                             {"auc", "logloss", "best_epoch", "epochs_by_seed"}) ==
+        "| run | auc | logloss | best_epoch | epochs_by_seed |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| one | 0.8123 | 0.4000 | 7.0 | 7 of 12 |\n"
+        "| a \\| b | 0.8050 ± 0.0071 | — | 5.0 ± 0.0 | 5 of 10, 5 of 11 |\n"
+        "| popularity | 0.7000 | — | — | — |\n");
+
+  CHECK_THROWS_WITH(train::results_table({{"one", run.string()}}, {}, {"auc", "ndcg@7"}),
+                    Catch::Contains("unknown column ndcg@7; these runs have: epochs_run, "
+                                    "best_epoch, epochs_by_seed, auc, logloss"));
+  CHECK_THROWS_WITH(
+      train::results_table({{"none", (tmp.path() / "nothing").string()}}, {}, {"auc"}),
+      Catch::Contains("nothing: neither a finished run (no metrics.json) nor a grid "
+                      "directory (no results.json)"));
+  test::write_file(
+      grid / "results.json",
+      R"({"runs": [{"name": "seed=42", "settings": {}, "seed": 42, "finished": false}]})");
+  CHECK_THROWS_WITH(train::results_table({{"g", grid.string()}}, {}, {"auc"}),
+                    Catch::Contains("run seed=42 is not finished"));
+  test::write_file(grid / "results.json", R"({"runs": [{"name": "seed=42"}]})");
+  CHECK_THROWS_AS(train::results_table({{"g", grid.string()}}, {}, {"auc"}), RunError);
 }

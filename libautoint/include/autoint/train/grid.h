@@ -51,4 +51,25 @@ struct GridSummary {
 GridSummary run_grid(const config::Config& config, const std::string& origin,
                      std::ostream& console);
 
+// Rows of a results table: a finished run directory (one row) or a grid directory (one row
+// per combination, mean ± sample standard deviation over its repeats; every run must be
+// finished), labelled `label` (grid rows add their settings).
+struct TableSource {
+  std::string label;
+  std::string dir;
+};
+
+// A Markdown table with a first column "run" and then `columns`, each one of:
+// - a metric key of metrics.json (auc, logloss, seed_ndcg@10, ...; full_hr@10 etc. for the
+//   full-ranking figures), shown with 4 decimals ("—" where a row has no value);
+// - epochs_run or best_epoch (1 decimal);
+// - epochs_by_seed: "best of run" for each run of the row, e.g. "8 of 10, 7 of 9".
+// Then, for each of `baseline_dirs` (a run or a grid directory, whose first finished run is
+// read), one row per baseline scored with that run. This is what docs/scripts/results.sh puts
+// in docs/results.md. Throws RunError naming the directory that is missing, unfinished or
+// malformed, and ConfigError for an unknown column (listing the known ones).
+std::string results_table(const std::vector<TableSource>& sources,
+                          const std::vector<std::string>& baseline_dirs,
+                          const std::vector<std::string>& columns);
+
 }  // namespace autoint::train

@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Regenerates the tables of docs/results.md from the runs behind them, and checks that none is
+# older than the code that produced it.
+#
+#   docs/scripts/results.sh [TABLE...]   train what each table needs (finished runs with the
+#                                        same config are skipped), then rewrite the tables in
+#                                        docs/results.md, stamped with the commit and date
+#   docs/scripts/results.sh --runs-only [TABLE...]   train, leave docs/results.md alone
+#   docs/scripts/results.sh --list       the tables, with the configs each one runs
+#   docs/scripts/results.sh --check      exit 1 when a table's stamped commit is older than a
+#                                        commit that changed numerics code or its configs
+#                                        (77 when git history is not available to tell)
+#
+# No TABLE means all of them, in dependency order. The tables themselves are written by the
+# apps (`autoint-eval --table`, from the runs' metrics.json); this script only runs the apps
+# and places their output. Runs go to runs/results/<commit>/, <commit> being the last one that
+# changed numerics code or a config: finished runs are reused only while the code that made
+# them is unchanged. Environment: AUTOINT_ML1M_DIR (default ../shared/data/ml-1m),
+# AUTOINT_BUILD_DIR (default build/release), AUTOINT_RUNS_DIR (instead of runs/results/<commit>).
+# Training logs go to <runs>/logs/. Each run uses one thread in every pool, so that a rerun on
+# the same machine gives the same weights.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+data="${AUTOINT_ML1M_DIR:-../shared/data/ml-1m}"
+build="${AUTOINT_BUILD_DIR:-build/release}"
+doc=docs/results.md
+
+# Code whose change can move a published figure: the model and its kernels, the data pipeline,
+# training, evaluation and metrics, the results writers, and the build flags.
+numerics=(
+  libautoint/CMakeLists.txt
+  libautoint/src/nn libautoint/include/autoint/nn
+  libautoint/src/data libautoint/include/autoint/data
+  libautoint/src/metrics libautoint/include/autoint/metrics
+  libautoint/src/train/trainer.cpp libautoint/src/train/evaluate.cpp
+  libautoint/src/train/baselines.cpp libautoint/src/train/full_ranking.cpp
+  libautoint/src/train/pipeline.cpp libautoint/src/train/grid.cpp
+  libautoint/src/train/results_table.cpp
+  libautoint/include/autoint/train/trainer.h libautoint/include/autoint/train/baselines.h
+  libautoint/include/autoint/train/full_ranking.h libautoint/include/autoint/train/grid.h
+)
+
+runs="${AUTOINT_RUNS_DIR:-}"
+if [ -z "$runs" ] && git rev-parse --git-dir >/dev/null 2>&1; then
+  runs="runs/results/$(git log -1 --format=%h --abbrev=12 -- "${numerics[@]}" configs)"
+fi
+
+all_tables=(seed autoint seed_grid seed_best baselines tuning tuned full_ranking paper
+  paper_baselines stopping)
+
+# The configs each table's runs read (a change to one makes the table stale).
+configs_of() {
+  case "$1" in
+    seed | seed_best | full_ranking) echo configs/ml1m_autoint_plus.yaml ;;
+    autoint) echo configs/ml1m_autoint.yaml ;;
+    seed_grid | baselines) echo configs/ml1m_seed_grid.yaml ;;
+    tuning) echo configs/ml1m_tuning_grid.yaml ;;
+    tuned) echo configs/ml1m_autoint_plus_tuned.yaml ;;
+    paper | paper_baselines) echo configs/paper_ml1m_autoint.yaml configs/paper_ml1m_autoint_plus.yaml ;;
+    stopping) echo configs/paper_ml1m_autoint.yaml ;;
+    *)
+      echo "results.sh: unknown table '$1' (expected one of: ${all_tables[*]})" >&2
+      return 2
+      ;;
+  esac
+}
+
+train() { # CONFIG RUN_NAME [--set ...]
+  local config=$1 name=$2
+  shift 2
+  mkdir -p "$runs/logs"
+  echo "results.sh: training $runs/$name ($config $*), log $runs/logs/$name.log" >&2
+  # One thread in every pool (LibTorch's, OpenMP's and OpenBLAS's): two runs side by side on
+  # two cores do not oversubscribe them, and a rerun does the same arithmetic.
+  if ! OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/apps/autoint-train" --config "$config" --set "data.dir=$data" \
+    --set train.threads=1 --set train.progress=none --output "$runs/$name" "$@" \
+    >"$runs/logs/$name.log" 2>&1; then
+    echo "results.sh: training $runs/$name failed; last lines of $runs/logs/$name.log:" >&2
+    tail -5 "$runs/logs/$name.log" >&2
+    return 1
+  fi
+}
+
+table() { # COLUMNS SOURCE... (autoint-eval --table arguments)
+  local columns=$1
+  shift
+  "$build/apps/autoint-eval" --columns "$columns" "$@"
+}
+
+ranking="seed_ndcg@10,seed_hr@10,ndcg@10,hr@10,recall@10,precision@10,auc,logloss"
+seed_best_run="embed_dim=16,dropout=0.2,batch_size=1024"
+old_rule=(--set train.monitor=logloss --set train.patience=2 --set train.epochs=20)
+
+# Each table_X trains table X's runs, or with "print" prints its markdown.
+# one_run print|"" CONFIG RUN_NAME COLUMNS LABEL: a table of one config's run (or grid).
+one_run() {
+  if [ "$1" = print ]; then
+    table "$4" --table "$5=$runs/$3"
+  else
+    train "$2" "$3"
+  fi
+}
+table_seed() {
+  one_run "${1:-}" configs/ml1m_autoint_plus.yaml ml1m_autoint_plus "$ranking,epochs_run" \
+    "AutoInt+, seed settings"
+}
+table_autoint() {
+  one_run "${1:-}" configs/ml1m_autoint.yaml ml1m_autoint "$ranking,epochs_run" \
+    "AutoInt, seed settings"
+}
+table_seed_grid() {
+  one_run "${1:-}" configs/ml1m_seed_grid.yaml ml1m_seed_grid \
+    "seed_ndcg@10,seed_hr@10,ndcg@10,auc,logloss" "AutoInt+"
+}
+table_seed_best() {
+  [ "${1:-}" = print ] || {
+    train configs/ml1m_autoint_plus.yaml ml1m_seed_best_x3 --set train.epochs=3 \
+      --set model.dropout=0.2 --set train.batch_size=1024 --set repeats=3
+    return
+  }
+  table "$ranking" --table "AutoInt+, 16 / 0.2 / 1024, 3 seeds=$runs/ml1m_seed_best_x3"
+}
+table_baselines() {
+  [ "${1:-}" = print ] || { table_seed_grid; return; }
+  table "seed_ndcg@10,seed_hr@10,ndcg@10,hr@10,precision@10,auc,logloss" \
+    --baselines "$runs/ml1m_seed_grid/$seed_best_run" \
+    --table "AutoInt+, seed settings (16 / 0.2 / 1024)=$runs/ml1m_seed_grid/$seed_best_run"
+}
+table_tuning() {
+  one_run "${1:-}" configs/ml1m_tuning_grid.yaml ml1m_tuning_grid \
+    "auc,logloss,seed_ndcg@10,seed_hr@10,ndcg@10,precision@10,epochs_by_seed" \
+    "AutoInt+, d 32, lr 1e-3"
+}
+table_tuned() {
+  one_run "${1:-}" configs/ml1m_autoint_plus_tuned.yaml ml1m_autoint_plus_tuned \
+    "$ranking,epochs_by_seed" "AutoInt+, tuned, 3 seeds"
+}
+table_full_ranking() {
+  [ "${1:-}" = print ] || {
+    train configs/ml1m_autoint_plus.yaml ml1m_full_ranking --set train.epochs=3 \
+      --set model.dropout=0.2 --set train.batch_size=1024 --set eval.protocol=both
+    return
+  }
+  table "full_hr@10,full_ndcg@10,full_recall@10,full_precision@10" \
+    --table "AutoInt+ (seed settings, 16 / 0.2 / 1024)=$runs/ml1m_full_ranking" \
+    --baselines "$runs/ml1m_full_ranking"
+}
+table_paper() {
+  [ "${1:-}" = print ] || {
+    train configs/paper_ml1m_autoint.yaml paper_ml1m_autoint
+    train configs/paper_ml1m_autoint.yaml paper_ml1m_autoint_no_timestamp \
+      --set 'data.drop_fields=[timestamp]'
+    train configs/paper_ml1m_autoint_plus.yaml paper_ml1m_autoint_plus
+    train configs/paper_ml1m_autoint_plus.yaml paper_ml1m_autoint_plus_no_timestamp \
+      --set 'data.drop_fields=[timestamp]'
+    return
+  }
+  table "auc,logloss,epochs_run,epochs_by_seed" \
+    --table "AutoInt, 7 fields=$runs/paper_ml1m_autoint" \
+    --table "AutoInt, 6 fields (no timestamp)=$runs/paper_ml1m_autoint_no_timestamp" \
+    --table "AutoInt+, 7 fields=$runs/paper_ml1m_autoint_plus" \
+    --table "AutoInt+, 6 fields (no timestamp)=$runs/paper_ml1m_autoint_plus_no_timestamp"
+}
+table_paper_baselines() {
+  [ "${1:-}" = print ] || { train configs/paper_ml1m_autoint_plus.yaml paper_ml1m_autoint_plus; return; }
+  table "auc,logloss,seed_ndcg@10" --table "AutoInt+, 7 fields=$runs/paper_ml1m_autoint_plus" \
+    --baselines "$runs/paper_ml1m_autoint_plus"
+}
+table_stopping() {
+  [ "${1:-}" = print ] || {
+    train configs/paper_ml1m_autoint.yaml paper_ml1m_autoint_plain \
+      --set model.attention_kernel=plain
+    train configs/paper_ml1m_autoint.yaml paper_ml1m_autoint_old_rule "${old_rule[@]}"
+    train configs/paper_ml1m_autoint.yaml paper_ml1m_autoint
+    return
+  }
+  table "auc,logloss,epochs_run,best_epoch,epochs_by_seed" \
+    --table "validation logloss, patience 2, auto kernel=$runs/paper_ml1m_autoint_old_rule" \
+    --table "validation AUC, patience 5, auto kernel=$runs/paper_ml1m_autoint" \
+    --table "validation AUC, patience 5, plain kernel=$runs/paper_ml1m_autoint_plain"
+}
+
+# The commit a block in $doc was stamped with ("" when the block or its stamp is missing).
+stamped_commit() {
+  sed -n "/^<!-- results:$1 begin -->\$/,/^<!-- results:$1 end -->\$/p" "$doc" |
+    sed -n 's/^Generated by .* at commit `\([0-9a-f]*\)`.*/\1/p' | head -1
+}
+
+check() {
+  if ! git rev-parse --git-dir >/dev/null 2>&1; then
+    echo "results.sh --check: not a git checkout; cannot tell whether tables are current" >&2
+    return 77
+  fi
+  local stale=0 table commit changes
+  for table in "${all_tables[@]}"; do
+    commit=$(stamped_commit "$table")
+    if [ -z "$commit" ]; then
+      echo "$doc: table '$table' has no stamped block; run docs/scripts/results.sh $table" >&2
+      stale=1
+      continue
+    fi
+    if ! git cat-file -e "$commit^{commit}" 2>/dev/null; then
+      echo "results.sh --check: commit $commit (table '$table') is not in this clone's" \
+        "history (shallow clone?); cannot tell" >&2
+      return 77
+    fi
+    # shellcheck disable=SC2046
+    changes=$(git log --format='%h %s' "$commit..HEAD" -- "${numerics[@]}" $(configs_of "$table"))
+    if [ -n "$changes" ]; then
+      echo "$doc: table '$table' was generated at $commit, before these changes to numerics" \
+        "code or its configs; rerun docs/scripts/results.sh $table:" >&2
+      echo "$changes" | head -5 | sed 's/^/    /' >&2
+      stale=1
+    fi
+  done
+  if [ "$stale" -eq 0 ]; then
+    echo "results.sh --check: all ${#all_tables[@]} tables of $doc are current"
+  fi
+  return "$stale"
+}
+
+# Replaces the block of TABLE in $doc with FILE's content (the block must exist).
+replace_block() {
+  python3 - "$doc" "$1" "$2" <<'EOF'
+import sys
+doc, name, body_file = sys.argv[1:]
+begin, end = f"<!-- results:{name} begin -->", f"<!-- results:{name} end -->"
+lines = open(doc, encoding="utf-8").read().split("\n")
+if lines.count(begin) != 1 or lines.count(end) != 1 or lines.index(begin) > lines.index(end):
+    sys.exit(f"results.sh: {doc} needs exactly one '{begin}' ... '{end}' block")
+body = open(body_file, encoding="utf-8").read().rstrip("\n").split("\n")
+i, j = lines.index(begin), lines.index(end)
+open(doc, "w", encoding="utf-8").write("\n".join(lines[: i + 1] + body + lines[j:]))
+EOF
+}
+
+mode=write
+case "${1:-}" in
+  --check)
+    check
+    exit $?
+    ;;
+  --list)
+    for t in "${all_tables[@]}"; do echo "$t: $(configs_of "$t")"; done
+    exit 0
+    ;;
+  --runs-only)
+    mode=runs
+    shift
+    ;;
+  -h | --help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+esac
+tables=("$@")
+[ ${#tables[@]} -gt 0 ] || tables=("${all_tables[@]}")
+for t in "${tables[@]}"; do configs_of "$t" >/dev/null; done
+
+if [ -z "$runs" ]; then
+  echo "results.sh: not a git checkout; set AUTOINT_RUNS_DIR to say where the runs go" >&2
+  exit 2
+fi
+if [ "$mode" = write ]; then
+  # The stamp must name the code that produced the table: no uncommitted numerics changes.
+  # shellcheck disable=SC2046
+  if ! git diff --quiet HEAD -- "${numerics[@]}" $(for t in "${tables[@]}"; do configs_of "$t"; done); then
+    echo "results.sh: uncommitted changes to numerics code or configs; commit them first so" \
+      "that the stamp names the code that produced the tables" >&2
+    exit 1
+  fi
+fi
+for t in "${tables[@]}"; do "table_$t"; done
+[ "$mode" = write ] || exit 0
+
+commit=$(git rev-parse --short=12 HEAD)
+today=$(date -u +%Y-%m-%d)
+body=$(mktemp)
+trap 'rm -f "$body"' EXIT
+for t in "${tables[@]}"; do
+  {
+    echo "Generated by \`docs/scripts/results.sh $t\` at commit \`$commit\` ($today)."
+    echo
+    "table_$t" print
+  } >"$body"
+  replace_block "$t" "$body"
+  echo "results.sh: $doc: table '$t' rewritten"
+done
