@@ -7,9 +7,9 @@
 #                                        docs/results.md, stamped with the commit and date
 #   docs/scripts/results.sh --runs-only [TABLE...]   train, leave docs/results.md alone
 #   docs/scripts/results.sh --list       the tables, with the configs each one runs
-#   docs/scripts/results.sh --check      exit 1 when a table's stamped commit is older than a
-#                                        commit that changed numerics code or its configs
-#                                        (77 when git history is not available to tell)
+#   docs/scripts/results.sh --check [TABLE...]   exit 1 when a table's stamped commit is older
+#                                        than a commit that changed numerics code or its
+#                                        configs (77 when git history cannot tell)
 #
 # No TABLE means all of them, in dependency order. The tables themselves are written by the
 # apps (`autoint-eval --table`, from the runs' metrics.json); this script only runs the apps
@@ -192,8 +192,9 @@ check() {
     echo "results.sh --check: not a git checkout; cannot tell whether tables are current" >&2
     return 77
   fi
-  local stale=0 table commit changes
-  for table in "${all_tables[@]}"; do
+  local stale=0 table commit changes list=("$@")
+  [ ${#list[@]} -gt 0 ] || list=("${all_tables[@]}")
+  for table in "${list[@]}"; do
     commit=$(stamped_commit "$table")
     if [ -z "$commit" ]; then
       echo "$doc: table '$table' has no stamped block; run docs/scripts/results.sh $table" >&2
@@ -215,7 +216,7 @@ check() {
     fi
   done
   if [ "$stale" -eq 0 ]; then
-    echo "results.sh --check: all ${#all_tables[@]} tables of $doc are current"
+    echo "results.sh --check: all ${#list[@]} tables of $doc are current"
   fi
   return "$stale"
 }
@@ -238,7 +239,8 @@ EOF
 mode=write
 case "${1:-}" in
   --check)
-    check
+    shift
+    check "$@"
     exit $?
     ;;
   --list)

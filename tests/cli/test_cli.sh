@@ -24,6 +24,12 @@ diff <(sed -n '/^test metrics/,/^  \(the model beats\|WARNING\)/p' "$tmp/train.o
   "$tmp/eval.out" || fail "autoint-eval metrics differ from training's"
 grep -q "movie_mean" "$tmp/eval.out" || fail "the baselines are not printed beside the model"
 
+# A results table of the run (docs/scripts/results.sh's building block).
+"$bin/autoint-eval" --table "tiny=$tmp/run" --baselines "$tmp/run" --columns auc,epochs_run \
+  > "$tmp/table.md"
+grep -q '^| tiny | 0\.[0-9]\{4\} | [0-9]\.0 |$' "$tmp/table.md" || fail "--table printed no model row"
+grep -q '^| movie_mean | 0\.[0-9]\{4\} | — |$' "$tmp/table.md" || fail "--table printed no baselines"
+
 # Full ranking on request, beside the seed protocol.
 "$bin/autoint-eval" --run "$tmp/run" --device cpu --protocol both > "$tmp/full.out"
 grep -q "^full ranking" "$tmp/full.out" || fail "--protocol both printed no full-ranking table"
@@ -53,6 +59,9 @@ expect_error 2 "--protocol topk: expected seed, full_ranking or both" \
   "$bin/autoint-eval" --run "$tmp/run" --device cpu --protocol topk
 expect_error 2 "cannot open config file" "$bin/autoint-train" --config "$tmp/none.yaml"
 expect_error 1 "run directory does not exist" "$bin/autoint-eval" --run "$tmp/none"
+expect_error 2 "--table tiny: expected LABEL=DIR" "$bin/autoint-eval" --table tiny
+expect_error 2 "unknown column auk" "$bin/autoint-eval" --table "t=$tmp/run" --columns auc,auk
+expect_error 1 "neither a finished run" "$bin/autoint-eval" --table "t=$tmp/none"
 expect_error 1 "users.dat" "$bin/autoint-eval" --run "$tmp/run" --data "$tmp/none"
 expect_error 2 "unknown command" "$bin/autoint-data" frobnicate
 
