@@ -40,7 +40,10 @@ int main(int argc, char** argv) {
         "resume",
         "Continue the unfinished run in DIR from its last checkpoint, with its own config.yaml",
         cxxopts::value<std::string>(),
-        "DIR")("config-reference", "Print the Markdown reference of every config key and exit");
+        "DIR")("config-reference", "Print the Markdown reference of every config key and exit")(
+        "print-config",
+        "Print the resolved config (--config with --set, --device, --output) as YAML, as a run "
+        "saves it in config.yaml, and exit without training");
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
@@ -74,6 +77,10 @@ int main(int argc, char** argv) {
       overrides.push_back("output.dir=" + flags["output"].as<std::string>());
     const std::string path = flags["config"].as<std::string>();
     const auto config = autoint::config::load_config(path, overrides);
+    if (flags.count("print-config")) {
+      std::cout << autoint::config::to_yaml(config);
+      return 0;
+    }
     if (!config.grid.empty() || config.repeats > 1)
       autoint::train::run_grid(config, path, std::cout);
     else

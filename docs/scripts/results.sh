@@ -75,13 +75,22 @@ configs_of() {
 train() { # CONFIG RUN_NAME [--set ...]
   local config=$1 name=$2
   shift 2
+  local args=(--config "$config" --set "data.dir=$data" --set train.threads=1
+    --set train.progress=none --output "$runs/$name" "$@")
+  # A finished single run with the same resolved config is reused (autoint-train would replace
+  # it); a grid skips its finished runs itself.
+  if [ -f "$runs/$name/metrics.json" ] &&
+    grep -q '"complete": true' "$runs/$name/manifest.json" 2>/dev/null &&
+    "$build/apps/autoint-train" "${args[@]}" --print-config | cmp -s - "$runs/$name/config.yaml"; then
+    echo "results.sh: $runs/$name is a finished run of this config; reused" >&2
+    return 0
+  fi
   mkdir -p "$runs/logs"
   echo "results.sh: training $runs/$name ($config $*), log $runs/logs/$name.log" >&2
   # One thread in every pool (LibTorch's, OpenMP's and OpenBLAS's): two runs side by side on
   # two cores do not oversubscribe them, and a rerun does the same arithmetic.
-  if ! OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/apps/autoint-train" --config "$config" \
-    --set "data.dir=$data" --set train.threads=1 --set train.progress=none \
-    --output "$runs/$name" "$@" >"$runs/logs/$name.log" 2>&1; then
+  if ! OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/apps/autoint-train" "${args[@]}" \
+    >"$runs/logs/$name.log" 2>&1; then
     echo "results.sh: training $runs/$name failed; last lines of $runs/logs/$name.log:" >&2
     tail -5 "$runs/logs/$name.log" >&2
     return 1
@@ -253,6 +262,7 @@ case "${1:-}" in
     ;;
   --list)
     for t in "${all_tables[@]}"; do echo "$t: $(configs_of "$t")"; done
+    for t in "${unpublished_tables[@]}"; do echo "$t (unpublished): $(configs_of "$t")"; done
     exit 0
     ;;
   --runs-only)

@@ -17,6 +17,11 @@ for f in users.dat movies.dat ratings.dat; do [ -s "$tmp/data/$f" ] || fail "syn
   --output "$tmp/run" > "$tmp/train.out"
 grep -q "seed_ndcg@10" "$tmp/train.out" || fail "train output lacks the metrics table"
 [ -s "$tmp/run/metrics.json" ] || fail "no metrics.json"
+# --print-config resolves the same config the run saved, and trains nothing.
+"$bin/autoint-train" --config "$src/configs/ml1m_autoint_plus.yaml" --set data.dir="$tmp/data" \
+  --set train.epochs=1 --set train.batch_size=512 --set train.threads=1 --device cpu \
+  --output "$tmp/run" --print-config | cmp -s - "$tmp/run/config.yaml" \
+  || fail "--print-config differs from the run's config.yaml"
 
 "$bin/autoint-eval" --run "$tmp/run" --device cpu > "$tmp/eval.out"
 # The table autoint-eval prints equals the one training printed.
