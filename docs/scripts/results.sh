@@ -89,8 +89,10 @@ train() { # CONFIG RUN_NAME [--set ...]
   echo "results.sh: training $runs/$name ($config $*), log $runs/logs/$name.log" >&2
   # One thread in every pool (LibTorch's, OpenMP's and OpenBLAS's): two runs side by side on
   # two cores do not oversubscribe them, and a rerun does the same arithmetic.
+  echo "=== results.sh, $(date -u '+%Y-%m-%d %H:%M') UTC: autoint-train ${args[*]}" \
+    >>"$runs/logs/$name.log"
   if ! OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/apps/autoint-train" "${args[@]}" \
-    >"$runs/logs/$name.log" 2>&1; then
+    >>"$runs/logs/$name.log" 2>&1; then
     echo "results.sh: training $runs/$name failed; last lines of $runs/logs/$name.log:" >&2
     tail -5 "$runs/logs/$name.log" >&2
     return 1
