@@ -184,10 +184,8 @@ table_paper_baselines() {
 }
 table_stopping() {
   [ "${1:-}" = print ] || {
-    # Two seeds of the plain kernel (3x slower than the fused one on this machine): the third
-    # did not fit in the session that chose the rule.
     train configs/paper_ml1m_autoint.yaml paper_ml1m_autoint_plain \
-      --set model.attention_kernel=plain --set repeats=2
+      --set model.attention_kernel=plain
     train configs/paper_ml1m_autoint.yaml paper_ml1m_autoint
     return
   }
