@@ -109,12 +109,13 @@ ranking="seed_ndcg@10,seed_hr@10,ndcg@10,hr@10,recall@10,precision@10,auc,loglos
 seed_best_x3=(--set train.epochs=3 --set model.dropout=0.2 --set train.batch_size=1024)
 
 # Each table_X trains table X's runs, or with "print" prints its markdown.
-# one_run print|"" CONFIG RUN_NAME COLUMNS LABEL: a table of one config's run (or grid).
+# one_run print|"" CONFIG RUN_NAME COLUMNS LABEL [--set ...]: a table of one config's run
+# (or grid), trained with the given overrides.
 one_run() {
   if [ "$1" = print ]; then
     table "$4" --table "$5=$runs/$3"
   else
-    train "$2" "$3"
+    train "$2" "$3" "${@:6}"
   fi
 }
 table_seed() {
@@ -130,11 +131,8 @@ table_seed_grid() {
     "seed_ndcg@10,seed_hr@10,ndcg@10,auc,logloss" "AutoInt+"
 }
 table_seed_best() {
-  [ "${1:-}" = print ] || {
-    train configs/ml1m_autoint_plus.yaml ml1m_seed_best_x3 "${seed_best_x3[@]}" --set repeats=3
-    return
-  }
-  table "$ranking" --table "AutoInt+, 16 / 0.2 / 1024, 3 seeds=$runs/ml1m_seed_best_x3"
+  one_run "${1:-}" configs/ml1m_autoint_plus.yaml ml1m_seed_best_x3 "$ranking" \
+    "AutoInt+, 16 / 0.2 / 1024, 3 seeds" "${seed_best_x3[@]}" --set repeats=3
 }
 table_baselines() {
   [ "${1:-}" = print ] || { table_seed_best; return; }
