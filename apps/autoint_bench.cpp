@@ -1,5 +1,7 @@
 // autoint-bench: training/evaluation throughput, load, epoch and recommendation timings.
 #include <fstream>
+
+#include <fmt/format.h>
 #include <iostream>
 
 #include "app_support.h"
@@ -29,6 +31,11 @@ int main(int argc, char** argv) {
         "d,device", "Device: cpu, cuda, cuda:N or auto",
         cxxopts::value<std::string>()->default_value("cpu"))("throughput-only",
                                                              "Only measure train/eval throughput")(
+        "ranking-users",
+        "Full ranking after the epoch: this many test users (a seeded sample); 0 all, -1 skip",
+        cxxopts::value<int64_t>()->default_value("0"))(
+        "ranking-batch", "Full ranking: rows per forward pass (0: the library's default)",
+        cxxopts::value<int64_t>()->default_value("0"))(
         "json", "Also write the result as JSON to this file", cxxopts::value<std::string>());
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
@@ -50,8 +57,15 @@ int main(int argc, char** argv) {
     o.warmup = flags["warmup"].as<int64_t>();
     o.device = flags["device"].as<std::string>();
     o.throughput_only = flags.count("throughput-only") > 0;
+    o.full_ranking_users = flags["ranking-users"].as<int64_t>();
+    o.full_ranking_batch_rows = flags["ranking-batch"].as<int64_t>();
     if (o.threads < 1 || o.batch_size < 1 || o.steps < 1 || o.warmup < 0) {
       throw autoint::ConfigError("--threads, --batch and --steps must be >= 1 and --warmup >= 0");
+    }
+    if (o.full_ranking_users < -1 || o.full_ranking_batch_rows < 0) {
+      throw autoint::ConfigError(
+          fmt::format("--ranking-users must be >= -1 (got {}) and --ranking-batch >= 0 (got {})",
+                      o.full_ranking_users, o.full_ranking_batch_rows));
     }
     const auto result = autoint::bench::run_benchmark(o, std::cerr);
     std::cout << autoint::bench::format_table(result);

@@ -1,5 +1,6 @@
 // autoint-eval: reload a run directory and recompute its test metrics, or print a results
 // table of finished runs (what docs/scripts/results.sh puts in docs/results.md).
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -21,7 +22,10 @@ int main(int argc, char** argv) {
     options.add_options()(
         "p,protocol",
         "Ranking protocol: seed, full_ranking or both (default: the run's eval.protocol)",
-        cxxopts::value<std::string>()->default_value(""));
+        cxxopts::value<std::string>()->default_value(""))(
+        "json",
+        "Also write the metrics as JSON to this file (metrics.json's keys, without \"run\")",
+        cxxopts::value<std::string>());
     options.add_options("Results table (instead of evaluating --run)")(
         "table",
         "LABEL=DIR: rows of a finished run directory, or of a grid directory (a row per "
@@ -64,6 +68,13 @@ int main(int argc, char** argv) {
         flags["device"].as<std::string>(), flags["protocol"].as<std::string>(),
         flags.count("allow-other-data") > 0);
     std::cout << autoint::train::format_evaluation(result) << '\n';
+    if (flags.count("json") > 0) {
+      const std::string path = flags["json"].as<std::string>();
+      std::ofstream out(path, std::ios::binary);
+      out << autoint::train::evaluation_json(result);
+      if (!out.flush())
+        throw autoint::RunError(fmt::format("{}: cannot write the metrics", path));
+    }
     return 0;
   });
 }

@@ -57,6 +57,7 @@ nlohmann::ordered_json to_json(const Recommender& recommender, int64_t user_id,
           {"rated_count", rated.size()},
           {"top_rated", top_rated},
           {"timestamp", recommender.default_timestamp()},
+          {"score", recommender.score_meaning()},
           {"recommendations", recs}};
 }
 
@@ -79,7 +80,8 @@ void print_text(const Recommender& recommender, int64_t user_id,
     std::cout << "no recommendations: the user has rated every movie\n";
     return;
   }
-  std::cout << fmt::format("top {} recommendations:\n", recommendations.size());
+  std::cout << fmt::format("top {} recommendations (score: {}):\n", recommendations.size(),
+                           recommender.score_meaning());
   for (std::size_t i = 0; i < recommendations.size(); ++i) {
     const auto& movie = recommender.movie(recommendations[i].movie_id);
     std::cout << fmt::format("  {:>3}. {:.4f}  {}  [{}]\n", i + 1, recommendations[i].score,

@@ -92,4 +92,22 @@ set +e
 "$bin/autoint-train" --resume "$tmp/int" --set train.epochs=9 > /dev/null 2> "$tmp/err"; rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -q -- "--set cannot be combined with it" "$tmp/err" || fail "--resume --set: $rc"
+# Implicit feedback: negatives are drawn afresh each epoch from train.seed and the epoch, so a
+# run killed mid-epoch 2 and resumed ends bit-identical too (full-ranking validation included).
+implicit=(--set train.objective=implicit --set train.negatives.per_positive=3
+  --set train.monitor=ndcg --set train.ranking_validation_users=40)
+train --output "$tmp/ref_implicit" "${implicit[@]}" > /dev/null
+set +e
+AUTOINT_TEST_FAULT=KILL:2:3 "$bin/autoint-train" --config "$tmp/tiny.yaml" "${implicit[@]}" \
+  --output "$tmp/killed_implicit" > /dev/null 2>&1; rc=$?
+set -e
+[ "$rc" -eq 137 ] || fail "the killed implicit run exited $rc, expected 137 (SIGKILL)"
+"$bin/autoint-train" --resume "$tmp/killed_implicit" > /dev/null
+cmp -s "$tmp/ref_implicit/model.pt" "$tmp/killed_implicit/model.pt" \
+  || fail "the resumed implicit run's model.pt differs from the uninterrupted run's"
+diff <(metrics "$tmp/ref_implicit") <(metrics "$tmp/killed_implicit") > /dev/null \
+  || fail "the resumed implicit run's metrics.json differs"
+grep -q '"validation_ndcg": [0-9]' "$tmp/ref_implicit/metrics.json" \
+  || fail "the implicit run's history has no validation_ndcg"
+
 echo "resume ok"

@@ -170,6 +170,7 @@ async function start() {
   $("dataset").textContent = `AutoInt · MovieLens · ${info.users.toLocaleString("en-US")} users · ` +
     `${info.movies.toLocaleString("en-US")} movies · ${info.ratings.toLocaleString("en-US")} ratings`;
   $("user-id").placeholder = `User id, e.g. ${info.default_user}`;
+  $("score-hint").textContent = `Movies the user has not rated, ranked by ${info.score}.`;
 
   $("user-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -15,6 +15,7 @@
 #include "autoint/device.h"
 #include "autoint/nn/autoint.h"
 #include "autoint/recommend/recommender.h"
+#include "autoint/train/full_ranking.h"
 #include "autoint/train/pipeline.h"
 #include "autoint/train/trainer.h"
 #include "autoint/util/allocator.h"
@@ -147,11 +148,27 @@ BenchResult run_benchmark(const BenchOptions& o, std::ostream& log) {
     nn::AutoInt model(train::model_options(epoch_config.model, prepared.vocabulary));
     model->to(device);
     util::Log quiet(nullptr, "");
-    const auto fit =
-        train::fit(model, prepared, epoch_config, device, quiet, util::ProgressMode::none);
+    const auto fit = train::fit(model, prepared, epoch_config, device, quiet,
+                                util::ProgressMode::none, train::FitControl{"", false, &movielens});
     r.epoch_seconds = fit.history.front().seconds;
     log << fmt::format("one epoch: {:.2f} s ({} rows)\n", r.epoch_seconds, prepared.train.rows())
         << std::flush;
+
+    if (o.full_ranking_users >= 0) {
+      train::FullRankingOptions ranking;
+      ranking.max_users = o.full_ranking_users;
+      ranking.baselines = false;
+      if (o.full_ranking_batch_rows > 0)
+        ranking.batch_rows = o.full_ranking_batch_rows;
+      const auto full = train::evaluate_full_ranking(model, movielens, prepared, ranking);
+      r.full_ranking_seconds = full.seconds;
+      r.full_ranking_users = full.users;
+      r.full_ranking_pairs = full.candidates;
+      log << fmt::format("full ranking: {} users, {} candidates in {:.2f} s ({:.0f} pairs/s)\n",
+                         full.users, full.candidates, full.seconds,
+                         static_cast<double>(full.candidates) / std::max(full.seconds, 1e-9))
+          << std::flush;
+    }
 
     // Top-10 for the first user over every movie they have not rated, model loaded.
     const int64_t user = movielens.users.front().id;
@@ -182,6 +199,9 @@ std::string to_json(const BenchResult& r) {
   j["load_seconds"] = r.load_seconds;
   j["epoch_seconds"] = r.epoch_seconds;
   j["recommend_ms"] = r.recommend_ms;
+  j["full_ranking_seconds"] = r.full_ranking_seconds;
+  j["full_ranking_users"] = r.full_ranking_users;
+  j["full_ranking_pairs"] = r.full_ranking_pairs;
   j["peak_rss_mb"] = r.peak_rss_mb;
   j["threads"] = r.threads;
   j["batch_size"] = r.batch_size;
@@ -198,6 +218,9 @@ std::string format_table(const BenchResult& r) {
   out += fmt::format("  {:<22} {:>12.0f}\n", "eval samples/s", r.eval_samples_per_s);
   out += fmt::format("  {:<22} {:>12.3f}\n", "load + featurise (s)", r.load_seconds);
   out += fmt::format("  {:<22} {:>12.2f}\n", "one epoch (s)", r.epoch_seconds);
+  out += fmt::format("  {:<22} {:>12.2f}\n", "full ranking (s)", r.full_ranking_seconds);
+  out += fmt::format("  {:<22} {:>12}\n", "full ranking users", r.full_ranking_users);
+  out += fmt::format("  {:<22} {:>12}\n", "full ranking pairs", r.full_ranking_pairs);
   out += fmt::format("  {:<22} {:>12.2f}\n", "top-10 recommend (ms)", r.recommend_ms);
   out += fmt::format("  {:<22} {:>12.0f}\n", "peak RSS (MB)", r.peak_rss_mb);
   return out;

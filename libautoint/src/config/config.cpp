@@ -259,6 +259,11 @@ std::vector<Param> build_params() {
   p.push_back(float_param(
       "data.label_threshold", [](Config& c) -> double& { return c.data.label_threshold; },
       {1, 5, false, false}, "A rating >= this value is a positive (label 1)."));
+  p.push_back(string_param(
+      "data.positives", [](Config& c) -> std::string& { return c.data.positives; },
+      {"liked", "rated"},
+      "What counts as an interaction for train.objective implicit and the item_knn and ease "
+      "full-ranking baselines: liked (rating >= data.label_threshold) or rated (any rating)."));
   p.push_back(int_list_param(
       "data.drop_ratings", [](Config& c) -> std::vector<int64_t>& { return c.data.drop_ratings; },
       1, "Rating values whose rows are left out before splitting (the paper drops [3]).", 5));
@@ -319,6 +324,31 @@ std::vector<Param> build_params() {
       {"auto", "plain", "fused"},
       "Attention implementation: fused CPU kernel, plain LibTorch ops, or auto (fused on CPU)."));
   // train
+  p.push_back(string_param(
+      "train.objective", [](Config& c) -> std::string& { return c.train.objective; },
+      {"rating", "implicit"},
+      "rating: learn label = rating >= data.label_threshold on the rated rows (the seed); "
+      "implicit: learn the training part's interactions (data.positives) against movies the "
+      "user did not interact with, sampled afresh every epoch (train.negatives), for "
+      "recommending from the whole catalogue."));
+  p.push_back(string_param(
+      "train.loss", [](Config& c) -> std::string& { return c.train.loss; }, {"bce", "bpr"},
+      "bce: binary cross-entropy on every row; bpr (implicit only): -log sigmoid(positive - "
+      "negative) over each positive and its sampled negatives."));
+  p.push_back(int_param(
+      "train.negatives.per_positive",
+      [](Config& c) -> int64_t& { return c.train.negatives.per_positive; }, 1, 1000,
+      "Implicit: negatives drawn for each training positive, every epoch."));
+  p.push_back(string_param(
+      "train.negatives.sampler",
+      [](Config& c) -> std::string& { return c.train.negatives.sampler; },
+      {"uniform", "popularity"},
+      "Implicit: draw negatives uniformly over the movies, or in proportion to (the movie's "
+      "training interactions + 1)^train.negatives.exponent; a movie the user interacted with, "
+      "or rated, in the training part is never drawn."));
+  p.push_back(float_param(
+      "train.negatives.exponent", [](Config& c) -> double& { return c.train.negatives.exponent; },
+      {0, 10, false, false}, "Implicit, popularity sampler: the exponent (word2vec's 0.75)."));
   p.push_back(int_param(
       "train.epochs", [](Config& c) -> int64_t& { return c.train.epochs; }, 1, 100000,
       "Maximum number of epochs."));
@@ -344,9 +374,16 @@ std::vector<Param> build_params() {
       "(train.monitor) and restore the best epoch's weights; 0 disables it."));
   p.push_back(string_param(
       "train.monitor", [](Config& c) -> std::string& { return c.train.monitor; },
-      {"logloss", "auc"},
+      {"logloss", "auc", "ndcg", "recall"},
       "Validation metric that early stopping (train.patience) watches and whose best epoch "
-      "is restored: logloss (lower is better) or auc (higher is better)."));
+      "is restored: logloss (lower is better), auc, or ndcg / recall at eval.top_k of a full "
+      "ranking of the validation split (higher is better; the seed's 13 fields only)."));
+  p.push_back(int_param(
+      "train.ranking_validation_users",
+      [](Config& c) -> int64_t& { return c.train.ranking_validation_users; }, 0, kMaxInt,
+      "Full-ranking validation (train.objective implicit, or train.monitor ndcg or recall): "
+      "rank for this many validation users, a seeded sample (data.split_seed); 0 means every "
+      "one with a positive."));
   p.push_back(string_param(
       "train.progress", [](Config& c) -> std::string& { return c.train.progress; },
       {"auto", "bar", "lines", "none"},
@@ -368,7 +405,8 @@ std::vector<Param> build_params() {
   p.push_back(int_param(
       "eval.full_ranking_users", [](Config& c) -> int64_t& { return c.eval.full_ranking_users; }, 0,
       kMaxInt,
-      "Full ranking: evaluate this many test users, a seeded sample (train.seed); 0 means "
+      "Full ranking: evaluate this many test users, a seeded sample (data.split_seed: the same "
+      "users for every repeat); 0 means "
       "every test user with a positive."));
   p.push_back(string_param(
       "eval.full_ranking_time", [](Config& c) -> std::string& { return c.eval.full_ranking_time; },
@@ -376,6 +414,15 @@ std::vector<Param> build_params() {
       "Full ranking: the time fields of a user's scored rows, at the user's latest rating "
       "(user_last; the split is random, so test ratings fall in the user's active period) or "
       "at the data's latest rating (data_last, as autoint-recommend's default 'now')."));
+  p.push_back(int_param(
+      "eval.knn_neighbours", [](Config& c) -> int64_t& { return c.eval.knn_neighbours; }, 1,
+      1000000,
+      "Full ranking: the item_knn baseline keeps this many most cosine-similar movies per movie."));
+  p.push_back(float_param(
+      "eval.ease_lambda", [](Config& c) -> double& { return c.eval.ease_lambda; },
+      {0, kInf, true, true},
+      "Full ranking: L2 weight of the ease baseline (Steck 2019: B = I - P diagMat(1 / "
+      "diag(P)), P = (X'X + lambda I)^-1)."));
   p.push_back(int_param(
       "repeats", [](Config& c) -> int64_t& { return c.repeats; }, 1, 1000,
       "Train each configuration (each grid combination) this many times, with seeds "
@@ -675,6 +722,29 @@ void validate(const Config& c, const std::string& origin) {
         "{}: train.patience {} needs a validation split, but data.validation_fraction is 0; "
         "set data.validation_fraction > 0 or train.patience 0 (no early stopping)",
         origin, c.train.patience));
+  }
+  const bool ranks =
+      c.train.objective == "implicit" || c.train.monitor == "ndcg" || c.train.monitor == "recall";
+  if (ranks && (c.data.features != "seed" || !c.data.drop_fields.empty())) {
+    throw ConfigError(fmt::format(
+        "{}: train.objective {} with train.monitor {} builds candidate rows of the seed's "
+        "fields, so it needs data.features seed and no data.drop_fields (got data.features "
+        "{}{})",
+        origin, c.train.objective, c.train.monitor, c.data.features,
+        c.data.drop_fields.empty() ? "" : " and dropped fields"));
+  }
+  if (c.train.loss == "bpr" && c.train.objective != "implicit") {
+    throw ConfigError(fmt::format(
+        "{}: train.loss bpr compares a positive with its sampled negatives, so it needs "
+        "train.objective implicit (got train.objective {}); use train.loss bce",
+        origin, c.train.objective));
+  }
+  if ((c.train.monitor == "ndcg" || c.train.monitor == "recall") &&
+      c.data.validation_fraction == 0) {
+    throw ConfigError(fmt::format(
+        "{}: train.monitor {} ranks the validation split, but data.validation_fraction is 0; "
+        "set data.validation_fraction > 0 or train.monitor logloss",
+        origin, c.train.monitor));
   }
   if (c.model.type == "autoint" && c.model.num_layers == 0) {
     throw ConfigError(fmt::format(

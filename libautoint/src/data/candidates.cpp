@@ -73,4 +73,18 @@ torch::Tensor CandidateRows::rows(const torch::Tensor& index, const User& user,
   return out;
 }
 
+torch::Tensor CandidateRows::with_movies(const torch::Tensor& features,
+                                         const torch::Tensor& index) const {
+  if (features.dim() != 2 || features.size(1) != kNumFields || index.dim() != 1 ||
+      index.size(0) != features.size(0)) {
+    throw std::invalid_argument(fmt::format(
+        "CandidateRows::with_movies: expected features [n, {}] and index [n] (got [{}] and [{}])",
+        kNumFields, fmt::join(features.sizes(), ", "), fmt::join(index.sizes(), ", ")));
+  }
+  torch::Tensor out = features.clone();
+  out.narrow(1, kMovieBegin, kMovieFields)
+      .copy_(movie_rows_.index_select(0, index).narrow(1, kMovieBegin, kMovieFields));
+  return out;
+}
+
 }  // namespace autoint::data

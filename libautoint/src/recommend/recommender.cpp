@@ -76,7 +76,24 @@ Recommender Recommender::from_run(const std::string& run_dir, const torch::Devic
       train::check_data(run_dir, run.data, data::fingerprint(movielens), allow_other_data);
   Recommender recommender(run.model, std::move(run.vocabulary), std::move(movielens), device);
   recommender.warning_ = std::move(warning);
+  recommender.score_meaning_ = score_meaning(run.config.train.objective, run.config.data.positives,
+                                             run.config.data.label_threshold);
   return recommender;
+}
+
+std::string Recommender::score_meaning(const std::string& objective, const std::string& positives,
+                                       double label_threshold) {
+  const std::string threshold = fmt::format("{:g}", label_threshold);
+  if (objective != "implicit")
+    return fmt::format("the model's probability that the user would rate the movie {} or higher",
+                       threshold);
+  if (positives == "rated")
+    return "the model's probability of interaction: that the user would rate the movie at all "
+           "(trained on rated movies against sampled unrated ones)";
+  return fmt::format(
+      "the model's probability of interaction: that the movie is one the user would rate {} or "
+      "higher (trained on such movies against sampled unrated ones)",
+      threshold);
 }
 
 const data::User& Recommender::user(int64_t id) const {

@@ -311,6 +311,7 @@ ApiResponse Api::info(const QueryParams& params) const {
                                  {"default_user", default_user_},
                                  {"timestamp", recommender_.default_timestamp()},
                                  {"device", recommender_.device().str()},
+                                 {"score", recommender_.score_meaning()},
                                  {"default_top", kDefaultTop},
                                  {"max_top", kMaxTop},
                                  {"max_user_limit", kMaxUserLimit}});

@@ -148,4 +148,47 @@ std::vector<BaselineResult> evaluate_baselines(const PreparedData& data, int64_t
   return results;
 }
 
+namespace {
+
+void check_interactions(const torch::Tensor& x, const char* who) {
+  if (x.dim() != 2 || x.size(1) < 1) {
+    throw std::invalid_argument(std::string(who) +
+                                ": expected an interaction matrix [users, items >= 1]");
+  }
+}
+
+}  // namespace
+
+torch::Tensor item_knn_weights(const torch::Tensor& interactions, int64_t k) {
+  check_interactions(interactions, "item_knn_weights");
+  if (k < 1)
+    throw std::invalid_argument("item_knn_weights: k must be >= 1 (got " + std::to_string(k) + ")");
+  const torch::Tensor x = interactions.to(torch::kFloat64);
+  torch::Tensor gram = x.t().mm(x);
+  const torch::Tensor norm = gram.diagonal().sqrt();
+  torch::Tensor sim = gram / (norm.unsqueeze(1) * norm.unsqueeze(0) + 1e-9);
+  sim.fill_diagonal_(0.0);
+  const int64_t items = sim.size(0);
+  if (k < items) {
+    // The k-th largest of each column; entries below it are dropped.
+    const torch::Tensor threshold = std::get<0>(sim.topk(k, /*dim=*/0)).select(0, k - 1);
+    sim = sim.masked_fill(sim < threshold.unsqueeze(0), 0.0);
+  }
+  return sim.to(torch::kFloat32);
+}
+
+torch::Tensor ease_weights(const torch::Tensor& interactions, double lambda) {
+  check_interactions(interactions, "ease_weights");
+  if (!(lambda > 0))
+    throw std::invalid_argument("ease_weights: lambda must be > 0 (got " + std::to_string(lambda) +
+                                ")");
+  const torch::Tensor x = interactions.to(torch::kFloat64);
+  torch::Tensor gram = x.t().mm(x);
+  gram.diagonal().add_(lambda);
+  const torch::Tensor p = torch::inverse(gram);
+  torch::Tensor b = -p / p.diagonal().unsqueeze(0);
+  b.fill_diagonal_(0.0);
+  return b.to(torch::kFloat32);
+}
+
 }  // namespace autoint::train

@@ -12,6 +12,7 @@
 
 #include <ATen/Context.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "autoint/error.h"
@@ -26,7 +27,9 @@ constexpr const char* kMagic = "autoint-checkpoint";
 // Bumped when the archive's keys or meaning change.
 constexpr int kCheckpointVersion = 1;
 // Columns of the history tensor, in EpochStats order.
-constexpr int64_t kHistoryColumns = 6;
+// Checkpoints written before full-ranking validation have the first 6 (then NaN).
+constexpr int64_t kHistoryColumns = 8;
+constexpr int64_t kHistoryColumnsV1 = 6;
 
 const std::regex& name_pattern() {
   static const std::regex pattern(R"(epoch-(\d{4,})(?:-step-(\d{6,}))?\.ckpt)");
@@ -173,7 +176,9 @@ std::string encode_checkpoint(const TrainState& state, nn::AutoInt& model,
                                          s.validation_logloss,
                                          s.validation_auc,
                                          s.seconds,
-                                         s.samples_per_s};
+                                         s.samples_per_s,
+                                         s.validation_ndcg,
+                                         s.validation_recall};
     for (int64_t c = 0; c < kHistoryColumns; ++c)
       history[static_cast<int64_t>(i)][c] = row[c];
   }
@@ -220,6 +225,11 @@ TrainState load_checkpoint(const std::string& path, nn::AutoInt& model,
     torch::Tensor history, doubles;
     archive.read("history", history);
     history = history.to(torch::kCPU);
+    if (history.dim() != 2 ||
+        (history.size(1) != kHistoryColumns && history.size(1) != kHistoryColumnsV1)) {
+      throw RunError(fmt::format("{}: the epoch history has shape [{}], expected [epochs, {}]",
+                                 path, fmt::join(history.sizes(), ", "), kHistoryColumns));
+    }
     for (int64_t i = 0; i < history.size(0); ++i) {
       EpochStats s;
       s.epoch = static_cast<int64_t>(history[i][0].item<double>());
@@ -228,6 +238,11 @@ TrainState load_checkpoint(const std::string& path, nn::AutoInt& model,
       s.validation_auc = history[i][3].item<double>();
       s.seconds = history[i][4].item<double>();
       s.samples_per_s = history[i][5].item<double>();
+      const bool ranked = history.size(1) >= kHistoryColumns;
+      s.validation_ndcg =
+          ranked ? history[i][6].item<double>() : std::numeric_limits<double>::quiet_NaN();
+      s.validation_recall =
+          ranked ? history[i][7].item<double>() : std::numeric_limits<double>::quiet_NaN();
       state.result.history.push_back(s);
     }
     archive.read("doubles", doubles);

@@ -1,9 +1,12 @@
-// Full ranking: per-user candidate sets, vectorised model scoring, per-user top-k metrics.
+// Full ranking: per-user candidate sets, blocked model scoring of several users at once,
+// per-user top-k, the model beside per-movie and item-item baselines.
 #include "autoint/train/full_ranking.h"
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
+#include <random>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -11,7 +14,6 @@
 #include "autoint/data/candidates.h"
 #include "autoint/data/dataset.h"
 #include "autoint/error.h"
-#include "autoint/metrics/metrics.h"
 #include "autoint/train/baselines.h"
 
 namespace autoint::train {
@@ -19,13 +21,14 @@ namespace {
 
 struct UserCase {
   int64_t user_id = 0;
-  std::vector<int64_t> rated_rows;     // template rows rated in the training part
-  std::vector<int64_t> positive_rows;  // template rows of the test positives
+  std::vector<int64_t> seen_rows;      // template rows rated in the training part
+  std::vector<int64_t> positive_rows;  // template rows of the held-out positives
+  std::vector<int64_t> interactions;   // training-part rows the item-item baselines fit on
 };
 
-// Adds each row of `dataset` to its user's rated (training part) or positive (test) rows.
-void collect(const data::TensorDataset& dataset, const data::CandidateRows& candidates, bool test,
-             std::map<int64_t, UserCase>& users) {
+// Adds each row of `dataset` to its user's seen rows (training part) or positive rows.
+void collect(const data::TensorDataset& dataset, const data::CandidateRows& candidates,
+             bool held_out, bool rated_interactions, std::map<int64_t, UserCase>& users) {
   if (dataset.rows() == 0)
     return;
   const auto user_ids = dataset.user_ids.to(torch::kCPU, torch::kInt64).contiguous();
@@ -43,30 +46,103 @@ void collect(const data::TensorDataset& dataset, const data::CandidateRows& cand
     }
     UserCase& entry = users[user[i]];
     entry.user_id = user[i];
-    if (!test)
-      entry.rated_rows.push_back(row);
-    else if (label[i] > 0.5F)
-      entry.positive_rows.push_back(row);
+    if (held_out) {
+      if (label[i] > 0.5F)
+        entry.positive_rows.push_back(row);
+      continue;
+    }
+    entry.seen_rows.push_back(row);
+    if (rated_interactions || label[i] > 0.5F)
+      entry.interactions.push_back(row);
   }
 }
 
 struct Accumulator {
   FullRankingMetrics sum;
   int64_t users = 0;
-  void add(const metrics::RankingMetrics& m) {
-    sum.hr += m.hr;
-    sum.ndcg += m.ndcg;
-    sum.recall += m.recall;
-    sum.precision += m.precision;
-    ++users;
-  }
   FullRankingMetrics mean() const {
     const double n = users > 0 ? static_cast<double>(users) : 1.0;
     return {sum.hr / n, sum.ndcg / n, sum.recall / n, sum.precision / n};
   }
 };
 
+// Ranks `scores` (one per template row) without the rows marked in `seen`: the k best by
+// descending score, ties by ascending row (= movie id); adds the metrics against
+// `positive` (npos marked rows) to `acc`.
+void rank_user(const float* scores, const std::vector<char>& seen,
+               const std::vector<char>& positive, int64_t npos, int64_t k,
+               std::vector<int64_t>& order, Accumulator& acc) {
+  order.clear();
+  for (std::size_t r = 0; r < seen.size(); ++r) {
+    if (!seen[r])
+      order.push_back(static_cast<int64_t>(r));
+  }
+  if (order.empty())
+    return;
+  const auto better = [scores](int64_t a, int64_t b) {
+    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+  };
+  const auto cut = std::min<std::size_t>(static_cast<std::size_t>(k), order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut), order.end(),
+                    better);
+  double dcg = 0, idcg = 0;
+  int64_t hits = 0;
+  for (std::size_t i = 0; i < cut; ++i) {
+    if (positive[static_cast<std::size_t>(order[i])]) {
+      ++hits;
+      dcg += 1.0 / std::log2(static_cast<double>(i) + 2.0);
+    }
+  }
+  for (int64_t i = 0; i < std::min(npos, k); ++i)
+    idcg += 1.0 / std::log2(static_cast<double>(i) + 2.0);
+  acc.sum.hr += hits > 0 ? 1.0 : 0.0;
+  acc.sum.ndcg += idcg > 0 ? dcg / idcg : 0.0;
+  acc.sum.recall += static_cast<double>(hits) / static_cast<double>(npos);
+  acc.sum.precision += static_cast<double>(hits) / static_cast<double>(k);
+  ++acc.users;
+}
+
+// A user-independent baseline's per-row scores, or a random stream (empty scores).
+struct MovieBaseline {
+  std::string name;
+  MovieScorer scorer;
+  std::vector<float> per_row;
+};
+
+// An item-item baseline: weights [rows, rows] and its accumulator.
+struct ItemItemBaseline {
+  std::string name;
+  torch::Tensor weights;
+};
+
 }  // namespace
+
+torch::Tensor score_all_movies(nn::AutoInt& model, const data::CandidateRows& candidates,
+                               const std::vector<const data::User*>& users,
+                               const std::vector<int64_t>& timestamps, int64_t batch_rows) {
+  if (users.size() != timestamps.size() || batch_rows < 1) {
+    throw std::invalid_argument(fmt::format(
+        "score_all_movies: {} users with {} timestamps, batch_rows {} (expected equal counts, "
+        "batch_rows >= 1)",
+        users.size(), timestamps.size(), batch_rows));
+  }
+  const torch::Device device = model->parameters().front().device();
+  const int64_t movies = candidates.movies();
+  const auto count = static_cast<int64_t>(users.size());
+  if (count == 0 || movies == 0)
+    return torch::zeros({count, movies}, torch::kFloat32);
+  torch::NoGradGuard no_grad;
+  const auto all_rows =
+      torch::arange(movies, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  std::vector<torch::Tensor> features;
+  for (std::size_t u = 0; u < users.size(); ++u)
+    features.push_back(candidates.rows(all_rows, *users[u], timestamps[u]));
+  const torch::Tensor rows = torch::cat(features);
+  std::vector<torch::Tensor> logits;
+  for (int64_t s = 0; s < rows.size(0); s += batch_rows)
+    logits.push_back(model->forward(rows.narrow(0, s, std::min(batch_rows, rows.size(0) - s))));
+  return torch::cat(logits).to(torch::kCPU, torch::kFloat32).reshape({count, movies}).contiguous();
+}
 
 FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLens& movielens,
                                         const PreparedData& data,
@@ -75,18 +151,24 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
     throw std::invalid_argument(fmt::format(
         "evaluate_full_ranking: time must be user_last or data_last (got \"{}\")", options.time));
   }
+  if (options.split != "test" && options.split != "validation") {
+    throw std::invalid_argument(fmt::format(
+        "evaluate_full_ranking: split must be test or validation (got \"{}\")", options.split));
+  }
   if (options.k < 1 || options.batch_rows < 1 || options.max_users < 0) {
     throw std::invalid_argument(fmt::format(
         "evaluate_full_ranking: k ({}) and batch_rows ({}) must be >= 1, max_users ({}) >= 0",
         options.k, options.batch_rows, options.max_users));
   }
+  const bool test = options.split == "test";
   const torch::Device device = model->parameters().front().device();
   const data::CandidateRows candidates(data.vocabulary, movielens.movies, device);
 
   std::map<int64_t, UserCase> by_user;
-  collect(data.train, candidates, false, by_user);
-  collect(data.validation, candidates, false, by_user);
-  collect(data.test, candidates, true, by_user);
+  collect(data.train, candidates, false, options.rated_interactions, by_user);
+  collect(data.validation, candidates, !test, options.rated_interactions, by_user);
+  if (test)
+    collect(data.test, candidates, true, options.rated_interactions, by_user);
   std::vector<const UserCase*> users;
   for (const auto& [id, entry] : by_user) {
     if (!entry.positive_rows.empty())
@@ -118,85 +200,119 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
       it->second = std::max(it->second, r.timestamp);
   }
 
-  // Baselines score movies independently of the user (random draws anew per candidate).
-  std::vector<std::pair<std::string, MovieScorer>> scorers;
-  std::vector<std::vector<float>> movie_scores;  // per user-independent scorer, per template row
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t movies = candidates.movies();
+  std::vector<MovieBaseline> movie_baselines;
+  std::vector<ItemItemBaseline> item_item;
+  std::unordered_map<int64_t, int64_t> interaction_row;  // user id -> row of the matrix
+  torch::Tensor interactions;
   if (options.baselines) {
-    scorers = baseline_scorers(data, options.seed);
-    for (const auto& [name, scorer] : scorers) {
-      std::vector<float> per_row;
+    // Fitted on the training part: without the validation split when that is ranked.
+    PreparedData fit_part = data;
+    if (!test)
+      fit_part.validation = data::TensorDataset{};
+    for (auto& [name, scorer] : baseline_scorers(fit_part, options.seed)) {
+      MovieBaseline b{name, scorer, {}};
       if (name != "random") {
         for (int64_t movie_id : candidates.movie_ids())
-          per_row.push_back(static_cast<float>(scorer(movie_id)));
+          b.per_row.push_back(static_cast<float>(b.scorer(movie_id)));
       }
-      movie_scores.push_back(std::move(per_row));
+      movie_baselines.push_back(std::move(b));
     }
+    interactions = torch::zeros({static_cast<int64_t>(by_user.size()), movies}, torch::kFloat32);
+    auto x = interactions.accessor<float, 2>();
+    for (const auto& [id, entry] : by_user) {
+      const auto row = static_cast<int64_t>(interaction_row.size());
+      interaction_row.emplace(id, row);
+      for (int64_t r : entry.interactions)
+        x[row][r] = 1.0F;
+    }
+    item_item.push_back({"item_knn", item_knn_weights(interactions, options.knn_neighbours)});
+    item_item.push_back({"ease", ease_weights(interactions, options.ease_lambda)});
   }
 
   const bool was_training = model->is_training();
   model->eval();
   torch::NoGradGuard no_grad;
-  const auto start = std::chrono::steady_clock::now();
   Accumulator model_metrics;
-  std::vector<Accumulator> baseline_metrics(scorers.size());
-  std::vector<char> excluded(static_cast<std::size_t>(candidates.movies()));
-  std::vector<int64_t> rows;
-  std::vector<float> labels, scores;
-  for (const UserCase* u : users) {
-    const auto record = user_records.find(u->user_id);
-    if (record == user_records.end()) {
-      throw DataError(
-          fmt::format("full ranking: user {} has ratings but is not in the users", u->user_id));
-    }
-    std::fill(excluded.begin(), excluded.end(), 0);
-    for (int64_t r : u->rated_rows)
-      excluded[static_cast<std::size_t>(r)] = 1;
-    std::vector<char> positive(excluded.size(), 0);
-    for (int64_t r : u->positive_rows)
-      positive[static_cast<std::size_t>(r)] = 1;
-    rows.clear();
-    labels.clear();
-    for (int64_t r = 0; r < candidates.movies(); ++r) {
-      if (!excluded[static_cast<std::size_t>(r)]) {
-        rows.push_back(r);
-        labels.push_back(positive[static_cast<std::size_t>(r)] ? 1.0F : 0.0F);
+  std::vector<Accumulator> movie_metrics(movie_baselines.size());
+  std::vector<Accumulator> item_metrics(item_item.size());
+  std::vector<char> seen(static_cast<std::size_t>(movies)), positive(seen.size());
+  std::vector<int64_t> order;
+  std::vector<float> scores(seen.size());
+  const int64_t block = std::max<int64_t>(1, options.batch_rows / std::max<int64_t>(movies, 1));
+  for (std::size_t first = 0; first < users.size(); first += static_cast<std::size_t>(block)) {
+    const std::size_t last = std::min(users.size(), first + static_cast<std::size_t>(block));
+    std::vector<const data::User*> records;
+    std::vector<int64_t> timestamps;
+    for (std::size_t i = first; i < last; ++i) {
+      const auto record = user_records.find(users[i]->user_id);
+      if (record == user_records.end()) {
+        throw DataError(fmt::format("full ranking: user {} has ratings but is not in the users",
+                                    users[i]->user_id));
       }
+      records.push_back(record->second);
+      timestamps.push_back(result.time == "user_last" ? user_last[users[i]->user_id]
+                                                      : result.timestamp);
     }
-    const auto count = static_cast<int64_t>(rows.size());
-    if (count == 0)
-      continue;
-    result.candidates += count;
-    const std::vector<int64_t> user_column(rows.size(), u->user_id);
-
-    const auto index = torch::from_blob(rows.data(), {count}, torch::kInt64).to(device);
-    const int64_t when = result.time == "user_last" ? user_last[u->user_id] : result.timestamp;
-    const torch::Tensor features = candidates.rows(index, *record->second, when);
-    std::vector<torch::Tensor> logits;
-    for (int64_t s = 0; s < count; s += options.batch_rows)
-      logits.push_back(
-          model->forward(features.narrow(0, s, std::min(options.batch_rows, count - s))));
-    const torch::Tensor all = (logits.size() == 1 ? logits.front() : torch::cat(logits))
-                                  .to(torch::kCPU, torch::kFloat32)
-                                  .contiguous();
-    scores.assign(all.data_ptr<float>(), all.data_ptr<float>() + count);
-    model_metrics.add(metrics::ranking_metrics(user_column, scores, labels, options.k));
-
-    for (std::size_t b = 0; b < scorers.size(); ++b) {
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        scores[i] = movie_scores[b].empty()
-                        ? static_cast<float>(scorers[b].second(
-                              candidates.movie_ids()[static_cast<std::size_t>(rows[i])]))
-                        : movie_scores[b][static_cast<std::size_t>(rows[i])];
+    const torch::Tensor logits =
+        score_all_movies(model, candidates, records, timestamps, options.batch_rows);
+    std::vector<torch::Tensor> item_scores;
+    if (!item_item.empty()) {
+      std::vector<int64_t> rows;
+      for (std::size_t i = first; i < last; ++i)
+        rows.push_back(interaction_row.at(users[i]->user_id));
+      const torch::Tensor x = interactions.index_select(
+          0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64));
+      for (const auto& b : item_item)
+        item_scores.push_back(x.mm(b.weights).contiguous());
+    }
+    for (std::size_t i = first; i < last; ++i) {
+      const UserCase& u = *users[i];
+      std::fill(seen.begin(), seen.end(), 0);
+      std::fill(positive.begin(), positive.end(), 0);
+      for (int64_t r : u.seen_rows)
+        seen[static_cast<std::size_t>(r)] = 1;
+      int64_t npos = 0;
+      for (int64_t r : u.positive_rows) {
+        if (!seen[static_cast<std::size_t>(r)] && !positive[static_cast<std::size_t>(r)]) {
+          positive[static_cast<std::size_t>(r)] = 1;
+          ++npos;
+        }
       }
-      baseline_metrics[b].add(metrics::ranking_metrics(user_column, scores, labels, options.k));
+      const auto available =
+          static_cast<int64_t>(std::count(seen.begin(), seen.end(), static_cast<char>(0)));
+      if (npos == 0 || available == 0)
+        continue;
+      result.candidates += available;
+      const auto b = static_cast<int64_t>(i - first);
+      rank_user(logits[b].data_ptr<float>(), seen, positive, npos, options.k, order, model_metrics);
+      for (std::size_t m = 0; m < movie_baselines.size(); ++m) {
+        const MovieBaseline& base = movie_baselines[m];
+        const float* row_scores = base.per_row.data();
+        if (base.per_row.empty()) {  // random: a fresh draw per candidate, in row order
+          for (int64_t r = 0; r < movies; ++r) {
+            if (!seen[static_cast<std::size_t>(r)])
+              scores[static_cast<std::size_t>(r)] = static_cast<float>(
+                  base.scorer(candidates.movie_ids()[static_cast<std::size_t>(r)]));
+          }
+          row_scores = scores.data();
+        }
+        rank_user(row_scores, seen, positive, npos, options.k, order, movie_metrics[m]);
+      }
+      for (std::size_t m = 0; m < item_item.size(); ++m)
+        rank_user(item_scores[m][b].data_ptr<float>(), seen, positive, npos, options.k, order,
+                  item_metrics[m]);
     }
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   model->train(was_training);
   result.users = model_metrics.users;
   result.model = model_metrics.mean();
-  for (std::size_t b = 0; b < scorers.size(); ++b)
-    result.baselines.emplace_back(scorers[b].first, baseline_metrics[b].mean());
+  for (std::size_t m = 0; m < movie_baselines.size(); ++m)
+    result.baselines.emplace_back(movie_baselines[m].name, movie_metrics[m].mean());
+  for (std::size_t m = 0; m < item_item.size(); ++m)
+    result.baselines.emplace_back(item_item[m].name, item_metrics[m].mean());
   return result;
 }
 

@@ -525,7 +525,14 @@ std::vector<TableRow> baseline_rows(const std::string& dir) {
   }
   const Json m = read_json_file(metrics_path);
   std::vector<TableRow> rows;
-  const Json baselines = m.value("baselines", Json::object());
+  Json baselines = m.value("baselines", Json::object());
+  // Full ranking also has baselines of its own (item_knn, ease): rows with full_* only.
+  if (m.contains("full_ranking")) {
+    for (const auto& [name, values] : m["full_ranking"]["baselines"].items()) {
+      if (!baselines.contains(name))
+        baselines[name] = Json::object();
+    }
+  }
   for (const auto& [name, values] : baselines.items()) {
     TableRow row;
     row.label = name;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -17,6 +18,7 @@
 #include "autoint/device.h"
 #include "autoint/error.h"
 #include "autoint/train/checkpoint.h"
+#include "autoint/train/implicit.h"
 #include "autoint/train/run_dir.h"
 #include "autoint/util/allocator.h"
 #include "autoint/util/interrupt.h"
@@ -28,12 +30,23 @@ namespace {
 
 // The validation score train.monitor names, oriented so that lower is better.
 double monitored_score(const EpochStats& stats, const std::string& monitor) {
-  return monitor == "auc" ? -stats.validation_auc : stats.validation_logloss;
+  if (monitor == "auc")
+    return -stats.validation_auc;
+  if (monitor == "ndcg")
+    return -stats.validation_ndcg;
+  if (monitor == "recall")
+    return -stats.validation_recall;
+  return stats.validation_logloss;
+}
+
+// A history value as JSON: NaN (not measured) as null.
+nlohmann::ordered_json number_or_null(double value) {
+  return std::isnan(value) ? nlohmann::ordered_json() : nlohmann::ordered_json(value);
 }
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
+double elapsed_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
@@ -85,7 +98,7 @@ std::vector<std::pair<std::string, double>> full_ranking_entries(const FullRanki
 
 // metrics.json's metric part: the test metrics at the top level, then "baselines" (one
 // object per scorer, same keys) and, with full ranking, "full_ranking".
-nlohmann::ordered_json evaluation_json(const Evaluation& evaluation) {
+nlohmann::ordered_json evaluation_object(const Evaluation& evaluation) {
   nlohmann::ordered_json out = metrics_json(evaluation.test);
   nlohmann::ordered_json baselines = nlohmann::ordered_json::object();
   for (const auto& b : evaluation.baselines)
@@ -224,9 +237,40 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
               const FitControl& control) {
   const auto& tc = config.train;
   util::retain_freed_memory();
-  const data::TensorDataset train = data.train.to(device);
   const data::TensorDataset validation = data.validation.to(device);
-  data::BatchIterator batches(train, tc.batch_size, /*shuffle=*/true,
+  const bool implicit = tc.objective == "implicit";
+  const bool rank_validation =
+      validation.rows() > 0 && (implicit || tc.monitor == "ndcg" || tc.monitor == "recall");
+  if ((implicit || rank_validation) && control.movielens == nullptr) {
+    throw std::invalid_argument(
+        "fit: train.objective implicit and full-ranking validation need FitControl::movielens");
+  }
+  // What an epoch trains on: the rated rows, or (implicit) each positive with its negatives,
+  // rebuilt every epoch. The iterator serves groups of rows then, batch_size rows at a time.
+  std::optional<ImplicitEpochs> groups;
+  data::TensorDataset epoch_data;
+  int64_t epoch_data_of = 0;  // the epoch epoch_data was built for
+  int64_t batch_units = tc.batch_size;
+  if (implicit) {
+    groups.emplace(data, *control.movielens, config, device);
+    for (const auto& note : groups->notes())
+      log.line(note);
+    batch_units = std::max<int64_t>(1, tc.batch_size / groups->group_size());
+    log.line(fmt::format(
+        "implicit objective: {} positives ({}), {} {} negatives each per epoch, loss {}",
+        groups->positives(), config.data.positives, tc.negatives.per_positive, tc.negatives.sampler,
+        tc.loss));
+  } else {
+    epoch_data = data.train.to(device);
+  }
+  const int64_t rows_per_unit = groups ? groups->group_size() : 1;
+  const auto build_epoch = [&](int64_t epoch) {
+    if (groups && epoch_data_of != epoch) {
+      epoch_data = groups->epoch(epoch);
+      epoch_data_of = epoch;
+    }
+  };
+  data::BatchIterator batches(epoch_data, batch_units, /*shuffle=*/true,
                               static_cast<uint64_t>(tc.seed));
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(tc.learning_rate));
   // Loss values are read back every few steps only: each read is a device sync on CUDA.
@@ -250,6 +294,7 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
         throw RunError(fmt::format("{}; to resume from the previous checkpoint, {}, delete it",
                                    e.what(), all[all.size() - 2]));
       }
+      build_epoch(state.epoch + 1);
       try {
         batches.restore(state.batches);
       } catch (const std::invalid_argument& e) {
@@ -285,6 +330,8 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
        ++epoch) {
     model->train();
     double last_loss_sum = 0;
+    build_epoch(epoch);
+    const int64_t epoch_rows = epoch_data.rows() * rows_per_unit;
     if (state.step == 0) {
       batches.start_epoch();
       state.loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
@@ -295,25 +342,27 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
       last_loss_sum = state.loss_sum.item<double>();
     }
     util::Progress bar(std::cout, progress, fmt::format("epoch {}/{}", epoch, tc.epochs),
-                       train.rows());
+                       epoch_rows);
     const auto start = Clock::now();
     data::Batch batch;
     while (batches.next(batch)) {
       const int64_t step = ++state.step;
       optimizer.zero_grad();
-      auto [logits, embeddings] = model->forward_with_embeddings(batch.features, batch.numeric);
-      auto loss = torch::binary_cross_entropy_with_logits(logits, batch.labels);
-      if (tc.l2_embedding > 0) {
-        loss = loss + tc.l2_embedding * embeddings.pow(2).sum() / batch.labels.size(0);
-      }
+      const torch::Tensor features =
+          groups ? batch.features.reshape({-1, data.train.features.size(1)}) : batch.features;
+      auto [logits, embeddings] = model->forward_with_embeddings(features, batch.numeric);
+      auto loss = groups ? groups->loss(logits)
+                         : torch::binary_cross_entropy_with_logits(logits, batch.labels);
+      const int64_t len = features.size(0);
+      if (tc.l2_embedding > 0)
+        loss = loss + tc.l2_embedding * embeddings.pow(2).sum() / len;
       if (fault.at("NAN", epoch, step))
         loss = loss * std::numeric_limits<double>::quiet_NaN();
       loss.backward();
       optimizer.step();
-      const int64_t len = batch.labels.size(0);
       state.loss_sum += loss.detach() * static_cast<double>(len);
       state.seen += len;
-      if (step % sync_every == 0 || state.seen == train.rows()) {
+      if (step % sync_every == 0 || state.seen == epoch_rows) {
         last_loss_sum = state.loss_sum.item<double>();
         if (!std::isfinite(last_loss_sum)) {
           throw Error(fmt::format(
@@ -327,7 +376,7 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
       }
       fault.raise_at(epoch, step);
       if (util::interrupt_requested()) {
-        state.seconds += seconds_since(start);
+        state.seconds += elapsed_since(start);
         std::string where = "no checkpoint written (no run directory)";
         if (!control.run_dir.empty()) {
           write_checkpoint(checkpoint_name(state.epoch, step));
@@ -338,23 +387,53 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
     }
     EpochStats stats;
     stats.epoch = epoch;
-    stats.seconds = state.seconds + seconds_since(start);
+    stats.seconds = state.seconds + elapsed_since(start);
     stats.train_loss = last_loss_sum / static_cast<double>(std::max<int64_t>(state.seen, 1));
     stats.samples_per_s = static_cast<double>(state.seen) / std::max(stats.seconds, 1e-9);
     bar.finish(state.seen, stats.train_loss);
     stats.validation_logloss = std::numeric_limits<double>::quiet_NaN();
     stats.validation_auc = std::numeric_limits<double>::quiet_NaN();
+    stats.validation_ndcg = std::numeric_limits<double>::quiet_NaN();
+    stats.validation_recall = std::numeric_limits<double>::quiet_NaN();
     if (validation.rows() > 0) {
       const auto probabilities = predict(model, validation, config.eval.batch_size);
       const auto v = evaluate_scores(data.validation, probabilities, config.eval.top_k);
       stats.validation_logloss = v.logloss;
       stats.validation_auc = v.auc;
     }
+    std::string ranking;
+    if (rank_validation) {
+      FullRankingOptions options;
+      options.k = config.eval.top_k;
+      options.max_users = tc.ranking_validation_users;
+      options.seed = static_cast<uint64_t>(config.data.split_seed);  // same users every repeat
+      options.time = config.eval.full_ranking_time;
+      // The first epoch also ranks with the baselines, as a yardstick for the log.
+      options.baselines = state.result.history.empty();
+      options.split = "validation";
+      options.rated_interactions = config.data.positives == "rated";
+      options.knn_neighbours = config.eval.knn_neighbours;
+      options.ease_lambda = config.eval.ease_lambda;
+      const FullRankingResult r = evaluate_full_ranking(model, *control.movielens, data, options);
+      stats.validation_ndcg = r.model.ndcg;
+      stats.validation_recall = r.model.recall;
+      if (!r.baselines.empty()) {
+        std::vector<std::string> parts;
+        for (const auto& [name, m] : r.baselines)
+          parts.push_back(fmt::format("{} {:.4f} / {:.4f}", name, m.ndcg, m.recall));
+        log.line(
+            fmt::format("validation full ranking, baselines fitted on the training split "
+                        "(ndcg@{} / recall@{}): {}",
+                        r.k, r.k, fmt::join(parts, ", ")));
+      }
+      ranking = fmt::format(", validation ndcg@{} {:.4f}, recall@{} {:.4f} ({} users, {:.1f} s)",
+                            r.k, r.model.ndcg, r.k, r.model.recall, r.users, r.seconds);
+    }
     state.result.history.push_back(stats);
     log.line(fmt::format(
-        "epoch {}/{}: train loss {:.4f}, validation logloss {:.4f}, validation AUC {:.4f}, "
+        "epoch {}/{}: train loss {:.4f}, validation logloss {:.4f}, validation AUC {:.4f}{}, "
         "{:.1f} s, {:.0f} samples/s",
-        epoch, tc.epochs, stats.train_loss, stats.validation_logloss, stats.validation_auc,
+        epoch, tc.epochs, stats.train_loss, stats.validation_logloss, stats.validation_auc, ranking,
         stats.seconds, stats.samples_per_s));
 
     state.result.best_epoch = epoch;
@@ -421,7 +500,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   summary.device = device.str();
   auto start = Clock::now();
   const data::MovieLens movielens = load_movielens(config.data);
-  summary.load_seconds = seconds_since(start);
+  summary.load_seconds = elapsed_since(start);
   const PreparedData data = prepare_data(movielens, config.data);
   summary.featurize_seconds = data.featurize_seconds;
   const nn::AutoIntOptions model_config = model_options(config.model, data.vocabulary);
@@ -471,13 +550,14 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   check_free_space(dir, weight_bytes * 4 * (kKeptEpochCheckpoints + 3) + (uint64_t{1} << 20));
 
   start = Clock::now();
-  summary.fit = fit(model, data, config, device, log, progress, FitControl{dir, options.resume});
-  summary.train_seconds = seconds_since(start);
+  summary.fit =
+      fit(model, data, config, device, log, progress, FitControl{dir, options.resume, &movielens});
+  summary.train_seconds = elapsed_since(start);
 
   summary.evaluation = evaluate_model(model, movielens, data, config, device);
   save_run_files(dir, config, data.vocabulary, model);
 
-  nlohmann::ordered_json metrics = evaluation_json(summary.evaluation);
+  nlohmann::ordered_json metrics = evaluation_object(summary.evaluation);
   nlohmann::ordered_json info;
   info["metrics_split"] = "test";
   info["seed_metrics"] =
@@ -492,17 +572,15 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   info["load_seconds"] = summary.load_seconds;
   info["featurize_seconds"] = summary.featurize_seconds;
   info["train_seconds"] = summary.train_seconds;
-  info["total_seconds"] = seconds_since(job_start);
+  info["total_seconds"] = elapsed_since(job_start);
   nlohmann::ordered_json history = nlohmann::ordered_json::array();
   for (const auto& s : summary.fit.history) {
     history.push_back({{"epoch", s.epoch},
                        {"train_loss", s.train_loss},
-                       {"validation_logloss", std::isnan(s.validation_logloss)
-                                                  ? nlohmann::ordered_json()
-                                                  : nlohmann::ordered_json(s.validation_logloss)},
-                       {"validation_auc", std::isnan(s.validation_auc)
-                                              ? nlohmann::ordered_json()
-                                              : nlohmann::ordered_json(s.validation_auc)},
+                       {"validation_logloss", number_or_null(s.validation_logloss)},
+                       {"validation_auc", number_or_null(s.validation_auc)},
+                       {"validation_ndcg", number_or_null(s.validation_ndcg)},
+                       {"validation_recall", number_or_null(s.validation_recall)},
                        {"seconds", s.seconds},
                        {"samples_per_s", s.samples_per_s}});
   }
@@ -530,11 +608,20 @@ Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
     FullRankingOptions options;
     options.k = ec.top_k;
     options.max_users = ec.full_ranking_users;
-    options.seed = seed;
+    // The user sample (and the random baseline) follow the split, not train.seed: every
+    // repeat of a config is measured on the same users.
+    options.seed = static_cast<uint64_t>(config.data.split_seed);
     options.time = ec.full_ranking_time;
+    options.rated_interactions = config.data.positives == "rated";
+    options.knn_neighbours = ec.knn_neighbours;
+    options.ease_lambda = ec.ease_lambda;
     out.full_ranking = evaluate_full_ranking(model, movielens, data, options);
   }
   return out;
+}
+
+std::string evaluation_json(const Evaluation& evaluation) {
+  return evaluation_object(evaluation).dump(2) + "\n";
 }
 
 std::string format_evaluation(const Evaluation& e) {
@@ -578,20 +665,24 @@ std::string format_evaluation(const Evaluation& e) {
   if (const auto& f = e.full_ranking) {
     std::vector<std::vector<std::pair<std::string, double>>> columns{
         full_ranking_entries(f->model, f->k)};
-    for (const auto& [name, m] : f->baselines)
+    std::vector<std::string> full_names{"model"};
+    for (const auto& [name, m] : f->baselines) {
       columns.push_back(full_ranking_entries(m, f->k));
+      full_names.push_back(name);
+    }
+    const std::vector<std::string> full_baseline_names(full_names.begin() + 1, full_names.end());
     out += fmt::format(
         "full ranking (every movie a test user did not rate in the training part, time fields "
         "at {}; {} users, {} candidates, {:.1f} s):\n",
         f->time == "user_last" ? "each user's latest rating" : "the data's latest rating", f->users,
         f->candidates, f->seconds);
-    out += comparison_table(names, columns);
+    out += comparison_table(full_names, columns);
     const std::vector<std::vector<std::pair<std::string, double>>> baseline_columns(
         columns.begin() + 1, columns.end());
     std::vector<std::string> keys;
     for (const auto& entry : columns.front())
       keys.push_back(entry.first);
-    out += verdict(columns.front(), baseline_names, baseline_columns, keys);
+    out += verdict(columns.front(), full_baseline_names, baseline_columns, keys);
   }
   if (!out.empty())
     out.pop_back();

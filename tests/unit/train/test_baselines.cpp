@@ -2,6 +2,7 @@
 // and the movie mean beating chance on synthetic data.
 #include "autoint_catch.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <vector>
 
@@ -119,4 +120,27 @@ TEST_CASE("movie_mean beats random on synthetic data", "[baselines]") {
   }
   CHECK(results[2].result.auc > results[0].result.auc);
   CHECK(results[3].result.auc > results[0].result.auc);
+}
+
+TEST_CASE("item_knn and ease weights match a hand-checked matrix", "[baselines]") {
+  // 3 users x 3 movies: {0, 1}, {0, 2}, {0, 1, 2}. X'X = [[3, 2, 2], [2, 2, 1], [2, 1, 2]].
+  const auto x = torch::tensor({1.0F, 1.0F, 0.0F, 1.0F, 0.0F, 1.0F, 1.0F, 1.0F, 1.0F}).view({3, 3});
+  // Cosine: s01 = s02 = 2 / sqrt(3 * 2), s12 = 1 / 2. With k = 1 each column keeps its
+  // largest entry (column 0 has a tie, both kept).
+  const double c = 2.0 / std::sqrt(6.0);
+  const auto knn = train::item_knn_weights(x, 1);
+  const auto expected_knn =
+      torch::tensor({0.0, c, c, c, 0.0, 0.0, c, 0.0, 0.0}, torch::kFloat32).view({3, 3});
+  CHECK(torch::allclose(knn, expected_knn, 1e-5, 1e-6));
+  const auto all = train::item_knn_weights(x, 5);
+  CHECK(all[1][2].item<float>() == Approx(0.5).epsilon(1e-5));
+  // EASE, lambda 1: P = (X'X + I)^-1 = [[.5, -.25, -.25], [-.25, .5, 0], [-.25, 0, .5]],
+  // B_ij = -P_ij / P_jj off the diagonal.
+  const auto ease = train::ease_weights(x, 1.0);
+  const auto expected_ease =
+      torch::tensor({0.0, 0.5, 0.5, 0.5, 0.0, 0.0, 0.5, 0.0, 0.0}, torch::kFloat32).view({3, 3});
+  CHECK(torch::allclose(ease, expected_ease, 1e-5, 1e-6));
+  CHECK_THROWS_AS(train::item_knn_weights(x, 0), std::invalid_argument);
+  CHECK_THROWS_AS(train::ease_weights(x, 0.0), std::invalid_argument);
+  CHECK_THROWS_AS(train::ease_weights(torch::zeros({3}), 1.0), std::invalid_argument);
 }

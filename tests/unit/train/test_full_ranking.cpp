@@ -12,6 +12,7 @@
 #include "autoint/metrics/metrics.h"
 #include "autoint/train/full_ranking.h"
 #include "autoint/train/pipeline.h"
+#include "encoded_rows.h"
 
 using namespace autoint;
 
@@ -23,25 +24,6 @@ struct HandMade {
   data::MovieLens movielens;
   train::PreparedData data;
 };
-
-data::TensorDataset rows_of(const data::RawFeatures& raw, const data::Vocabulary& vocabulary,
-                            const std::vector<int64_t>& rows) {
-  data::TensorDataset d;
-  d.features = vocabulary.encode(raw, rows).ids;
-  std::vector<float> labels, ratings;
-  std::vector<int64_t> users, movies;
-  for (int64_t r : rows) {
-    labels.push_back(raw.labels[static_cast<std::size_t>(r)]);
-    ratings.push_back(raw.ratings[static_cast<std::size_t>(r)]);
-    users.push_back(raw.user_ids[static_cast<std::size_t>(r)]);
-    movies.push_back(raw.movie_ids[static_cast<std::size_t>(r)]);
-  }
-  d.labels = torch::tensor(labels, torch::kFloat32);
-  d.ratings = torch::tensor(ratings, torch::kFloat32);
-  d.user_ids = torch::tensor(users, torch::kInt64);
-  d.movie_ids = torch::tensor(movies, torch::kInt64);
-  return d;
-}
 
 HandMade ranking_hand_made() {
   HandMade h;
@@ -56,9 +38,9 @@ HandMade ranking_hand_made() {
   std::vector<int64_t> all(8);
   std::iota(all.begin(), all.end(), int64_t{0});
   h.data.vocabulary = data::Vocabulary::fit(raw, all);
-  h.data.train = rows_of(raw, h.data.vocabulary, {0, 1, 2, 3});
-  h.data.validation = rows_of(raw, h.data.vocabulary, {4});
-  h.data.test = rows_of(raw, h.data.vocabulary, {5, 6, 7});
+  h.data.train = test::encode_rows(raw, h.data.vocabulary, {0, 1, 2, 3});
+  h.data.validation = test::encode_rows(raw, h.data.vocabulary, {4});
+  h.data.test = test::encode_rows(raw, h.data.vocabulary, {5, 6, 7});
   return h;
 }
 
@@ -169,4 +151,66 @@ TEST_CASE("full ranking samples users with a seed", "[full_ranking]") {
   options.max_users = -1;
   CHECK_THROWS_AS(train::evaluate_full_ranking(model, h.movielens, h.data, options),
                   std::invalid_argument);
+}
+
+TEST_CASE("full ranking's blocked scoring equals scoring each user on its own", "[full_ranking]") {
+  const HandMade h = ranking_hand_made();
+  nn::AutoInt model = small_model(h.data.vocabulary);
+  model->eval();
+  const data::CandidateRows candidates(h.data.vocabulary, h.movielens.movies, torch::kCPU);
+  const std::vector<const data::User*> users{&h.movielens.users[0], &h.movielens.users[1],
+                                             &h.movielens.users[0]};
+  const std::vector<int64_t> when{978300600, 983400000, 990000000};
+  // Rows of 2 users per forward pass, then of a part of one user's.
+  for (int64_t batch_rows : {int64_t{12}, int64_t{4}}) {
+    const auto scores = train::score_all_movies(model, candidates, users, when, batch_rows);
+    REQUIRE(scores.sizes() == torch::IntArrayRef({3, 6}));
+    torch::NoGradGuard no_grad;
+    const auto all = torch::arange(6, torch::kInt64);
+    for (std::size_t u = 0; u < users.size(); ++u) {
+      const auto own = model->forward(candidates.rows(all, *users[u], when[u]));
+      CHECK(torch::allclose(scores[static_cast<int64_t>(u)], own, 1e-5, 1e-6));
+    }
+  }
+}
+
+TEST_CASE("full ranking of the validation split excludes only the training split",
+          "[full_ranking]") {
+  HandMade h = ranking_hand_made();
+  nn::AutoInt model = small_model(h.data.vocabulary);
+  // Validation: user 1's test positive (movie 3) moved there.
+  h.data.validation = h.data.test;
+  train::FullRankingOptions options;
+  options.split = "validation";
+  options.baselines = false;
+  const auto r = train::evaluate_full_ranking(model, h.movielens, h.data, options);
+  // User 1 (positive 3): candidates 3..6; user 2 (positive 6): 2, 4, 5, 6 (movie 4 was only
+  // in the old validation split, which is no longer part of training here).
+  CHECK(r.users == 2);
+  CHECK(r.candidates == 4 + 4);
+  options.split = "train";
+  CHECK_THROWS_AS(train::evaluate_full_ranking(model, h.movielens, h.data, options),
+                  std::invalid_argument);
+}
+
+TEST_CASE("full ranking reports the item-item baselines beside the per-movie ones",
+          "[full_ranking]") {
+  const HandMade h = ranking_hand_made();
+  nn::AutoInt model = small_model(h.data.vocabulary);
+  train::FullRankingOptions options;
+  options.k = 2;
+  options.knn_neighbours = 1;
+  options.ease_lambda = 1.0;
+  const auto r = train::evaluate_full_ranking(model, h.movielens, h.data, options);
+  std::vector<std::string> names;
+  for (const auto& [name, m] : r.baselines)
+    names.push_back(name);
+  CHECK(names == std::vector<std::string>{"random", "popularity", "movie_mean",
+                                          "movie_positive_rate", "item_knn", "ease"});
+  // Liked training rows: user 1 {1, 2}, user 2 {1, 3}. Cosine with k = 1: s12 = s13 = 1/sqrt2
+  // and nothing else, so user 1 scores 3 at 1/sqrt2 and user 2 scores 2 at 1/sqrt2: user 1's
+  // top 2 (3, then 4 by id) hits its positive 3; user 2's (2, 5) misses its positive 6.
+  const auto& knn = baseline(r, "item_knn");
+  CHECK(knn.hr == Approx(0.5));
+  CHECK(knn.ndcg == Approx(0.5));
 }

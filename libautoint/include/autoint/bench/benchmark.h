@@ -17,15 +17,22 @@ struct BenchOptions {
   int64_t warmup = 5;
   int64_t threads = 1;
   std::string device = "cpu";
-  bool throughput_only = false;  // skip load, epoch and recommendation timings
+  bool throughput_only = false;  // skip load, epoch, full-ranking and recommendation timings
+  // Full ranking of the test split after the epoch (model only, no baselines): this many
+  // test users, a seeded sample; 0: every test user with a positive; -1: skipped.
+  int64_t full_ranking_users = 0;
+  int64_t full_ranking_batch_rows = 0;  // rows per forward pass; 0: the library's default
 };
 
 struct BenchResult {
   double train_samples_per_s = 0;
   double eval_samples_per_s = 0;
-  double load_seconds = 0;   // read + featurise + split + encode the whole data set
-  double epoch_seconds = 0;  // one training pass over the training split
-  double recommend_ms = 0;   // median top-10 latency for one user, model loaded
+  double load_seconds = 0;          // read + featurise + split + encode the whole data set
+  double epoch_seconds = 0;         // one training pass over the training split
+  double recommend_ms = 0;          // median top-10 latency for one user, model loaded
+  double full_ranking_seconds = 0;  // scoring and ranking every candidate of the users
+  int64_t full_ranking_users = 0;
+  int64_t full_ranking_pairs = 0;  // (user, movie) candidates ranked
   double peak_rss_mb = 0;
   int64_t threads = 0;
   int64_t batch_size = 0;

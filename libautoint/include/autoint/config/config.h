@@ -21,8 +21,11 @@ struct DataConfig {
   std::string features = "seed";         // "seed" (13 categorical fields) or "paper" (7 fields)
   std::vector<std::string> drop_fields;  // fields of the feature set left out
   double label_threshold = 4.0;          // rating >= threshold is a positive
-  std::vector<int64_t> drop_ratings;     // rows with these ratings (1-5) are left out
-  int64_t max_multi_values = 32;         // a multi-valued field keeps this many values per row
+  // What counts as an interaction for train.objective implicit and the item-item
+  // full-ranking baselines: "liked" (rating >= label_threshold) or "rated" (any rating).
+  std::string positives = "liked";
+  std::vector<int64_t> drop_ratings;  // rows with these ratings (1-5) are left out
+  int64_t max_multi_values = 32;      // a multi-valued field keeps this many values per row
   double test_fraction = 0.2;
   double validation_fraction = 0.1;  // of the training part, taken from its end (as Keras)
   int64_t split_seed = 42;
@@ -43,16 +46,31 @@ struct ModelConfig {
   std::string attention_kernel = "auto";  // "auto", "plain" or "fused"
 };
 
+// Sampled negatives of train.objective implicit.
+struct NegativesConfig {
+  int64_t per_positive = 16;        // movies drawn for each training positive, every epoch
+  std::string sampler = "uniform";  // "uniform" or "popularity"
+  double exponent = 0.75;           // popularity: weight (positives + 1)^exponent
+};
+
 struct TrainConfig {
+  // "rating": rated rows with label rating >= threshold (the seed); "implicit": the
+  // training part's interactions (data.positives) against sampled negatives.
+  std::string objective = "rating";
+  std::string loss = "bce";  // "bce" or "bpr" (implicit only: positive vs its negatives)
+  NegativesConfig negatives;
   int64_t epochs = 5;
   int64_t batch_size = 2048;
   double learning_rate = 1e-4;
   double l2_embedding = 0.0;
   int64_t seed = 42;
-  int64_t threads = 0;              // 0: LibTorch's default
-  int64_t patience = 0;             // 0: no early stopping
-  std::string monitor = "logloss";  // validation metric for early stopping: "logloss" or "auc"
-  std::string progress = "auto";    // "auto", "bar", "lines" or "none"
+  int64_t threads = 0;   // 0: LibTorch's default
+  int64_t patience = 0;  // 0: no early stopping
+  // Validation metric for early stopping: "logloss", "auc", or (full ranking of the
+  // validation split at eval.top_k) "ndcg" or "recall".
+  std::string monitor = "logloss";
+  int64_t ranking_validation_users = 0;  // full-ranking validation: seeded user sample; 0: all
+  std::string progress = "auto";         // "auto", "bar", "lines" or "none"
 };
 
 struct EvalConfig {
@@ -61,6 +79,8 @@ struct EvalConfig {
   std::string protocol = "seed";                // "seed", "full_ranking" or "both"
   int64_t full_ranking_users = 0;               // 0: every test user with a positive
   std::string full_ranking_time = "user_last";  // or "data_last"
+  int64_t knn_neighbours = 200;                 // the item_knn baseline's k
+  double ease_lambda = 500.0;                   // the ease baseline's L2 weight
 };
 
 struct OutputConfig {

@@ -33,6 +33,11 @@ class CandidateRows {
   // as training encodes them (through raw_row and the vocabulary).
   torch::Tensor rows(const torch::Tensor& index, const User& user, int64_t timestamp) const;
 
+  // Encoded rows `features` [n, kNumFields] (on the device) with their movie fields replaced
+  // by those of the template rows `index` [n]: the same user at the same time, other movies
+  // (the sampled negatives of implicit training).
+  torch::Tensor with_movies(const torch::Tensor& features, const torch::Tensor& index) const;
+
  private:
   Vocabulary vocabulary_;
   Movie any_movie_;  // raw_row needs a movie; only its user and time fields are kept

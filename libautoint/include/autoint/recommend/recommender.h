@@ -20,7 +20,7 @@ namespace autoint::recommend {
 
 struct Recommendation {
   int64_t movie_id = 0;
-  float score = 0;  // the model's probability that the user rates the movie >= threshold
+  float score = 0;  // the model's probability (Recommender::score_meaning says of what)
 };
 
 // Scores candidate movies for a user. Construction precomputes the encoded movie fields
@@ -46,6 +46,12 @@ class Recommender {
 
   // Why the data may not suit the model (from_run with allow_other_data); empty if none.
   const std::string& warning() const { return warning_; }
+
+  // What a score is, in words, for the run's train.objective, data.positives and
+  // data.label_threshold (from_run; one constructed directly says the seed's objective).
+  const std::string& score_meaning() const { return score_meaning_; }
+  static std::string score_meaning(const std::string& objective, const std::string& positives,
+                                   double label_threshold);
 
   // The top_n highest-scoring movies the user has not rated, best first; equal scores
   // are ordered by movie id, lower first (also when a tie straddles the cut). Fewer than
@@ -85,6 +91,7 @@ class Recommender {
   int64_t min_user_id_ = 0;
   int64_t max_user_id_ = 0;
   std::string warning_;
+  std::string score_meaning_ = score_meaning("rating", "liked", 4.0);
   int64_t default_timestamp_ = 0;
 };
 

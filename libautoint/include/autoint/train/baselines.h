@@ -54,6 +54,16 @@ std::vector<std::pair<std::string, MovieScorer>> baseline_scorers(const Prepared
 // The seed is used only by "random". An unknown name throws std::invalid_argument.
 torch::Tensor baseline_scores(const PreparedData& data, const std::string& name, uint64_t seed);
 
+// Item-item scorers of the full-ranking protocol, fitted on a binary user x item
+// interaction matrix X [users, items] (float32, CPU); a user's scores are x_u W.
+// - item_knn_weights: cosine similarity S = (X'X)_ij / (|x_i| |x_j| + 1e-9), diagonal 0,
+//   keeping in each column j only the k largest entries (ties at the k-th value kept).
+// - ease_weights: EASE (Steck 2019), B = -P / diag(P) column-wise with diagonal 0,
+//   P = (X'X + lambda I)^-1, in float64.
+// Both return [items, items] float32. Throw std::invalid_argument for k < 1 or lambda <= 0.
+torch::Tensor item_knn_weights(const torch::Tensor& interactions, int64_t k);
+torch::Tensor ease_weights(const torch::Tensor& interactions, double lambda);
+
 // Every baseline evaluated on data.test with evaluate_scores at cut-off k.
 std::vector<BaselineResult> evaluate_baselines(const PreparedData& data, int64_t k, uint64_t seed);
 

@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "autoint/data/candidates.h"
 #include "autoint/data/movielens.h"
 #include "autoint/nn/autoint.h"
 #include "autoint/train/pipeline.h"
@@ -19,9 +20,10 @@ namespace autoint::train {
 
 struct FullRankingOptions {
   int64_t k = 10;
-  int64_t batch_rows = 1024;  // rows per forward pass (cache-sized: see recommender)
-  int64_t max_users = 0;      // evaluate a seeded sample of this many users; 0: all
-  uint64_t seed = 0;          // the user sample and the random baseline
+  int64_t batch_rows =
+      4096;               // rows per forward pass: whole users, at least one (see performance.md)
+  int64_t max_users = 0;  // evaluate a seeded sample of this many users; 0: all
+  uint64_t seed = 0;      // the user sample and the random baseline
   // The time fields of a user's scored rows: "user_last", the user's latest rating
   // timestamp (the split is random, so the test ratings fall in the user's active period),
   // or "data_last", the latest rating in the data (what autoint-recommend uses by default:
@@ -29,6 +31,15 @@ struct FullRankingOptions {
   std::string time = "user_last";
   std::optional<int64_t> timestamp;
   bool baselines = true;  // also rank with every baseline (train/baselines.h)
+  // "test": candidates exclude what the user rated in data.train and data.validation, and
+  // relevant are the user's data.test positives; "validation" (model selection while
+  // training): candidates exclude data.train's, relevant are data.validation's positives.
+  std::string split = "test";
+  // The item_knn and ease baselines are fitted on the training part's interactions: rows
+  // with label 1, or every rated row when this is true (data.positives rated).
+  bool rated_interactions = false;
+  int64_t knn_neighbours = 200;
+  double ease_lambda = 500.0;
 };
 
 // Standard top-k metrics averaged over the evaluated users.
@@ -50,13 +61,23 @@ struct FullRankingResult {
   std::vector<std::pair<std::string, FullRankingMetrics>> baselines;  // baseline_names() order
 };
 
-// Candidates of a user: all of movielens.movies except those the user rated in
-// data.train or data.validation; positives: the user's test rows with label 1. Users are
-// those with a test positive (a seeded sample of max_users of them when it is > 0). Ties
-// are broken by ascending movie id. The model is scored in eval mode without gradients
-// on its device; its mode is restored.
+// Candidates of a user: all of movielens.movies except those the user rated in the
+// training part (see options.split); positives: the user's held-out rows with label 1.
+// Users are those with a held-out positive (a seeded sample of max_users of them when it
+// is > 0). Ties are broken by ascending movie id. The model is scored in eval mode without
+// gradients on its device; its mode is restored. With options.baselines every per-movie
+// baseline and the item_knn and ease scorers, fitted on the same training part, rank the
+// same candidates.
 FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLens& movielens,
                                         const PreparedData& data,
                                         const FullRankingOptions& options);
+
+// The model's logits [users.size(), candidates.movies()] (CPU float32) for every template
+// row of `candidates` with the user and time fields of users[i] at timestamps[i]: the rows
+// of several users go through the model together, batch_rows at a time. Equal to scoring
+// each user's candidates.rows() on its own (the recommender's path).
+torch::Tensor score_all_movies(nn::AutoInt& model, const data::CandidateRows& candidates,
+                               const std::vector<const data::User*>& users,
+                               const std::vector<int64_t>& timestamps, int64_t batch_rows);
 
 }  // namespace autoint::train

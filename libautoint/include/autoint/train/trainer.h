@@ -25,7 +25,11 @@ struct EpochStats {
   double train_loss = 0;
   double validation_logloss = 0;  // NaN without a validation split
   double validation_auc = 0;      // NaN without a validation split
-  double seconds = 0;             // the training pass only
+  // Full ranking of the validation split at eval.top_k (train.objective implicit or
+  // train.monitor ndcg / recall); NaN when not measured.
+  double validation_ndcg = 0;
+  double validation_recall = 0;
+  double seconds = 0;  // the training pass only
   double samples_per_s = 0;
 };
 
@@ -46,11 +50,17 @@ struct FitControl {
   std::string run_dir;
   // Continue from run_dir's latest checkpoint (from the start when it has none).
   bool resume = false;
+  // The movies and users the data was prepared from: needed by train.objective implicit
+  // (negatives are drawn from every movie) and full-ranking validation (train.monitor ndcg
+  // or recall); fit throws std::invalid_argument if they are needed and null.
+  const data::MovieLens* movielens = nullptr;
 };
 
-// Trains `model` (already on `device`) with Adam and binary cross-entropy on logits,
-// validating each epoch. With train.patience > 0 it stops after that many epochs
-// without a lower validation logloss and restores the best epoch's weights.
+// Trains `model` (already on `device`) with Adam, validating each epoch: with
+// train.objective rating, binary cross-entropy on the rated rows' labels; with implicit,
+// train.loss on the training split's interactions and negatives sampled every epoch
+// (train/implicit.h). With train.patience > 0 it stops after that many epochs without a
+// better train.monitor and restores the best epoch's weights.
 // Throws Error naming the epoch and step if the loss becomes NaN or infinite, and
 // Interrupted, after checkpointing, when util::interrupt_requested() turns true.
 // A resumed fit ends exactly as an uninterrupted one (same seed, device and threads).
@@ -71,10 +81,14 @@ struct Evaluation {
 
 // Evaluates `model` on data.test as config.eval says (top_k, batch_size, protocol,
 // full_ranking_users), with the baselines fitted on the training part (train.seed seeds
-// the random baseline and the user sample).
+// the random baseline of the seed protocol; data.split_seed the full-ranking user sample
+// and its random baseline).
 Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
                           const PreparedData& data, const config::Config& config,
                           const torch::Device& device);
+
+// The evaluation as metrics.json writes it (without its "run" part), as JSON text.
+std::string evaluation_json(const Evaluation& evaluation);
 
 // The model's metrics beside every baseline's, one table per protocol, and a line that
 // says whether the model beats every baseline (or which baseline matches or beats it).
