@@ -103,6 +103,7 @@ for (_, shown), m in zip(rows, want):
     title = re.sub(r"\s*\(\d{4}\)\s*$", "", m["title"])
     title = re.sub(r"^(.+?), (The|A|An)( \(.*\))?$", r"\2 \1\3", title)
     assert html.unescape(shown) == title, (shown, title)
+assert expected["score"] in html.unescape(page), ("the page does not say what a score is", expected["score"])
 watched = re.findall(r'<tr class="watched" data-movie-id="(\d+)">', page)
 assert len(watched) == min(15, expected["rated_count"]), (len(watched), expected["rated_count"])
 top = [m["movie_id"] for m in expected["top_rated"]]

@@ -59,6 +59,9 @@ TEST_CASE("api info reports the data and a default user with something to show",
   CHECK(reply.body["ratings"] == 2000);
   CHECK(reply.body["max_top"] == serve::kMaxTop);
   CHECK(reply.body["timestamp"] == api_recommender().default_timestamp());
+  CHECK(reply.body["score"] == api_recommender().score_meaning());
+  CHECK(reply.body["score"].get<std::string>().find("rate the movie 4 or higher") !=
+        std::string::npos);
   const int64_t user = reply.body["default_user"];
   CHECK(user == api().default_user());
   CHECK(rated_count(user) > 0);
