@@ -83,6 +83,15 @@ configs_of() {
   esac
 }
 
+# train_args CONFIG OUTPUT [--set ...]: autoint-train's arguments for a results run, in
+# `args`: the data, one thread, no progress output, then the overrides.
+train_args() {
+  local config=$1 out=$2
+  shift 2
+  args=(--config "$config" --set "data.dir=$data" --set train.threads=1
+    --set train.progress=none --output "$out" "$@")
+}
+
 train() { # CONFIG RUN_NAME [--set ...]
   if [ "$mode" = verify ]; then
     verify_run "$@"
@@ -90,8 +99,8 @@ train() { # CONFIG RUN_NAME [--set ...]
   fi
   local config=$1 name=$2
   shift 2
-  local args=(--config "$config" --set "data.dir=$data" --set train.threads=1
-    --set train.progress=none --output "$runs/$name" "$@")
+  local args
+  train_args "$config" "$runs/$name" "$@"
   # A finished single run with the same resolved config is reused (autoint-train would replace
   # it); a grid skips its finished runs itself.
   if [ -f "$runs/$name/metrics.json" ] &&
@@ -255,9 +264,10 @@ verify_run() {
   mkdir -p "$verify_runs/logs"
   rm -rf "$out"
   echo "results.sh --verify: $name: 2 epochs at HEAD against $old" >&2
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/apps/autoint-train" --config "$config" \
-    --set "data.dir=$data" --set train.threads=1 --set train.progress=none "$@" \
-    --set repeats=1 --set train.epochs=2 --output "$out" >"$verify_runs/logs/$name.log" 2>&1
+  local args
+  train_args "$config" "$out" "$@" --set repeats=1 --set train.epochs=2
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/apps/autoint-train" "${args[@]}" \
+    >"$verify_runs/logs/$name.log" 2>&1
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/apps/autoint-eval" --run "$old" \
     --data "$data" --device cpu --json "$out/evaluation.json" >>"$verify_runs/logs/$name.log" 2>&1
   python3 - "$old/metrics.json" "$out/metrics.json" "$out/evaluation.json" <<'EOF'

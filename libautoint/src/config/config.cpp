@@ -709,14 +709,19 @@ void validate(const Config& c, const std::string& origin) {
         fmt::format("{}: data.synthetic.ratings must be <= users x movies = {} (got {})", origin,
                     synth.users * synth.movies, synth.ratings));
   }
-  if (c.eval.protocol != "seed" && (c.data.features != "seed" || !c.data.drop_fields.empty())) {
-    throw ConfigError(
-        fmt::format("{}: eval.protocol {} builds candidate rows of the seed's fields, so it needs "
-                    "data.features seed and no data.drop_fields (got data.features {}{}); use "
-                    "eval.protocol seed",
-                    origin, c.eval.protocol, c.data.features,
-                    c.data.drop_fields.empty() ? "" : " and dropped fields"));
-  }
+  // Full ranking (evaluation, implicit training, ranking validation) builds candidate rows of
+  // the seed's 13 fields.
+  const auto require_seed_fields = [&](const std::string& who, const std::string& advice) {
+    if (c.data.features == "seed" && c.data.drop_fields.empty())
+      return;
+    throw ConfigError(fmt::format(
+        "{}: {} builds candidate rows of the seed's fields, so it needs data.features seed and "
+        "no data.drop_fields (got data.features {}{}){}",
+        origin, who, c.data.features, c.data.drop_fields.empty() ? "" : " and dropped fields",
+        advice));
+  };
+  if (c.eval.protocol != "seed")
+    require_seed_fields("eval.protocol " + c.eval.protocol, "; use eval.protocol seed");
   if (c.train.patience > 0 && c.data.validation_fraction == 0) {
     throw ConfigError(fmt::format(
         "{}: train.patience {} needs a validation split, but data.validation_fraction is 0; "
@@ -725,13 +730,10 @@ void validate(const Config& c, const std::string& origin) {
   }
   const bool ranks =
       c.train.objective == "implicit" || c.train.monitor == "ndcg" || c.train.monitor == "recall";
-  if (ranks && (c.data.features != "seed" || !c.data.drop_fields.empty())) {
-    throw ConfigError(fmt::format(
-        "{}: train.objective {} with train.monitor {} builds candidate rows of the seed's "
-        "fields, so it needs data.features seed and no data.drop_fields (got data.features "
-        "{}{})",
-        origin, c.train.objective, c.train.monitor, c.data.features,
-        c.data.drop_fields.empty() ? "" : " and dropped fields"));
+  if (ranks) {
+    require_seed_fields(
+        fmt::format("train.objective {} with train.monitor {}", c.train.objective, c.train.monitor),
+        "");
   }
   if (c.train.loss == "bpr" && c.train.objective != "implicit") {
     throw ConfigError(fmt::format(
