@@ -1,11 +1,16 @@
 // autoint-train: train a model from a YAML config and write a run directory.
+#include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "app_support.h"
 #include "autoint/config/config.h"
 #include "autoint/error.h"
+#include "autoint/train/distributed.h"
 #include "autoint/train/grid.h"
 #include "autoint/train/trainer.h"
 #include "autoint/util/interrupt.h"
@@ -20,6 +25,28 @@ void with_resume_hint(const std::string& dir, const std::function<void()>& train
     throw autoint::Interrupted(std::string(e.what()) + "; continue with: autoint-train --resume " +
                                dir);
   }
+}
+
+// The world flags and the variables they stand for.
+const std::vector<std::pair<const char*, const char*>> kWorldFlags{{"world-size", "WORLD_SIZE"},
+                                                                   {"rank", "RANK"},
+                                                                   {"local-rank", "LOCAL_RANK"},
+                                                                   {"master-addr", "MASTER_ADDR"},
+                                                                   {"master-port", "MASTER_PORT"}};
+
+// argv without --nproc and its value, for the workers.
+std::vector<std::string> worker_args(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--nproc") == 0) {
+      ++i;
+      continue;
+    }
+    if (std::strncmp(argv[i], "--nproc=", 8) == 0)
+      continue;
+    out.emplace_back(argv[i]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -44,6 +71,18 @@ int main(int argc, char** argv) {
         "print-config",
         "Print the resolved config (--config with --set, --device, --output) as YAML, as a run "
         "saves it in config.yaml, and exit without training");
+    options.add_options("distributed (docs/distributed.md)")(
+        "nproc", "Train with N processes on this machine (ranks 0..N-1, Gloo or NCCL over c10d)",
+        cxxopts::value<int64_t>(),
+        "N")("world-size", "Processes in the run (default: WORLD_SIZE, else 1)",
+             cxxopts::value<std::string>(), "N")("rank", "This process's rank (default: RANK)",
+                                                 cxxopts::value<std::string>(), "R")(
+        "local-rank", "Its index on this machine, its CUDA device (default: LOCAL_RANK, else rank)",
+        cxxopts::value<std::string>(),
+        "L")("master-addr", "Host of rank 0 (default: MASTER_ADDR, else 127.0.0.1)",
+             cxxopts::value<std::string>(),
+             "HOST")("master-port", "Rendezvous port on rank 0 (default: MASTER_PORT, else 29500)",
+                     cxxopts::value<std::string>(), "PORT");
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
@@ -53,6 +92,41 @@ int main(int argc, char** argv) {
       return 0;
     }
     autoint::util::install_interrupt_handler();
+    std::vector<autoint::train::WorldOverride> world_flags;
+    for (const auto& [flag, variable] : kWorldFlags) {
+      if (flags.count(flag))
+        world_flags.push_back({variable, flags[flag].as<std::string>(), std::string("--") + flag});
+    }
+    const autoint::train::WorldSpec world = autoint::train::world_from_environment(world_flags);
+    if (flags.count("nproc")) {
+      if (world.distributed() || !world_flags.empty()) {
+        throw cxxopts::exceptions::exception(
+            "--nproc starts a world of its own; it cannot be combined with WORLD_SIZE > 1 or "
+            "--world-size, --rank, --local-rank, --master-addr, --master-port");
+      }
+      const auto nproc = flags["nproc"].as<int64_t>();
+      if (nproc > 1) {
+        // The config is checked once, here, and gives the workers' timeout.
+        const std::string config_path =
+            flags.count("resume")
+                ? (std::filesystem::path(flags["resume"].as<std::string>()) / "config.yaml")
+                      .string()
+            : flags.count("config") ? flags["config"].as<std::string>()
+                                    : std::string();
+        int64_t timeout_s = autoint::config::DistributedConfig().timeout_s;
+        if (!config_path.empty() && std::filesystem::exists(config_path)) {
+          std::vector<std::string> sets;
+          if (!flags.count("resume") && flags.count("set"))
+            sets = flags["set"].as<std::vector<std::string>>();
+          timeout_s = autoint::config::load_config(config_path, sets).distributed.timeout_s;
+        }
+        return autoint::train::launch_local_workers(
+            nproc, "/proc/self/exe", worker_args(argc, argv), std::chrono::seconds(timeout_s + 10));
+      }
+      if (nproc < 1)
+        throw cxxopts::exceptions::exception("--nproc " + std::to_string(nproc) +
+                                             ": expected a number of processes >= 1");
+    }
     if (flags.count("resume")) {
       for (const char* flag : {"config", "set", "device", "output"}) {
         if (flags.count(flag)) {
@@ -62,7 +136,7 @@ int main(int argc, char** argv) {
         }
       }
       const auto dir = flags["resume"].as<std::string>();
-      with_resume_hint(dir, [&] { autoint::train::resume_experiment(dir, std::cout); });
+      with_resume_hint(dir, [&] { autoint::train::resume_experiment(dir, std::cout, world); });
       return 0;
     }
     if (!flags.count("config")) {
@@ -81,11 +155,19 @@ int main(int argc, char** argv) {
       std::cout << autoint::config::to_yaml(config);
       return 0;
     }
-    if (!config.grid.empty() || config.repeats > 1)
+    if (!config.grid.empty() || config.repeats > 1) {
+      if (world.distributed()) {
+        throw autoint::ConfigError(path +
+                                   ": a grid: section or repeats > 1 trains many runs; "
+                                   "distributed training (WORLD_SIZE > 1, --nproc) runs one "
+                                   "config at a time");
+      }
       autoint::train::run_grid(config, path, std::cout);
-    else
-      with_resume_hint(config.output.dir,
-                       [&] { autoint::train::run_experiment(config, std::cout); });
+    } else {
+      with_resume_hint(config.output.dir, [&] {
+        autoint::train::run_experiment(config, std::cout, autoint::train::RunOptions{false, world});
+      });
+    }
     return 0;
   });
 }

@@ -13,6 +13,7 @@ packages=(
   catch2                  # Catch2 2.13 (single header + CMake config)
   libcxxopts-dev          # cxxopts 3
   nlohmann-json3-dev      # nlohmann/json 3.11 (header-only; metrics.json, run manifests)
+  libgloo-dev             # Gloo headers: c10d's ProcessGroupGloo (distributed training)
   chromium curl python3   # the autoint-serve tests: headless page rendering, API requests
   iproute2                # ss: the listen backlog in tests/serve/test_bounds.sh
 )

@@ -436,6 +436,22 @@ std::vector<Param> build_params() {
   p.push_back(string_param(
       "device", [](Config& c) -> std::string& { return c.device; }, {},
       "auto, cpu, cuda or cuda:N; auto picks CUDA when available."));
+  // distributed
+  p.push_back(string_param(
+      "distributed.backend", [](Config& c) -> std::string& { return c.distributed.backend; },
+      {"auto", "gloo", "nccl"},
+      "c10d backend of a distributed run (WORLD_SIZE > 1 or autoint-train --nproc): auto is NCCL "
+      "on CUDA devices and Gloo on the CPU."));
+  p.push_back(int_param(
+      "distributed.timeout_s", [](Config& c) -> int64_t& { return c.distributed.timeout_s; }, 1,
+      86400,
+      "Seconds a distributed run waits for the other ranks (rendezvous, every collective) before "
+      "it fails with an error naming the lost rank."));
+  p.push_back(int_param(
+      "distributed.bucket_mb", [](Config& c) -> int64_t& { return c.distributed.bucket_mb; }, 1,
+      4096,
+      "Gradients are summed over the ranks in flat buckets of at most this many MiB (one "
+      "allreduce each), in parameter order."));
   p.push_back(string_param(
       "output.dir", [](Config& c) -> std::string& { return c.output.dir; }, {},
       "Run directory to write (model, vocabulary, config, metrics, log)."));
@@ -669,7 +685,7 @@ Config parse_config(const std::string& yaml, const std::string& origin,
     if (!root.IsMap()) {
       throw ConfigError(
           fmt::format("{}: the top level must be a map of sections (data, model, "
-                      "train, eval, device, output)",
+                      "train, eval, device, distributed, output)",
                       location(origin, root.Mark())));
     }
     apply_node(config, root, "", origin);

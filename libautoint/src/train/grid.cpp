@@ -452,7 +452,7 @@ GridSummary run_grid(const config::Config& config, const std::string& origin,
     const bool resume = resumable(points[i]);
     console << fmt::format("=== grid run {}/{}: {}{} ===\n", i + 1, points.size(), points[i].name,
                            resume ? " (resuming from its last checkpoint)" : "");
-    run_experiment(points[i].config, console, RunOptions{resume});
+    run_experiment(points[i].config, console, RunOptions{resume, {}});
     rows[i] = read_row(read_json_file(fs::path(points[i].config.output.dir) / run_files::kMetrics));
     ++summary.trained;
     write_results(config, origin, points, rows, summary);

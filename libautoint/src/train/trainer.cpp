@@ -192,20 +192,22 @@ std::string verdict(const std::vector<std::pair<std::string, double>>& model,
   return fmt::format("  the model beats every baseline: {}\n", fmt::join(margins, ", "));
 }
 
-// AUTOINT_TEST_FAULT=KIND:EPOCH:STEP, a test hook (docs/reliability.md): right after that
-// optimizer step the process sends itself SIGKILL (KILL) or SIGINT (INT); NAN makes that
-// step's loss NaN. It lets tests crash training at an exact point instead of racing a timer.
+// AUTOINT_TEST_FAULT=KIND:EPOCH:STEP[@RANK], a test hook (docs/reliability.md): right after
+// that optimizer step the process sends itself SIGKILL (KILL) or SIGINT (INT); NAN makes that
+// step's loss NaN. With @RANK only that rank of a distributed run does. It lets tests crash
+// training at an exact point instead of racing a timer.
 struct Fault {
   std::string kind;
   int64_t epoch = 0;
   int64_t step = 0;
-  bool at(const char* k, int64_t e, int64_t s) const {
-    return kind == k && epoch == e && step == s;
+  int64_t rank = -1;  // every rank
+  bool at(const char* k, int64_t e, int64_t s, int64_t r = 0) const {
+    return kind == k && epoch == e && step == s && (rank < 0 || rank == r);
   }
-  void raise_at(int64_t e, int64_t s) const {
-    if (at("KILL", e, s))
+  void raise_at(int64_t e, int64_t s, int64_t r) const {
+    if (at("KILL", e, s, r))
       std::raise(SIGKILL);
-    if (at("INT", e, s))
+    if (at("INT", e, s, r))
       std::raise(SIGINT);
   }
 };
@@ -214,14 +216,55 @@ Fault test_fault() {
   const char* text = std::getenv("AUTOINT_TEST_FAULT");
   if (text == nullptr || *text == '\0')
     return {};
-  static const std::regex pattern(R"((KILL|INT|NAN):(\d{1,9}):(\d{1,9}))");
+  static const std::regex pattern(R"((KILL|INT|NAN):(\d{1,9}):(\d{1,9})(?:@(\d{1,6}))?)");
   std::cmatch m;
   if (!std::regex_match(text, m, pattern)) {
     throw ConfigError(fmt::format(
-        "AUTOINT_TEST_FAULT=\"{}\": expected KILL, INT or NAN, then :EPOCH:STEP (e.g. KILL:2:5)",
+        "AUTOINT_TEST_FAULT=\"{}\": expected KILL, INT or NAN, then :EPOCH:STEP and optionally "
+        "@RANK (e.g. KILL:2:5 or KILL:2:5@1)",
         text));
   }
-  return {m[1].str(), std::stoll(m[2].str()), std::stoll(m[3].str())};
+  return {m[1].str(), std::stoll(m[2].str()), std::stoll(m[3].str()),
+          m[4].matched ? std::stoll(m[4].str()) : -1};
+}
+
+// A distributed step's dropout seed: a stream of its own for every rank, epoch and step, so
+// that ranks do not draw the same masks and a resumed run draws what it would have.
+uint64_t step_seed(int64_t seed, int64_t epoch, int64_t step, int64_t rank) {
+  uint64_t x = static_cast<uint64_t>(seed);
+  for (const int64_t part : {epoch, step, rank}) {
+    x += 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(part);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+  }
+  return x;
+}
+
+// Rows [begin, end) of a batch.
+data::Batch shard(const data::Batch& batch, int64_t begin, int64_t end) {
+  data::Batch out;
+  out.features = batch.features.narrow(0, begin, end - begin);
+  if (batch.labels.defined())
+    out.labels = batch.labels.narrow(0, begin, end - begin);
+  if (batch.numeric.defined())
+    out.numeric = batch.numeric.narrow(0, begin, end - begin);
+  return out;
+}
+
+// A rank's device: with CUDA, each rank of a distributed run takes cuda:LOCAL_RANK.
+torch::Device run_device(const std::string& text, const WorldSpec& world) {
+  const DeviceSpec spec = DeviceSpec::parse(text);
+  const torch::Device device = spec.resolve();
+  if (!world.distributed() || !device.is_cuda())
+    return device;
+  if (spec.index() >= 0) {
+    throw ConfigError(fmt::format(
+        "device: {} with WORLD_SIZE {}: each rank of a distributed run uses cuda:LOCAL_RANK; "
+        "write device: cuda (or auto)",
+        text, world.world_size));
+  }
+  return DeviceSpec::parse(fmt::format("cuda:{}", world.local_rank)).resolve();
 }
 
 }  // namespace
@@ -237,6 +280,10 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
               const FitControl& control) {
   const auto& tc = config.train;
   util::retain_freed_memory();
+  ProcessGroup* const group =
+      control.group != nullptr && control.group->size() > 1 ? control.group : nullptr;
+  const bool writer = group == nullptr || group->rank() == 0;  // of checkpoints
+  const int64_t rank = group ? group->rank() : 0;
   const data::TensorDataset validation = data.validation.to(device);
   const bool implicit = tc.objective == "implicit";
   const bool rank_validation =
@@ -277,6 +324,18 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
   const int64_t sync_every = device.is_cuda() ? 20 : 1;
   const Fault fault = test_fault();
 
+  std::optional<GradientSync> gradient_sync;
+  if (group) {
+    gradient_sync.emplace(model->parameters(), config.distributed.bucket_mb << 20);
+    log.line(fmt::format(
+        "distributed: {} ranks ({}), global batch {} ({} per rank), gradients in {} bucket{} of "
+        "at most {} MiB, {} bytes allreduced per step",
+        group->size(), group->backend(), batch_units * rows_per_unit,
+        batch_units * rows_per_unit / group->size(), gradient_sync->buckets(),
+        gradient_sync->buckets() > 1 ? "s" : "", config.distributed.bucket_mb,
+        gradient_sync->bytes_per_step(2)));
+  }
+
   TrainState state;
   state.best_score = std::numeric_limits<double>::infinity();
   std::string last_checkpoint;
@@ -307,6 +366,9 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
                            state.epoch, state.step));
     }
   }
+  // Every rank starts from rank 0's weights (built from the same seed, or just loaded).
+  if (group)
+    broadcast_parameters(*group, model, control.resume ? "the resume" : "the start");
   // Returns the checkpoint's bytes, for best.ckpt.
   auto write_checkpoint = [&](const std::string& name) {
     state.batches = batches.state();
@@ -314,6 +376,10 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
     if (device.is_cuda())
       state.cuda_generator = generator_state(device);
     const fs::path dir = fs::path(control.run_dir) / checkpoint_files::kDir;
+    if (!writer) {  // rank 0 writes it
+      last_checkpoint = (dir / name).string();
+      return std::string();
+    }
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) {
@@ -348,21 +414,50 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
     while (batches.next(batch)) {
       const int64_t step = ++state.step;
       optimizer.zero_grad();
-      const torch::Tensor features =
-          groups ? batch.features.reshape({-1, data.train.features.size(1)}) : batch.features;
-      auto [logits, embeddings] = model->forward_with_embeddings(features, batch.numeric);
-      auto loss = groups ? groups->loss(logits)
-                         : torch::binary_cross_entropy_with_logits(logits, batch.labels);
-      const int64_t len = features.size(0);
-      if (tc.l2_embedding > 0)
-        loss = loss + tc.l2_embedding * embeddings.pow(2).sum() / len;
-      if (fault.at("NAN", epoch, step))
-        loss = loss * std::numeric_limits<double>::quiet_NaN();
-      loss.backward();
+      const int64_t global_len = batch.features.size(0) * rows_per_unit;
+      const bool sync_now = step % sync_every == 0 || state.seen + global_len == epoch_rows;
+      if (group) {
+        // This rank's shard of the global batch; its dropout masks from a stream of its own.
+        const auto [begin, end] = shard_bounds(batch.features.size(0), rank, group->size());
+        batch = shard(batch, begin, end);
+        torch::manual_seed(step_seed(tc.seed, epoch, step, rank));
+      }
+      torch::Tensor step_loss_sum;  // the loss times the rows (with a group: over every rank)
+      if (batch.features.size(0) > 0) {
+        const torch::Tensor features =
+            groups ? batch.features.reshape({-1, data.train.features.size(1)}) : batch.features;
+        auto [logits, embeddings] = model->forward_with_embeddings(features, batch.numeric);
+        auto loss = groups ? groups->loss(logits)
+                           : torch::binary_cross_entropy_with_logits(logits, batch.labels);
+        const int64_t len = features.size(0);
+        if (tc.l2_embedding > 0)
+          loss = loss + tc.l2_embedding * embeddings.pow(2).sum() / len;
+        if (fault.at("NAN", epoch, step, rank))
+          loss = loss * std::numeric_limits<double>::quiet_NaN();
+        if (group)  // the ranks' gradients then sum to the global batch's mean
+          (loss * (static_cast<double>(len) / static_cast<double>(global_len))).backward();
+        else
+          loss.backward();
+        step_loss_sum = loss.detach() * static_cast<double>(len);
+      } else {  // a last global batch smaller than the world leaves some ranks nothing
+        step_loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+      }
+      bool stop = false;
+      if (group) {
+        const torch::Tensor stop_flag = torch::full({}, util::interrupt_requested() ? 1.0 : 0.0,
+                                                    torch::TensorOptions().device(device));
+        const torch::Tensor sums = gradient_sync->allreduce(
+            *group, {step_loss_sum, stop_flag},
+            fmt::format("epoch {}, step {}{}", epoch, step,
+                        last_checkpoint.empty() ? std::string()
+                                                : "; the last checkpoint is " + last_checkpoint));
+        step_loss_sum = sums[0];
+        stop = sync_now && sums[1].item<double>() > 0;  // every rank reads it at the same steps
+      }
       optimizer.step();
-      state.loss_sum += loss.detach() * static_cast<double>(len);
-      state.seen += len;
-      if (step % sync_every == 0 || state.seen == epoch_rows) {
+      state.loss_sum += step_loss_sum;
+      state.seen += global_len;
+      if (sync_now) {
         last_loss_sum = state.loss_sum.item<double>();
         if (!std::isfinite(last_loss_sum)) {
           throw Error(fmt::format(
@@ -374,8 +469,8 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
         }
         bar.update(state.seen, last_loss_sum / static_cast<double>(state.seen));
       }
-      fault.raise_at(epoch, step);
-      if (util::interrupt_requested()) {
+      fault.raise_at(epoch, step, rank);
+      if (group ? stop : util::interrupt_requested()) {
         state.seconds += elapsed_since(start);
         std::string where = "no checkpoint written (no run directory)";
         if (!control.run_dir.empty()) {
@@ -396,7 +491,10 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
     stats.validation_ndcg = std::numeric_limits<double>::quiet_NaN();
     stats.validation_recall = std::numeric_limits<double>::quiet_NaN();
     if (validation.rows() > 0) {
-      const auto probabilities = predict(model, validation, config.eval.batch_size);
+      const auto probabilities =
+          group ? predict_sharded(*group, model, validation, config.eval.batch_size,
+                                  fmt::format("epoch {} validation", epoch))
+                : predict(model, validation, config.eval.batch_size);
       const auto v = evaluate_scores(data.validation, probabilities, config.eval.top_k);
       stats.validation_logloss = v.logloss;
       stats.validation_auc = v.auc;
@@ -414,20 +512,30 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
       options.rated_interactions = config.data.positives == "rated";
       options.knn_neighbours = config.eval.knn_neighbours;
       options.ease_lambda = config.eval.ease_lambda;
-      const FullRankingResult r = evaluate_full_ranking(model, *control.movielens, data, options);
-      stats.validation_ndcg = r.model.ndcg;
-      stats.validation_recall = r.model.recall;
-      if (!r.baselines.empty()) {
-        std::vector<std::string> parts;
-        for (const auto& [name, m] : r.baselines)
-          parts.push_back(fmt::format("{} {:.4f} / {:.4f}", name, m.ndcg, m.recall));
-        log.line(
-            fmt::format("validation full ranking, baselines fitted on the training split "
-                        "(ndcg@{} / recall@{}): {}",
-                        r.k, r.k, fmt::join(parts, ", ")));
+      // A distributed run ranks on rank 0 and shares the figures, so every rank decides alike.
+      if (writer) {
+        const FullRankingResult r = evaluate_full_ranking(model, *control.movielens, data, options);
+        stats.validation_ndcg = r.model.ndcg;
+        stats.validation_recall = r.model.recall;
+        if (!r.baselines.empty()) {
+          std::vector<std::string> parts;
+          for (const auto& [name, m] : r.baselines)
+            parts.push_back(fmt::format("{} {:.4f} / {:.4f}", name, m.ndcg, m.recall));
+          log.line(
+              fmt::format("validation full ranking, baselines fitted on the training split "
+                          "(ndcg@{} / recall@{}): {}",
+                          r.k, r.k, fmt::join(parts, ", ")));
+        }
+        ranking = fmt::format(", validation ndcg@{} {:.4f}, recall@{} {:.4f} ({} users, {:.1f} s)",
+                              r.k, r.model.ndcg, r.k, r.model.recall, r.users, r.seconds);
       }
-      ranking = fmt::format(", validation ndcg@{} {:.4f}, recall@{} {:.4f} ({} users, {:.1f} s)",
-                            r.k, r.model.ndcg, r.k, r.model.recall, r.users, r.seconds);
+      if (group) {
+        torch::Tensor shared = torch::tensor({stats.validation_ndcg, stats.validation_recall},
+                                             torch::TensorOptions().dtype(torch::kFloat64));
+        group->broadcast(shared, fmt::format("epoch {} full-ranking validation", epoch));
+        stats.validation_ndcg = shared[0].item<double>();
+        stats.validation_recall = shared[1].item<double>();
+      }
     }
     state.result.history.push_back(stats);
     log.line(fmt::format(
@@ -453,15 +561,23 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
     state.step = 0;
     if (!control.run_dir.empty()) {
       const std::string bytes = write_checkpoint(checkpoint_name(epoch, 0));
-      if (improved) {
+      if (improved && writer) {
         write_file_atomically(
             (fs::path(control.run_dir) / checkpoint_files::kDir / checkpoint_files::kBest).string(),
             bytes);
       }
-      prune_checkpoints(control.run_dir, kKeptEpochCheckpoints);
+      if (writer)
+        prune_checkpoints(control.run_dir, kKeptEpochCheckpoints);
     }
-    // A Ctrl-C during validation is acted on here rather than a step into the next epoch.
-    if (util::interrupt_requested() && epoch < tc.epochs && !state.result.stopped_early) {
+    // A Ctrl-C during validation is acted on here rather than a step into the next epoch
+    // (by every rank when any rank got it).
+    bool interrupted = util::interrupt_requested();
+    if (group) {
+      torch::Tensor flag = torch::full({1}, interrupted ? 1.0F : 0.0F);
+      group->allreduce_sum(flag, fmt::format("the end of epoch {}", epoch));
+      interrupted = flag.item<float>() > 0;
+    }
+    if (interrupted && epoch < tc.epochs && !state.result.stopped_early) {
       throw Interrupted(fmt::format("interrupted after epoch {}; {}", epoch,
                                     control.run_dir.empty()
                                         ? "no checkpoint written (no run directory)"
@@ -488,12 +604,21 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
 RunSummary run_experiment(const config::Config& config, std::ostream& console,
                           const RunOptions& options) {
   const auto job_start = Clock::now();
-  const torch::Device device = DeviceSpec::parse(config.device).resolve();
-  const util::ProgressMode progress = util::progress_mode(config.train.progress);
+  const torch::Device device = run_device(config.device, options.world);
+  std::unique_ptr<ProcessGroup> group;
+  if (options.world.distributed()) {
+    group = std::make_unique<ProcessGroup>(
+        options.world, resolve_backend(config.distributed.backend, device),
+        std::chrono::seconds(config.distributed.timeout_s), device);
+  }
+  // Rank 0 alone writes the run directory and talks to the console.
+  const bool writer = group == nullptr || group->rank() == 0;
+  const util::ProgressMode progress =
+      writer ? util::progress_mode(config.train.progress) : util::ProgressMode::none;
   const std::string dir = config.output.dir;
   // Nothing in the directory changes until it is known to be ours and the data and config
   // have loaded: a typo in data.dir must not cost a finished run its files.
-  if (!options.resume)
+  if (!options.resume && writer)
     check_output_dir(dir, OutputKind::run);
   RunSummary summary;
   summary.run_dir = dir;
@@ -505,10 +630,14 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   summary.featurize_seconds = data.featurize_seconds;
   const nn::AutoIntOptions model_config = model_options(config.model, data.vocabulary);
 
-  prepare_run_dir(dir);
-  const RunLock lock(dir);
-  const std::string log_path = (std::filesystem::path(dir) / run_files::kLog).string();
-  if (!options.resume) {
+  std::optional<RunLock> lock;
+  if (writer) {
+    prepare_run_dir(dir);
+    lock.emplace(dir);
+  }
+  const std::string log_path =
+      writer ? (std::filesystem::path(dir) / run_files::kLog).string() : std::string();
+  if (!options.resume && writer) {
     check_output_dir(dir, OutputKind::run);  // again, now that no one else can write it
     // A replaced run's files must not make this one look finished, or resumable from its
     // checkpoints, if this one dies. Only what autoint writes is removed.
@@ -518,8 +647,9 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
     remove_checkpoints(dir);
   }
   // Written first, so that a run killed at any point can be resumed with its own config.
-  write_file_atomically((fs::path(dir) / run_files::kConfig).string(), config::to_yaml(config));
-  util::Log log(&console, log_path);
+  if (writer)
+    write_file_atomically((fs::path(dir) / run_files::kConfig).string(), config::to_yaml(config));
+  util::Log log(writer ? &console : nullptr, log_path);
   log.line(fmt::format("autoint {} | model {} | device {} | threads {}", AUTOINT_VERSION_STRING,
                        config.model.type, summary.device, at::get_num_threads()));
   log.line(fmt::format(
@@ -547,14 +677,17 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
     weight_bytes += static_cast<uint64_t>(t.numel() * t.element_size());
   for (const auto& t : model->buffers())
     weight_bytes += static_cast<uint64_t>(t.numel() * t.element_size());
-  check_free_space(dir, weight_bytes * 4 * (kKeptEpochCheckpoints + 3) + (uint64_t{1} << 20));
+  if (writer)
+    check_free_space(dir, weight_bytes * 4 * (kKeptEpochCheckpoints + 3) + (uint64_t{1} << 20));
 
   start = Clock::now();
-  summary.fit =
-      fit(model, data, config, device, log, progress, FitControl{dir, options.resume, &movielens});
+  summary.fit = fit(model, data, config, device, log, progress,
+                    FitControl{dir, options.resume, &movielens, group.get()});
   summary.train_seconds = elapsed_since(start);
 
-  summary.evaluation = evaluate_model(model, movielens, data, config, device);
+  summary.evaluation = evaluate_model(model, movielens, data, config, device, group.get());
+  if (!writer)
+    return summary;
   save_run_files(dir, config, data.vocabulary, model);
 
   nlohmann::ordered_json metrics = evaluation_object(summary.evaluation);
@@ -566,6 +699,11 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   info["data"] = config.data.source == "synthetic" ? "synthetic" : config.data.dir;
   info["device"] = summary.device;
   info["threads"] = at::get_num_threads();
+  if (group) {
+    info["distributed"] = {{"world_size", group->size()},
+                           {"backend", group->backend()},
+                           {"global_batch", config.train.batch_size}};
+  }
   info["best_epoch"] = summary.fit.best_epoch;
   info["epochs_run"] = summary.fit.history.size();
   info["stopped_early"] = summary.fit.stopped_early;
@@ -597,12 +735,20 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
 
 Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
                           const PreparedData& data, const config::Config& config,
-                          const torch::Device& device) {
+                          const torch::Device& device, ProcessGroup* group) {
   const auto& ec = config.eval;
   const auto seed = static_cast<uint64_t>(config.train.seed);
   Evaluation out;
   out.protocol = ec.protocol;
-  out.test = evaluate(model, data.test.to(device), ec.batch_size, ec.top_k);
+  if (group != nullptr && group->size() > 1) {
+    const torch::Tensor probabilities =
+        predict_sharded(*group, model, data.test.to(device), ec.batch_size, "the test scoring");
+    out.test = evaluate_scores(data.test, probabilities, ec.top_k);
+    if (group->rank() != 0)
+      return out;
+  } else {
+    out.test = evaluate(model, data.test.to(device), ec.batch_size, ec.top_k);
+  }
   out.baselines = evaluate_baselines(data, ec.top_k, seed);
   if (ec.protocol != "seed") {
     FullRankingOptions options;
@@ -689,7 +835,8 @@ std::string format_evaluation(const Evaluation& e) {
   return out;
 }
 
-RunSummary resume_experiment(const std::string& run_dir, std::ostream& console) {
+RunSummary resume_experiment(const std::string& run_dir, std::ostream& console,
+                             const WorldSpec& world) {
   if (!fs::is_directory(run_dir))
     throw RunError(fmt::format("{}: run directory does not exist", run_dir));
   const std::string config_path = (fs::path(run_dir) / run_files::kConfig).string();
@@ -704,7 +851,7 @@ RunSummary resume_experiment(const std::string& run_dir, std::ostream& console) 
   }
   // The run may have been moved since: it continues where it is now.
   const config::Config config = config::load_config(config_path, {"output.dir=" + run_dir});
-  return run_experiment(config, console, RunOptions{true});
+  return run_experiment(config, console, RunOptions{true, world});
 }
 
 Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,

@@ -83,6 +83,14 @@ struct EvalConfig {
   double ease_lambda = 500.0;                   // the ease baseline's L2 weight
 };
 
+// Data-parallel training over c10d (docs/distributed.md); the world itself (WORLD_SIZE,
+// RANK, ...) comes from the environment or autoint-train's flags.
+struct DistributedConfig {
+  std::string backend = "auto";  // "auto" (NCCL on CUDA, Gloo on CPU), "gloo" or "nccl"
+  int64_t timeout_s = 300;       // rendezvous and every collective
+  int64_t bucket_mb = 25;        // gradients are allreduced in flat buckets of at most this
+};
+
 struct OutputConfig {
   std::string dir = "runs/default";
 };
@@ -100,6 +108,7 @@ struct Config {
   TrainConfig train;
   EvalConfig eval;
   std::string device = "auto";
+  DistributedConfig distributed;
   OutputConfig output;
   // A `grid:` section (key: [values]) makes autoint-train run the Cartesian product of the
   // axes, each combination `repeats` times with seeds train.seed, train.seed + 1, ...

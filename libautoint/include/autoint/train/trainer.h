@@ -12,6 +12,7 @@
 #include "autoint/config/config.h"
 #include "autoint/nn/autoint.h"
 #include "autoint/train/baselines.h"
+#include "autoint/train/distributed.h"
 #include "autoint/train/evaluate.h"
 #include "autoint/train/full_ranking.h"
 #include "autoint/train/pipeline.h"
@@ -54,6 +55,11 @@ struct FitControl {
   // (negatives are drawn from every movie) and full-ranking validation (train.monitor ndcg
   // or recall); fit throws std::invalid_argument if they are needed and null.
   const data::MovieLens* movielens = nullptr;
+  // A distributed run's process group (distributed.h), null for one process. Each rank
+  // trains on its shard of every global batch (train.batch_size rows in all), gradients
+  // are summed in buckets of distributed.bucket_mb, validation scoring is sharded; only rank
+  // 0 writes checkpoints, and every rank reads them to resume.
+  ProcessGroup* group = nullptr;
 };
 
 // Trains `model` (already on `device`) with Adam, validating each epoch: with
@@ -83,9 +89,11 @@ struct Evaluation {
 // full_ranking_users), with the baselines fitted on the training part (train.seed seeds
 // the random baseline of the seed protocol; data.split_seed the full-ranking user sample
 // and its random baseline).
+// With a process group every rank must call it: the test split is scored in shards, and
+// only rank 0 adds the baselines and full ranking (the others get the test metrics alone).
 Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
                           const PreparedData& data, const config::Config& config,
-                          const torch::Device& device);
+                          const torch::Device& device, ProcessGroup* group = nullptr);
 
 // The evaluation as metrics.json writes it (without its "run" part), as JSON text.
 std::string evaluation_json(const Evaluation& evaluation);
@@ -108,6 +116,11 @@ struct RunOptions {
   // Continue the run in output.dir from its latest checkpoint instead of starting afresh
   // (which deletes an earlier run's checkpoints, manifest and metrics there).
   bool resume = false;
+  // This process's place in a distributed run (world_from_environment()); one process by
+  // default. With WORLD_SIZE > 1 every rank calls run_experiment with the same config; rank 0
+  // alone writes the run directory and the console output, and the others return after the
+  // test scoring with an empty evaluation.
+  WorldSpec world;
 };
 
 // The whole job: checks the output directory (writable, enough free space), loads and
@@ -120,7 +133,8 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
 
 // Continues an unfinished run directory with its own config.yaml (run_experiment with
 // resume). Throws RunError if it is not a run directory or if the run already finished.
-RunSummary resume_experiment(const std::string& run_dir, std::ostream& console);
+RunSummary resume_experiment(const std::string& run_dir, std::ostream& console,
+                             const WorldSpec& world = {});
 
 // Reloads a run directory, re-prepares its data (optionally from another data
 // directory) with the saved vocabulary and split settings, and recomputes the evaluation
