@@ -92,6 +92,15 @@ int main(int argc, char** argv) {
       return 0;
     }
     autoint::util::install_interrupt_handler();
+    if (flags.count("resume")) {
+      for (const char* flag : {"config", "set", "device", "output"}) {
+        if (flags.count(flag)) {
+          throw cxxopts::exceptions::exception(
+              std::string("--resume continues a run with its own config; --") + flag +
+              " cannot be combined with it");
+        }
+      }
+    }
     std::vector<autoint::train::WorldOverride> world_flags;
     for (const auto& [flag, variable] : kWorldFlags) {
       if (flags.count(flag))
@@ -101,7 +110,7 @@ int main(int argc, char** argv) {
     if (flags.count("nproc")) {
       if (world.distributed() || !world_flags.empty()) {
         throw cxxopts::exceptions::exception(
-            "--nproc starts a world of its own; it cannot be combined with WORLD_SIZE > 1 or "
+            "--nproc starts a world of its own; it cannot be combined with WORLD_SIZE or "
             "--world-size, --rank, --local-rank, --master-addr, --master-port");
       }
       const auto nproc = flags["nproc"].as<int64_t>();
@@ -128,13 +137,6 @@ int main(int argc, char** argv) {
                                              ": expected a number of processes >= 1");
     }
     if (flags.count("resume")) {
-      for (const char* flag : {"config", "set", "device", "output"}) {
-        if (flags.count(flag)) {
-          throw cxxopts::exceptions::exception(
-              std::string("--resume continues a run with its own config; --") + flag +
-              " cannot be combined with it");
-        }
-      }
       const auto dir = flags["resume"].as<std::string>();
       with_resume_hint(dir, [&] { autoint::train::resume_experiment(dir, std::cout, world); });
       return 0;

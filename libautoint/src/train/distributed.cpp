@@ -94,6 +94,7 @@ WorldSpec world_from_environment(const std::vector<WorldOverride>& overrides) {
   const auto size = lookup("WORLD_SIZE");
   if (!size)
     return world;
+  world.launched = true;
   world.world_size =
       parse_world_int(size->first, size->second, 1, 1 << 20, "the number of processes, >= 1");
   const auto rank = lookup("RANK");
@@ -688,11 +689,15 @@ int launch_local_workers(int64_t nproc, const std::string& program,
     parts.push_back(describe_end(*w));
     all_interrupted = all_interrupted && WIFEXITED(w->status) && WEXITSTATUS(w->status) == 130;
   }
-  const std::string message = fmt::format("{} of {} local ranks failed; first {}", failed.size(),
-                                          nproc, fmt::join(parts, "; then "));
-  if (all_interrupted)
-    throw Interrupted(message);
-  throw Error(message);
+  if (all_interrupted) {  // every rank stopped at the same step: one report is enough
+    std::string line = failed.front()->error_line;
+    const auto colon = line.find(": ");
+    line = colon == std::string::npos ? line : line.substr(colon + 2);
+    throw Interrupted(
+        fmt::format("{} (all {} ranks stopped; add --nproc {} to resume)", line, nproc, nproc));
+  }
+  throw Error(fmt::format("{} of {} local ranks failed; first {}", failed.size(), nproc,
+                          fmt::join(parts, "; then ")));
 }
 
 }  // namespace autoint::train

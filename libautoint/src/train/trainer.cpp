@@ -280,8 +280,7 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
               const FitControl& control) {
   const auto& tc = config.train;
   util::retain_freed_memory();
-  ProcessGroup* const group =
-      control.group != nullptr && control.group->size() > 1 ? control.group : nullptr;
+  ProcessGroup* const group = control.group;
   const bool writer = group == nullptr || group->rank() == 0;  // of checkpoints
   const int64_t rank = group ? group->rank() : 0;
   const data::TensorDataset validation = data.validation.to(device);
@@ -740,7 +739,7 @@ Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
   const auto seed = static_cast<uint64_t>(config.train.seed);
   Evaluation out;
   out.protocol = ec.protocol;
-  if (group != nullptr && group->size() > 1) {
+  if (group != nullptr) {
     const torch::Tensor probabilities =
         predict_sharded(*group, model, data.test.to(device), ec.batch_size, "the test scoring");
     out.test = evaluate_scores(data.test, probabilities, ec.top_k);

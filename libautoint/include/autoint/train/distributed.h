@@ -24,7 +24,10 @@ struct WorldSpec {
   int64_t local_rank = 0;  // the process's index on its machine: its CUDA device
   std::string master_addr = "127.0.0.1";
   int64_t master_port = 29500;
-  bool distributed() const { return world_size > 1; }
+  // WORLD_SIZE was given: even a world of one then trains through a process group (with
+  // NCCL, a 1-GPU check of that path; the dropout masks follow the distributed stream).
+  bool launched = false;
+  bool distributed() const { return world_size > 1 || launched; }
 };
 
 // A value for one of the world's variables given on the command line, e.g. {"RANK", "1",
