@@ -34,6 +34,16 @@ const std::vector<std::pair<const char*, const char*>> kWorldFlags{{"world-size"
                                                                    {"master-addr", "MASTER_ADDR"},
                                                                    {"master-port", "MASTER_PORT"}};
 
+// A config that trains many runs cannot be distributed.
+void check_one_run(const autoint::config::Config& config, const std::string& path) {
+  if (!config.grid.empty() || config.repeats > 1) {
+    throw autoint::ConfigError(path +
+                               ": a grid: section or repeats > 1 trains many runs; "
+                               "distributed training (WORLD_SIZE, --nproc) runs one "
+                               "config at a time");
+  }
+}
+
 // argv without --nproc and its value, for the workers.
 std::vector<std::string> worker_args(int argc, char** argv) {
   std::vector<std::string> out;
@@ -127,7 +137,9 @@ int main(int argc, char** argv) {
           std::vector<std::string> sets;
           if (!flags.count("resume") && flags.count("set"))
             sets = flags["set"].as<std::vector<std::string>>();
-          timeout_s = autoint::config::load_config(config_path, sets).distributed.timeout_s;
+          const auto config = autoint::config::load_config(config_path, sets);
+          check_one_run(config, config_path);
+          timeout_s = config.distributed.timeout_s;
         }
         return autoint::train::launch_local_workers(
             nproc, "/proc/self/exe", worker_args(argc, argv), std::chrono::seconds(timeout_s + 10));
@@ -158,12 +170,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!config.grid.empty() || config.repeats > 1) {
-      if (world.distributed()) {
-        throw autoint::ConfigError(path +
-                                   ": a grid: section or repeats > 1 trains many runs; "
-                                   "distributed training (WORLD_SIZE > 1, --nproc) runs one "
-                                   "config at a time");
-      }
+      if (world.distributed())
+        check_one_run(config, path);
       autoint::train::run_grid(config, path, std::cout);
     } else {
       with_resume_hint(config.output.dir, [&] {

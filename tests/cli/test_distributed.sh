@@ -122,8 +122,13 @@ set +e
 train --world-size 2 --rank 0 --set repeats=2 --output "$tmp/x" > /dev/null 2> "$tmp/grid.err"
 rc=$?
 set -e
-[ "$rc" -eq 2 ] && grep -qF "distributed training (WORLD_SIZE > 1, --nproc) runs one config at a time" \
+[ "$rc" -eq 2 ] && grep -qF "distributed training (WORLD_SIZE, --nproc) runs one config at a time" \
   "$tmp/grid.err" || fail "grid with a world: $rc $(cat "$tmp/grid.err")"
+set +e
+train --nproc 2 --set repeats=2 --output "$tmp/x" > /dev/null 2> "$tmp/grid2.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && [ "$(wc -l < "$tmp/grid2.err")" -eq 1 ] || fail "--nproc with repeats: $rc $(cat "$tmp/grid2.err")"
 set +e
 train --nproc 2 --rank 1 --output "$tmp/x" > /dev/null 2> "$tmp/mix.err"
 rc=$?
