@@ -50,3 +50,20 @@ set -e
 ./build/cuda/apps/autoint-train --resume "$out/resume_cuda" 2>&1 | tail -12 \
   | tee -a "$out/resume_cuda.log"
 rm -rf "$out/resume_cuda/checkpoints"
+
+# Distributed training over NCCL (docs/distributed.md): a world of one given by WORLD_SIZE
+# trains through a c10d process group, so one GPU exercises the NCCL path; with two or more
+# GPUs, --nproc 2 as well. Skipped (and said so) when this LibTorch has no ProcessGroupNCCL.
+grep -E "distributed training backends|no c10d backend" "$out/configure.log" build/cuda/CMakeCache.txt \
+  2>/dev/null | head -2 | tee "$out/nccl.log" || true
+if grep -q "AUTOINT_NCCL_INCLUDE_DIR:PATH=/" build/cuda/CMakeCache.txt; then
+  WORLD_SIZE=1 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 \
+    ./build/cuda/apps/autoint-train --config configs/quickstart.yaml --device cuda \
+    --set train.progress=lines --output "$out/nccl_1gpu" 2>&1 | tail -14 | tee -a "$out/nccl.log"
+  if [ "$(nvidia-smi -L | wc -l)" -ge 2 ]; then
+    ./build/cuda/apps/autoint-train --nproc 2 --config configs/quickstart.yaml --device cuda \
+      --set train.progress=lines --output "$out/nccl_2gpu" 2>&1 | tail -14 | tee -a "$out/nccl.log"
+  fi
+else
+  echo "no NCCL in this build (nccl.h or torch_cuda not found): NCCL run skipped" | tee -a "$out/nccl.log"
+fi

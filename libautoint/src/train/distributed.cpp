@@ -420,6 +420,7 @@ torch::Tensor GradientSync::allreduce(ProcessGroup& group, const std::vector<tor
   const torch::TensorOptions options = parameters_.empty()
                                            ? torch::TensorOptions().dtype(torch::kFloat32)
                                            : parameters_.front().options().requires_grad(false);
+  const auto start = std::chrono::steady_clock::now();
   torch::Tensor extra_sums;
   for (std::size_t b = 0; b < buckets_.size(); ++b) {
     const Bucket& bucket = buckets_[b];
@@ -450,6 +451,7 @@ torch::Tensor GradientSync::allreduce(ProcessGroup& group, const std::vector<tor
     if (last)
       extra_sums = flat.narrow(0, offset, static_cast<int64_t>(extras.size()));
   }
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return extra_sums;
 }
 

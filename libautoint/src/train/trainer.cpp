@@ -408,6 +408,7 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
     }
     util::Progress bar(std::cout, progress, fmt::format("epoch {}/{}", epoch, tc.epochs),
                        epoch_rows);
+    const double allreduce_before = gradient_sync ? gradient_sync->seconds() : 0.0;
     const auto start = Clock::now();
     data::Batch batch;
     while (batches.next(batch)) {
@@ -537,11 +538,15 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
       }
     }
     state.result.history.push_back(stats);
+    const std::string allreduce = gradient_sync
+                                      ? fmt::format(" ({:.1f} s of it in allreduce)",
+                                                    gradient_sync->seconds() - allreduce_before)
+                                      : std::string();
     log.line(fmt::format(
         "epoch {}/{}: train loss {:.4f}, validation logloss {:.4f}, validation AUC {:.4f}{}, "
-        "{:.1f} s, {:.0f} samples/s",
+        "{:.1f} s{}, {:.0f} samples/s",
         epoch, tc.epochs, stats.train_loss, stats.validation_logloss, stats.validation_auc, ranking,
-        stats.seconds, stats.samples_per_s));
+        stats.seconds, allreduce, stats.samples_per_s));
 
     state.result.best_epoch = epoch;
     const bool improved =

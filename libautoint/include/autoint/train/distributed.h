@@ -102,6 +102,8 @@ class GradientSync {
   int64_t buckets() const { return static_cast<int64_t>(buckets_.size()); }
   // Bytes each rank sends into allreduce per step (gradients and extras).
   int64_t bytes_per_step(int64_t extras) const;
+  // Wall seconds spent in allreduce so far (copies and waiting for the slowest rank included).
+  double seconds() const { return seconds_; }
 
  private:
   struct Bucket {
@@ -110,6 +112,7 @@ class GradientSync {
   };
   std::vector<torch::Tensor> parameters_;
   std::vector<Bucket> buckets_;
+  double seconds_ = 0;
 };
 
 // Gives every rank rank 0's parameters and buffers (one broadcast of a flat copy).
