@@ -33,6 +33,11 @@ if(AUTOINT_GLOO_LIBRARY MATCHES "^/usr/lib")  # distributed training's Gloo (Deb
   list(APPEND autoint_deb_depends libgloo0)
   list(APPEND autoint_deb_recommends libgloo-dev)
 endif()
+# glog, linked where LibTorch logs through it (to quiet c10d's connection retries).
+get_target_property(autoint_links autoint LINK_LIBRARIES)
+if(AUTOINT_GLOG_LIBRARY MATCHES "^/usr/lib" AND AUTOINT_GLOG_LIBRARY IN_LIST autoint_links)
+  list(APPEND autoint_deb_depends libgoogle-glog0v6)
+endif()
 list(JOIN autoint_deb_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 list(JOIN autoint_deb_recommends ", " CPACK_DEBIAN_PACKAGE_RECOMMENDS)
 include(CPack)
