@@ -9,6 +9,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" > /dev/null
 cmake -S "$src/tests/consumer" -B "$tmp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$tmp/prefix" > /dev/null
+  -DCMAKE_PREFIX_PATH="$tmp/prefix" > "$tmp/configure.log"
+# The package says which c10d backends the library has: gloo when the build found Gloo.
+line=$(grep "^-- autoint's distributed backends:" "$tmp/configure.log") \
+  || { echo "FAIL: autointConfig.cmake does not set autoint_DISTRIBUTED_BACKENDS" >&2; exit 1; }
+gloo=$(sed -n 's/^AUTOINT_GLOO_INCLUDE_DIR:PATH=//p' "$build/CMakeCache.txt")
+if [ -n "$gloo" ] && [ "${gloo%NOTFOUND}" = "$gloo" ]; then
+  echo "$line" | grep -qw gloo || { echo "FAIL: $line, but the build has Gloo" >&2; exit 1; }
+fi
 cmake --build "$tmp/build" > /dev/null
 LD_LIBRARY_PATH="$tmp/prefix/lib:${LD_LIBRARY_PATH:-}" "$tmp/build/consumer"
