@@ -9,6 +9,7 @@
 
 #include "app_support.h"
 #include "autoint/config/config.h"
+#include "autoint/device.h"
 #include "autoint/error.h"
 #include "autoint/train/distributed.h"
 #include "autoint/train/grid.h"
@@ -139,6 +140,9 @@ int main(int argc, char** argv) {
             sets = flags["set"].as<std::vector<std::string>>();
           const auto config = autoint::config::load_config(config_path, sets);
           check_one_run(config, config_path);
+          // A device or backend the ranks cannot use is reported once, not by every rank.
+          autoint::train::resolve_backend(config.distributed.backend,
+                                          autoint::DeviceSpec::parse(config.device).resolve());
           timeout_s = config.distributed.timeout_s;
         }
         return autoint::train::launch_local_workers(

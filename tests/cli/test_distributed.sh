@@ -131,6 +131,12 @@ rc=$?
 set -e
 [ "$rc" -eq 2 ] && [ "$(wc -l < "$tmp/grid2.err")" -eq 1 ] || fail "--nproc with repeats: $rc $(cat "$tmp/grid2.err")"
 set +e
+train --nproc 2 --set distributed.backend=nccl --output "$tmp/x" > /dev/null 2> "$tmp/nccl.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && [ "$(wc -l < "$tmp/nccl.err")" -eq 1 ] && grep -qF "NCCL runs on CUDA devices only" \
+  "$tmp/nccl.err" || fail "--nproc with NCCL on the CPU: $rc $(cat "$tmp/nccl.err")"
+set +e
 train --nproc 2 --rank 1 --output "$tmp/x" > /dev/null 2> "$tmp/mix.err"
 rc=$?
 set -e
