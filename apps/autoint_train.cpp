@@ -118,6 +118,14 @@ int main(int argc, char** argv) {
         world_flags.push_back({variable, flags[flag].as<std::string>(), std::string("--") + flag});
     }
     const autoint::train::WorldSpec world = autoint::train::world_from_environment(world_flags);
+    // --set, --device and --output, in the order load_config applies them.
+    std::vector<std::string> overrides;
+    if (flags.count("set"))
+      overrides = flags["set"].as<std::vector<std::string>>();
+    if (flags.count("device"))
+      overrides.push_back("device=" + flags["device"].as<std::string>());
+    if (flags.count("output"))
+      overrides.push_back("output.dir=" + flags["output"].as<std::string>());
     if (flags.count("nproc")) {
       if (world.distributed() || !world_flags.empty()) {
         throw cxxopts::exceptions::exception(
@@ -135,10 +143,8 @@ int main(int argc, char** argv) {
                                     : std::string();
         int64_t timeout_s = autoint::config::DistributedConfig().timeout_s;
         if (!config_path.empty() && std::filesystem::exists(config_path)) {
-          std::vector<std::string> sets;
-          if (!flags.count("resume") && flags.count("set"))
-            sets = flags["set"].as<std::vector<std::string>>();
-          const auto config = autoint::config::load_config(config_path, sets);
+          // (--resume takes no overrides: they were refused above.)
+          const auto config = autoint::config::load_config(config_path, overrides);
           check_one_run(config, config_path);
           // A device or backend the ranks cannot use is reported once, not by every rank.
           autoint::train::resolve_backend(config.distributed.backend,
@@ -160,22 +166,15 @@ int main(int argc, char** argv) {
     if (!flags.count("config")) {
       throw cxxopts::exceptions::exception("--config FILE is required");
     }
-    std::vector<std::string> overrides;
-    if (flags.count("set"))
-      overrides = flags["set"].as<std::vector<std::string>>();
-    if (flags.count("device"))
-      overrides.push_back("device=" + flags["device"].as<std::string>());
-    if (flags.count("output"))
-      overrides.push_back("output.dir=" + flags["output"].as<std::string>());
     const std::string path = flags["config"].as<std::string>();
     const auto config = autoint::config::load_config(path, overrides);
     if (flags.count("print-config")) {
       std::cout << autoint::config::to_yaml(config);
       return 0;
     }
+    if (world.distributed())
+      check_one_run(config, path);
     if (!config.grid.empty() || config.repeats > 1) {
-      if (world.distributed())
-        check_one_run(config, path);
       autoint::train::run_grid(config, path, std::cout);
     } else {
       with_resume_hint(config.output.dir, [&] {

@@ -245,16 +245,19 @@ struct ProcessGroup::Impl {
     return first_line(e.what());
   }
 
+  // Runs one collective on `tensor`, moved to `device` for it (and back) when it lives
+  // elsewhere; a failure becomes fail()'s Error.
   template <class Call>
-  void run(const std::string& what, Call&& call) {
+  void in_place(torch::Tensor& tensor, const std::string& what, Call&& call) {
+    const bool moved = tensor.device() != device;
+    std::vector<at::Tensor> tensors{moved ? tensor.to(device) : tensor};
     try {
-      auto work = call();
-      work->wait();
-    } catch (const Error&) {
-      throw;
+      call(tensors)->wait();
     } catch (const std::exception& e) {
       fail(what, e);
     }
+    if (moved)
+      tensor.copy_(tensors.front());
   }
 };
 
@@ -363,25 +366,13 @@ const torch::Device& ProcessGroup::device() const {
 }
 
 void ProcessGroup::allreduce_sum(torch::Tensor& tensor, const std::string& what) {
-  const bool moved = tensor.device() != impl_->device;
-  std::vector<at::Tensor> tensors{moved ? tensor.to(impl_->device) : tensor};
-  impl_->run(what, [&] { return impl_->collectives->allreduce(tensors); });
-  if (moved)
-    tensor.copy_(tensors.front());
+  impl_->in_place(tensor, what,
+                  [&](std::vector<at::Tensor>& t) { return impl_->collectives->allreduce(t); });
 }
 
 void ProcessGroup::broadcast(torch::Tensor& tensor, const std::string& what) {
-  const bool moved = tensor.device() != impl_->device;
-  std::vector<at::Tensor> tensors{moved ? tensor.to(impl_->device) : tensor};
-  impl_->run(what, [&] { return impl_->collectives->broadcast(tensors); });
-  if (moved)
-    tensor.copy_(tensors.front());
-}
-
-void ProcessGroup::barrier(const std::string& what) {
-  // A one-element allreduce: Gloo's and NCCL's barriers differ in what they wait for.
-  torch::Tensor one = torch::ones({1}, torch::TensorOptions().device(impl_->device));
-  allreduce_sum(one, what);
+  impl_->in_place(tensor, what,
+                  [&](std::vector<at::Tensor>& t) { return impl_->collectives->broadcast(t); });
 }
 
 GradientSync::GradientSync(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes)

@@ -78,7 +78,6 @@ class ProcessGroup {
   void allreduce_sum(torch::Tensor& tensor, const std::string& what);
   // Replaces `tensor` with rank 0's, in place.
   void broadcast(torch::Tensor& tensor, const std::string& what);
-  void barrier(const std::string& what);
 
  private:
   struct Impl;
