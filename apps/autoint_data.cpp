@@ -1,5 +1,6 @@
-// autoint-data: data tools; `synth` writes a synthetic data set in the ML-1M format,
-// `stats` writes the exploratory data analysis of a data set as a Markdown/SVG report.
+// autoint-data: data tools; `synth` writes a synthetic data set in the ML-1M format or a CTR
+// file in the Criteo or Avazu format, `stats` writes the exploratory data analysis of a data set as
+// a Markdown/SVG report.
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -8,10 +9,12 @@
 #include <fmt/format.h>
 
 #include "app_support.h"
+#include "autoint/data/ctr_synthetic.h"
 #include "autoint/data/eda_report.h"
 #include "autoint/data/movielens.h"
 #include "autoint/data/stats.h"
 #include "autoint/data/synthetic.h"
+#include "autoint/error.h"
 
 namespace {
 
@@ -40,7 +43,38 @@ std::string command_line(int argc, char** argv) {
   return out;
 }
 
+// synth --format criteo|avazu: one file of CTR rows with planted feature interactions.
+int synth_ctr(const cxxopts::ParseResult& flags, const std::string& format) {
+  for (const char* flag : {"users", "movies", "ratings"}) {
+    if (flags.count(flag)) {
+      throw cxxopts::exceptions::exception(
+          fmt::format("--{} applies to --format movielens, not {}", flag, format));
+    }
+  }
+  autoint::data::CtrSyntheticOptions synth;
+  synth.format = format;
+  synth.rows = flags["rows"].as<int64_t>();
+  synth.seed = flags["seed"].as<uint64_t>();
+  const auto out = flags["out"].as<std::string>();
+  const auto written = autoint::data::write_ctr_synthetic(synth, out);
+  // The rows may go to stdout (--out /dev/stdout): the summary then goes to stderr.
+  (out == "/dev/stdout" ? std::cerr : std::cout) << fmt::format(
+      "wrote {} rows ({:.1f}% positive) in the {} format to {}\n", written.rows,
+      100.0 * static_cast<double>(written.positives) / static_cast<double>(written.rows), format,
+      out);
+  return 0;
+}
+
 int synth(const cxxopts::ParseResult& flags) {
+  const std::string format = flags["format"].as<std::string>();
+  if (format == "criteo" || format == "avazu")
+    return synth_ctr(flags, format);
+  if (format != "movielens") {
+    throw cxxopts::exceptions::exception(fmt::format(
+        "--format {}: expected movielens, criteo or avazu", autoint::quoted_value(format)));
+  }
+  if (flags.count("rows"))
+    throw cxxopts::exceptions::exception("--rows applies to --format criteo or avazu");
   autoint::data::SyntheticOptions synth;
   synth.users = flags["users"].as<int64_t>();
   synth.movies = flags["movies"].as<int64_t>();
@@ -91,11 +125,20 @@ int main(int argc, char** argv) {
         "  autoint-data synth --out DIR [--users N] [--movies N] [--ratings N] [--seed S]\n"
         "    writes users.dat, movies.dat and ratings.dat of a seeded synthetic data set in the "
         "ML-1M format\n"
+        "  autoint-data synth --format criteo|avazu --out FILE [--rows N] [--seed S]\n"
+        "    writes a seeded synthetic CTR file in the Criteo (train.txt) or Avazu (train.csv) "
+        "format, with planted pairwise feature interactions (see "
+        "autoint/data/ctr_synthetic.h)\n"
         "  autoint-data stats --data DIR --out REPORT_DIR [--label-threshold T] [--note TEXT]\n"
         "    writes the exploratory data analysis of the data set in DIR (aggregate figures "
         "only) as REPORT_DIR/README.md with SVG charts");
     options.add_options()("command", "Sub-command: synth or stats", cxxopts::value<std::string>())(
-        "o,out", "Output directory", cxxopts::value<std::string>())(
+        "o,out", "Output directory (synth --format criteo|avazu: output file)",
+        cxxopts::value<std::string>())("format",
+                                       "synth: movielens (a directory), criteo or avazu (a file)",
+                                       cxxopts::value<std::string>()->default_value("movielens"))(
+        "rows", "synth --format criteo|avazu: number of rows",
+        cxxopts::value<int64_t>()->default_value("100000"))(
         "users", "synth: number of users", cxxopts::value<int64_t>()->default_value("1000"))(
         "movies", "synth: number of movies", cxxopts::value<int64_t>()->default_value("400"))(
         "ratings", "synth: number of ratings", cxxopts::value<int64_t>()->default_value("100000"))(

@@ -69,6 +69,13 @@ expect_error 2 "unknown column auk" "$bin/autoint-eval" --table "t=$tmp/run" --c
 expect_error 1 "neither a finished run" "$bin/autoint-eval" --table "t=$tmp/none"
 expect_error 1 "users.dat" "$bin/autoint-eval" --run "$tmp/run" --data "$tmp/none"
 expect_error 2 "unknown command" "$bin/autoint-data" frobnicate
+# CTR files: one file in the Criteo format (40 TAB-separated columns); a bad format is a usage error.
+"$bin/autoint-data" synth --format criteo --rows 100 --out "$tmp/criteo.txt" > "$tmp/out"
+grep -q "^wrote 100 rows (.*% positive) in the criteo format to $tmp/criteo.txt$" "$tmp/out" \
+  || fail "synth --format criteo printed: $(cat "$tmp/out")"
+[ "$(awk -F'\t' 'NF == 40' "$tmp/criteo.txt" | wc -l)" -eq 100 ] || fail "criteo.txt: not 100 rows of 40 columns"
+expect_error 2 "--format parquet: expected movielens, criteo or avazu" \
+  "$bin/autoint-data" synth --format parquet --out "$tmp/x"
 
 # Run directories are owned (docs/reliability.md, "Run directories"): a directory that is not
 # an autoint run is refused and left as it was; a typo in data.dir costs a finished run

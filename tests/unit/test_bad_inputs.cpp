@@ -14,6 +14,7 @@
 #include "autoint/data/movielens.h"
 #include "autoint/device.h"
 #include "autoint/error.h"
+#include "autoint/train/pipeline.h"
 #include "autoint/train/run_dir.h"
 #include "test_support.h"
 
@@ -103,6 +104,13 @@ void load(const BadInput& c) {
     autoint::DeviceSpec::parse(autoint::test::read_file(input));
   } else if (c.kind == "vocabulary") {
     autoint::data::Vocabulary::load(input.string());
+  } else if (c.kind == "table") {
+    // The case directory holds schema.yaml (a config's data section, data.source table) and
+    // data.txt, which the config reads.
+    const auto config = autoint::config::load_config(
+        (input / "schema.yaml").string(), {"data.table.train=" + (input / "data.txt").string()});
+    autoint::data::TableInfo info;
+    autoint::train::load_table(config.data, info);
   } else if (c.kind == "run") {
     autoint::train::load_run(input.string(), torch::Device(torch::kCPU));
   } else {

@@ -224,6 +224,165 @@ Param string_list_param(std::string key, Field<std::vector<std::string>> field,
 }
 
 constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
+// A column separator: one character, or "\t" (backslash, t) for a tab, which is how it is
+// written back.
+Param separator_param(std::string key, Field<std::string> field, std::string description) {
+  Param p;
+  p.info = {key, "string", "", "one character; \"\\t\" for a tab", std::move(description)};
+  p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
+    if (!node.IsScalar())
+      bad_value(where, key, "one character", node);
+    std::string value = node.Scalar();
+    if (value == "\\t")
+      value = "\t";
+    if (value.size() != 1 || value == "\"" || value == "\n" || value == "\r")
+      bad_value(where, key, "one character other than a quote or a line end (\"\\t\": tab)", node);
+    field(c) = value;
+  };
+  p.get = [field](const Config& c) {
+    const std::string& v = field(const_cast<Config&>(c));
+    return YAML::Node(v == "\t" ? std::string("\\t") : v);
+  };
+  return p;
+}
+
+// A number, or "none" (NaN) for no value.
+Param optional_float_param(std::string key, Field<double> field, std::string description) {
+  Param p;
+  p.info = {key, "float or none", "", "a finite number, or none", std::move(description)};
+  p.set = [=](Config& c, const YAML::Node& node, const std::string& where) {
+    double value = 0;
+    if (node.IsScalar() && node.Scalar() == "none") {
+      field(c) = std::numeric_limits<double>::quiet_NaN();
+      return;
+    }
+    if (!node.IsScalar() || !parse_double(node.Scalar(), value))
+      bad_value(where, key, "a finite number or none", node);
+    field(c) = value;
+  };
+  p.get = [field](const Config& c) {
+    const double v = field(const_cast<Config&>(c));
+    return YAML::Node(std::isnan(v) ? std::string("none") : format_double(v));
+  };
+  return p;
+}
+
+// data.table.fields: a list of maps, one per model field.
+Param table_fields_param() {
+  const std::string key = "data.table.fields";
+  Param p;
+  p.info = {key, "list of maps", "",
+            "each map: name (required), column, kind, min_count, separator, max_width, transform, "
+            "boundaries",
+            "The model fields of a table, in model order: `name`; `column` (default: the name); "
+            "`kind` categorical, multi or numeric; `min_count` (0: data.table.min_count: rarer "
+            "training values map to the out-of-vocabulary id); multi: `separator` (default "
+            "\"|\") and `max_width` (0: data.max_multi_values); numeric: `transform` standardize, "
+            "log (log(x)^2 for x > 2, then standardised) or bucketize (into a categorical field "
+            "by ascending `boundaries`). Missing numbers (empty text) encode as the training "
+            "mean; empty categorical text is a value of its own."};
+  p.set = [key](Config& c, const YAML::Node& node, const std::string& where) {
+    if (!node.IsSequence())
+      bad_value(where, key, "a list of maps such as [{name: C1}, {name: I1, kind: numeric}]", node);
+    std::vector<TableFieldConfig> fields;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node item = node[i];
+      const std::string at = item.Mark().line == node.Mark().line
+                                 ? where
+                                 : fmt::format("{} (item on line {})", where, item.Mark().line + 1);
+      const std::string name = fmt::format("{}[{}]", key, i);
+      if (!item.IsMap())
+        bad_value(at, name, "a map with at least a name", item);
+      TableFieldConfig f;
+      std::vector<std::string> seen;
+      for (const auto& entry : item) {
+        const std::string k = entry.first.IsScalar() ? entry.first.Scalar() : "";
+        if (std::find(seen.begin(), seen.end(), k) != seen.end())
+          throw ConfigError(fmt::format("{}: {}.{} is given twice", at, name, k));
+        seen.push_back(k);
+        const YAML::Node& v = entry.second;
+        const std::string sub = name + "." + k;
+        auto text = [&](const std::string& expected) {
+          if (!v.IsScalar() || v.Scalar().empty())
+            bad_value(at, sub, expected, v);
+          return v.Scalar();
+        };
+        if (k == "name") {
+          f.name = text("a non-empty name without spaces");
+          if (f.name.find_first_of(" \t\r\n") != std::string::npos)
+            bad_value(at, sub, "a name without spaces", v);
+        } else if (k == "column") {
+          f.column = text("a column name");
+        } else if (k == "kind") {
+          f.kind = text("categorical, multi or numeric");
+          if (f.kind != "categorical" && f.kind != "multi" && f.kind != "numeric")
+            bad_value(at, sub, "categorical, multi or numeric", v);
+        } else if (k == "min_count") {
+          f.min_count = read_int(v, at, sub, 0, std::numeric_limits<int64_t>::max(),
+                                 ">= 0 (0: data.table.min_count)");
+        } else if (k == "max_width") {
+          f.max_width = read_int(v, at, sub, 0, 1000, "in [0, 1000] (0: data.max_multi_values)");
+        } else if (k == "separator") {
+          f.separator = text("one character");
+          if (f.separator.size() != 1)
+            bad_value(at, sub, "one character", v);
+        } else if (k == "transform") {
+          f.transform = text("standardize, log or bucketize");
+          if (f.transform != "standardize" && f.transform != "log" && f.transform != "bucketize")
+            bad_value(at, sub, "standardize, log or bucketize", v);
+        } else if (k == "boundaries") {
+          if (!v.IsSequence())
+            bad_value(at, sub, "a list of ascending numbers", v);
+          for (const auto& b : v) {
+            double x = 0;
+            if (!b.IsScalar() || !parse_double(b.Scalar(), x))
+              bad_value(at, sub, "a list of finite numbers", b);
+            f.boundaries.push_back(x);
+          }
+        } else {
+          throw ConfigError(fmt::format(
+              "{}: unknown key \"{}\" in {}; expected name, column, kind, min_count, separator, "
+              "max_width, transform, boundaries",
+              at, quoted_value(k), name));
+        }
+      }
+      if (f.name.empty())
+        bad_value(at, name, "a map with a name", item);
+      fields.push_back(std::move(f));
+    }
+    c.data.table.fields = std::move(fields);
+  };
+  p.get = [](const Config& c) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    const TableFieldConfig defaults;
+    for (const auto& f : c.data.table.fields) {
+      YAML::Node m(YAML::NodeType::Map);
+      m["name"] = f.name;
+      if (!f.column.empty())
+        m["column"] = f.column;
+      m["kind"] = f.kind;
+      if (f.min_count != defaults.min_count)
+        m["min_count"] = f.min_count;
+      if (f.kind == "multi") {
+        m["separator"] = f.separator;
+        m["max_width"] = f.max_width;
+      }
+      if (f.kind == "numeric") {
+        m["transform"] = f.transform;
+        if (!f.boundaries.empty()) {
+          YAML::Node b(YAML::NodeType::Sequence);
+          for (double x : f.boundaries)
+            b.push_back(format_double(x));
+          m["boundaries"] = b;
+        }
+      }
+      list.push_back(m);
+    }
+    return list;
+  };
+  return p;
+}
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 std::vector<Param> build_params() {
@@ -231,8 +390,9 @@ std::vector<Param> build_params() {
   // data
   p.push_back(string_param(
       "data.source", [](Config& c) -> std::string& { return c.data.source; },
-      {"movielens", "synthetic"},
-      "Where ratings come from: ML-1M files in data.dir, or the seeded synthetic generator."));
+      {"movielens", "synthetic", "table"},
+      "Where the rows come from: ML-1M files in data.dir, the seeded synthetic ML-1M-shaped "
+      "generator, or a delimited-text table read with a schema (data.table)."));
   p.push_back(string_param(
       "data.dir", [](Config& c) -> std::string& { return c.data.dir; }, {},
       "Directory with users.dat, movies.dat, ratings.dat (required for movielens)."));
@@ -283,11 +443,66 @@ std::vector<Param> build_params() {
   p.push_back(int_param(
       "data.split_seed", [](Config& c) -> int64_t& { return c.data.split_seed; }, 0, kMaxInt,
       "Seed of the random train/test split."));
+  p.push_back(string_param(
+      "data.table.preset", [](Config& c) -> std::string& { return c.data.table.preset; },
+      {"none", "criteo", "avazu"},
+      "table: a named schema (criteo: Criteo's train.txt, tab-separated, label, I1..I13 with "
+      "the log transform, C1..C26; avazu: train.csv with a header, click the label, 22 "
+      "categorical columns, id left out), or none for the keys below."));
+  p.push_back(string_param(
+      "data.table.train", [](Config& c) -> std::string& { return c.data.table.train; }, {},
+      "table: the file to read (with data.table.split files, the training part)."));
+  p.push_back(string_param(
+      "data.table.validation", [](Config& c) -> std::string& { return c.data.table.validation; },
+      {}, "table, split files: the validation file (\"\": data.validation_fraction of train)."));
+  p.push_back(string_param(
+      "data.table.test", [](Config& c) -> std::string& { return c.data.table.test; }, {},
+      "table, split files: the test file."));
+  p.push_back(string_param(
+      "data.table.split", [](Config& c) -> std::string& { return c.data.table.split; },
+      {"random", "files", "order"},
+      "table: random (seeded by data.split_seed, fractions as for MovieLens), files (the train, "
+      "validation and test files) or order (the last data.test_fraction of the rows is the "
+      "test split, the end of the rest validation)."));
+  p.push_back(separator_param(
+      "data.table.separator", [](Config& c) -> std::string& { return c.data.table.separator; },
+      "table: the column separator. Fields may be quoted per RFC 4180."));
+  p.push_back(bool_param(
+      "data.table.header", [](Config& c) -> bool& { return c.data.table.header; },
+      "table: the first row of each file names the columns (else data.table.columns does)."));
+  p.push_back(string_list_param(
+      "data.table.columns",
+      [](Config& c) -> std::vector<std::string>& { return c.data.table.columns; },
+      "table: the column names, in order, of files without a header row."));
+  p.push_back(string_param(
+      "data.table.label", [](Config& c) -> std::string& { return c.data.table.label; }, {},
+      "table: the label column."));
+  p.push_back(optional_float_param(
+      "data.table.label_threshold",
+      [](Config& c) -> double& { return c.data.table.label_threshold; },
+      "table: label = (value >= threshold); none: the label column must hold 0 or 1."));
+  p.push_back(string_param(
+      "data.table.user", [](Config& c) -> std::string& { return c.data.table.user; }, {},
+      "table: optional user column; turns on the per-user ranking metrics."));
+  p.push_back(string_param(
+      "data.table.item", [](Config& c) -> std::string& { return c.data.table.item; }, {},
+      "table: optional item column; turns on the per-item baselines."));
+  p.push_back(int_param(
+      "data.table.min_count", [](Config& c) -> int64_t& { return c.data.table.min_count; }, 1,
+      kMaxInt,
+      "table: categorical values seen fewer times in the training rows map to the "
+      "out-of-vocabulary id (the AutoInt paper: 10); the default of every field and preset."));
+  p.push_back(table_fields_param());
+  p.push_back(int_param(
+      "data.max_rows", [](Config& c) -> int64_t& { return c.data.max_rows; }, 0, kMaxInt,
+      "table: read at most this many rows (0: all), e.g. a sample of a large file."));
   // model
   p.push_back(string_param(
       "model.type", [](Config& c) -> std::string& { return c.model.type; },
-      {"autoint", "autoint_plus"},
-      "autoint: attention only; autoint_plus: attention + DNN, logits summed."));
+      {"autoint", "autoint_plus", "lr"},
+      "autoint: attention only; autoint_plus: attention + DNN, logits summed; lr: logistic "
+      "regression on the same fields (first order only: a linear function of the embeddings, "
+      "no interacting layers, no hidden layers), the baseline AutoInt's interactions must beat."));
   p.push_back(int_param(
       "model.embed_dim", [](Config& c) -> int64_t& { return c.model.embed_dim; }, 1, 1024,
       "Embedding size d of every field."));
@@ -710,6 +925,57 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   return parse_config(buffer.str(), path, overrides);
 }
 
+namespace {
+
+// data.source table: the files its split needs, a schema (a preset or label + fields), and
+// only what a table supports (the point-wise objective; full ranking needs MovieLens).
+void validate_table(const Config& c, const std::string& origin) {
+  const TableConfig& t = c.data.table;
+  if (t.train.empty()) {
+    throw ConfigError(fmt::format(
+        "{}: data.table.train must name the file to read when data.source is table (got an "
+        "empty value)",
+        origin));
+  }
+  if (t.split == "files" && t.test.empty()) {
+    throw ConfigError(fmt::format(
+        "{}: data.table.split files needs data.table.test (the test file; got an empty value)",
+        origin));
+  }
+  if (t.split != "files" && (!t.validation.empty() || !t.test.empty())) {
+    throw ConfigError(fmt::format(
+        "{}: data.table.validation and data.table.test are read only with data.table.split "
+        "files (got split {})",
+        origin, t.split));
+  }
+  if (t.preset != "none" && (!t.fields.empty() || !t.label.empty() || !t.columns.empty())) {
+    throw ConfigError(
+        fmt::format("{}: data.table.preset {} defines the columns, label and fields; leave "
+                    "data.table.fields, label and columns empty (or use preset none)",
+                    origin, t.preset));
+  }
+  if (t.preset == "none" && (t.label.empty() || t.fields.empty())) {
+    throw ConfigError(fmt::format(
+        "{}: data.table.label and data.table.fields must be set when data.table.preset is none "
+        "(got {})",
+        origin, t.label.empty() ? "no label" : "no fields"));
+  }
+  if (t.preset == "none" && !t.header && t.columns.empty()) {
+    throw ConfigError(fmt::format(
+        "{}: data.table.columns must name the columns when data.table.header is false", origin));
+  }
+  if (c.train.objective != "rating" || c.eval.protocol != "seed" || c.train.monitor == "ndcg" ||
+      c.train.monitor == "recall") {
+    throw ConfigError(fmt::format(
+        "{}: data.source table trains and evaluates point-wise: it needs train.objective rating, "
+        "eval.protocol seed and train.monitor logloss or auc (got {} / {} / {}); implicit "
+        "training and full ranking build MovieLens candidate rows",
+        origin, c.train.objective, c.eval.protocol, c.train.monitor));
+  }
+}
+
+}  // namespace
+
 void validate(const Config& c, const std::string& origin) {
   if (c.data.source == "movielens" && c.data.dir.empty()) {
     throw ConfigError(fmt::format(
@@ -717,6 +983,8 @@ void validate(const Config& c, const std::string& origin) {
         "empty value); set it in the config or with --set data.dir=PATH",
         origin));
   }
+  if (c.data.source == "table")
+    validate_table(c, origin);
   const auto& synth = c.data.synthetic;
   // users x movies can exceed int64 (both may be up to its max); then any ratings count fits.
   if (c.data.source == "synthetic" && synth.movies >= 1 && synth.users <= kMaxInt / synth.movies &&

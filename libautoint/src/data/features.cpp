@@ -189,11 +189,6 @@ RawRow raw_row(const User& user, const Movie& movie, int64_t timestamp) {
   return row;
 }
 
-int64_t RawFeatures::numeric_fields() const {
-  return std::count_if(fields.begin(), fields.end(),
-                       [](const FieldSpec& f) { return f.kind == FieldKind::numeric; });
-}
-
 RawFeatures featurize(const MovieLens& data, double label_threshold) {
   FeatureOptions options;
   options.label_threshold = label_threshold;
@@ -308,9 +303,14 @@ RawFeatures featurize(const MovieLens& data, const FeatureOptions& options) {
 }
 
 Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& rows,
-                           int64_t max_width, std::vector<std::string>* notes) {
+                           int64_t max_width, std::vector<std::string>* notes,
+                           const std::vector<int64_t>& min_counts) {
   if (max_width < 1)
     throw std::invalid_argument(fmt::format("max_width must be >= 1 (got {})", max_width));
+  if (!min_counts.empty() && min_counts.size() != raw.fields.size()) {
+    throw std::invalid_argument(fmt::format("min_counts has {} entries for {} fields",
+                                            min_counts.size(), raw.fields.size()));
+  }
   Vocabulary vocab;
   const auto fields = static_cast<int64_t>(raw.fields.size());
   vocab.fields_ = raw.fields;
@@ -324,55 +324,79 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
     const auto fi = static_cast<std::size_t>(f);
     auto& values = vocab.values_[fi];
     if (raw.fields[fi].kind == FieldKind::numeric) {
-      // Two passes (mean, then squared deviations) for accuracy on unix times.
+      // Two passes (mean, then squared deviations) for accuracy on unix times. Missing
+      // values (NaN, from tables) are left out, and encoded as the mean.
       double sum = 0;
-      for (int64_t r : rows)
-        sum += raw.numeric[static_cast<std::size_t>(r * numeric_stride + numeric_column)];
-      const double mean = rows.empty() ? 0.0 : sum / static_cast<double>(rows.size());
+      int64_t present = 0;
+      for (int64_t r : rows) {
+        const double v = raw.numeric[static_cast<std::size_t>(r * numeric_stride + numeric_column)];
+        if (!std::isnan(v)) {
+          sum += v;
+          ++present;
+        }
+      }
+      const double mean = present == 0 ? 0.0 : sum / static_cast<double>(present);
       double squares = 0;
       for (int64_t r : rows) {
-        const double d =
-            raw.numeric[static_cast<std::size_t>(r * numeric_stride + numeric_column)] - mean;
-        squares += d * d;
+        const double v = raw.numeric[static_cast<std::size_t>(r * numeric_stride + numeric_column)];
+        if (!std::isnan(v))
+          squares += (v - mean) * (v - mean);
       }
-      const double std = rows.empty() ? 0.0 : std::sqrt(squares / static_cast<double>(rows.size()));
+      const double std = present == 0 ? 0.0 : std::sqrt(squares / static_cast<double>(present));
       vocab.means_[fi] = mean;
       vocab.stds_[fi] = std > 0 ? std : 1.0;
       ++numeric_column;
       continue;
     }
-    // The first row of each seen value, to name the widest one.
+    // The first row and the count of each seen value, to name the widest one and to leave
+    // out values rarer than the field's min_count.
     std::vector<int64_t> first_row(raw.values[fi].size(), -1);
-    std::vector<char> seen(raw.values[fi].size(), 0);
+    std::vector<int64_t> seen(raw.values[fi].size(), 0);
     for (int64_t r : rows) {
       const auto code =
           static_cast<std::size_t>(raw.codes[static_cast<std::size_t>(r * fields + f)]);
       if (!seen[code])
         first_row[code] = r;
-      seen[code] = 1;
+      ++seen[code];
     }
+    const int64_t min_count = min_counts.empty() ? 1 : min_counts[fi];
+    std::unordered_map<std::string, int64_t> multi_counts;  // multi-valued, min_count > 1
     int64_t widest = 0, widest_row = -1;
     for (std::size_t code = 0; code < seen.size(); ++code) {
       if (!seen[code])
         continue;
       if (raw.fields[fi].kind == FieldKind::categorical) {
-        values.push_back(raw.values[fi][code]);
+        if (seen[code] >= min_count)
+          values.push_back(raw.values[fi][code]);
       } else {
         const auto list = split_values(raw.values[fi][code]);
-        values.insert(values.end(), list.begin(), list.end());
+        if (min_count > 1) {
+          for (const auto& v : list)
+            multi_counts[v] += seen[code];
+        } else {
+          values.insert(values.end(), list.begin(), list.end());
+        }
         if (static_cast<int64_t>(list.size()) > widest) {
           widest = static_cast<int64_t>(list.size());
           widest_row = first_row[code];
         }
       }
     }
+    for (const auto& [v, count] : multi_counts) {
+      if (count >= min_count)
+        values.push_back(v);
+    }
     vocab.widths_[fi] = std::min(widest, max_width);
     if (widest > max_width && notes != nullptr) {
       const auto r = static_cast<std::size_t>(widest_row);
       notes->push_back(fmt::format(
-          "data: field {} has {} values in its widest row (user {}, movie {}); each row keeps "
-          "the first {} (data.max_multi_values)",
-          raw.fields[fi].name, widest, raw.user_ids[r], raw.movie_ids[r], max_width));
+          "data: field {} has {} values in its widest row ({}); each row keeps the first {} "
+          "(data.max_multi_values)",
+          raw.fields[fi].name, widest,
+          raw.user_ids.size() > r && raw.movie_ids.size() > r
+              ? fmt::format("user {}, movie {}", raw.user_ids[r], raw.movie_ids[r])
+              : fmt::format("row {}", r + 1),
+          max_width));
     }
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
@@ -484,8 +508,9 @@ Vocabulary::Encoded Vocabulary::encode(const RawFeatures& raw,
     for (int64_t f = 0; f < fields; ++f) {
       const auto fi = static_cast<std::size_t>(f);
       if (fields_[fi].kind == FieldKind::numeric) {
+        const double v = values[numeric_column];
         numeric[i * numeric_stride + numeric_column] =
-            static_cast<float>((values[numeric_column] - means_[fi]) / stds_[fi]);
+            std::isnan(v) ? 0.0f : static_cast<float>((v - means_[fi]) / stds_[fi]);
         ++numeric_column;
         continue;
       }

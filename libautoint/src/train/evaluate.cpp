@@ -43,8 +43,11 @@ EvalResult evaluate_scores(const data::TensorDataset& dataset, const torch::Tens
   result.rows = dataset.rows();
   result.auc = metrics::auc(scores, labels);
   result.logloss = metrics::logloss(scores, labels);
-  result.ranking =
-      metrics::ranking_metrics(to_vector<int64_t>(dataset.user_ids), scores, labels, k);
+  result.per_user = dataset.user_ids.defined();
+  if (result.per_user) {
+    result.ranking =
+        metrics::ranking_metrics(to_vector<int64_t>(dataset.user_ids), scores, labels, k);
+  }
   return result;
 }
 
@@ -55,6 +58,8 @@ EvalResult evaluate(nn::AutoInt& model, const data::TensorDataset& dataset, int6
 
 std::vector<std::pair<std::string, double>> metric_entries(const EvalResult& r) {
   const auto at = [&](const char* name) { return fmt::format("{}@{}", name, r.k); };
+  if (!r.per_user)
+    return {{"auc", r.auc}, {"logloss", r.logloss}, {"test_rows", static_cast<double>(r.rows)}};
   return {{"auc", r.auc},
           {"logloss", r.logloss},
           {at("seed_ndcg"), r.ranking.seed_ndcg},

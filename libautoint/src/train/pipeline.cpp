@@ -2,6 +2,7 @@
 #include "autoint/train/pipeline.h"
 
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -15,25 +16,46 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The rows' values of a per-row column; undefined when the raw features have none (a table
+// without a user or item column).
+template <class T>
+torch::Tensor gather_column(const std::vector<T>& column, const std::vector<int64_t>& rows,
+                            torch::ScalarType type) {
+  if (column.empty() && !rows.empty())
+    return {};
+  const auto n = static_cast<int64_t>(rows.size());
+  auto out = torch::empty({n}, type);
+  T* o = out.data_ptr<T>();
+  for (int64_t i = 0; i < n; ++i)
+    o[i] = column[static_cast<std::size_t>(rows[static_cast<std::size_t>(i)])];
+  return out;
+}
+
 data::TensorDataset make_dataset(const data::RawFeatures& raw, const data::Vocabulary& vocab,
                                  const std::vector<int64_t>& rows) {
-  const auto n = static_cast<int64_t>(rows.size());
-  auto labels = torch::empty({n}, torch::kFloat32);
-  auto users = torch::empty({n}, torch::kInt64);
-  auto movies = torch::empty({n}, torch::kInt64);
-  auto ratings = torch::empty({n}, torch::kFloat32);
-  float* l = labels.data_ptr<float>();
-  int64_t* u = users.data_ptr<int64_t>();
-  int64_t* m = movies.data_ptr<int64_t>();
-  float* r = ratings.data_ptr<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    l[i] = raw.labels[rows[i]];
-    u[i] = raw.user_ids[rows[i]];
-    m[i] = raw.movie_ids[rows[i]];
-    r[i] = raw.ratings[rows[i]];
-  }
   auto encoded = vocab.encode(raw, rows);
-  return {encoded.ids, labels, users, movies, ratings, encoded.numeric};
+  return {encoded.ids,
+          gather_column(raw.labels, rows, torch::kFloat32),
+          gather_column(raw.user_ids, rows, torch::kInt64),
+          gather_column(raw.movie_ids, rows, torch::kInt64),
+          gather_column(raw.ratings, rows, torch::kFloat32),
+          encoded.numeric};
+}
+
+// Splits rows [0, rows) in order: the last ceil(rows * test_fraction) are the test split, the
+// last floor(rest * validation_fraction) of the rest the validation split.
+data::Split split_in_order(int64_t begin, int64_t rows, double test_fraction,
+                           double validation_fraction) {
+  data::Split split;
+  const auto test = static_cast<int64_t>(std::ceil(static_cast<double>(rows) * test_fraction));
+  const int64_t rest = rows - test;
+  const auto validation =
+      static_cast<int64_t>(std::floor(static_cast<double>(rest) * validation_fraction));
+  for (int64_t r = 0; r < rows; ++r) {
+    auto& part = r >= rest ? split.test : r >= rest - validation ? split.validation : split.train;
+    part.push_back(begin + r);
+  }
+  return split;
 }
 
 }  // namespace
@@ -48,6 +70,12 @@ data::FeatureOptions feature_options(const config::DataConfig& config) {
 }
 
 data::MovieLens load_movielens(const config::DataConfig& config) {
+  if (config.source == "table") {
+    throw ConfigError(fmt::format(
+        "data.source table ({}): this needs MovieLens data (users, movies and ratings), which a "
+        "table does not have",
+        config.table.train));
+  }
   if (config.source == "synthetic") {
     data::SyntheticOptions options;
     options.users = config.synthetic.users;
@@ -85,6 +113,105 @@ PreparedData prepare_data(const data::MovieLens& movielens, const config::DataCo
   return out;
 }
 
+data::TableSchema table_schema(const config::DataConfig& config) {
+  const config::TableConfig& t = config.table;
+  data::TableSchema schema;
+  if (t.preset != "none") {
+    schema = data::table_preset(t.preset, t.min_count);
+  } else {
+    schema.separator = t.separator.empty() ? ',' : t.separator[0];
+    schema.header = t.header;
+    schema.columns = t.columns;
+    schema.label = t.label;
+    for (const auto& f : t.fields) {
+      data::TableField field;
+      field.name = f.name;
+      field.column = f.column;
+      if (!parse_field_kind(f.kind, field.kind))
+        throw ConfigError(fmt::format("data.table.fields ({}): unknown kind {}", f.name, f.kind));
+      field.min_count = f.min_count > 0 ? f.min_count : t.min_count;
+      field.separator = f.separator.empty() ? '|' : f.separator[0];
+      field.max_width = f.max_width > 0 ? f.max_width : config.max_multi_values;
+      field.transform = f.transform;
+      field.boundaries = f.boundaries;
+      schema.fields.push_back(field);
+    }
+  }
+  schema.label_threshold = t.label_threshold;
+  schema.user = t.user;
+  schema.item = t.item;
+  schema.max_rows = config.max_rows;
+  return schema;
+}
+
+data::RawFeatures load_table(const config::DataConfig& config, data::TableInfo& info) {
+  std::vector<std::string> paths{config.table.train};
+  if (config.table.split == "files") {
+    if (!config.table.validation.empty())
+      paths.push_back(config.table.validation);
+    paths.push_back(config.table.test);
+  }
+  return data::read_table(paths, table_schema(config), &info);
+}
+
+PreparedData prepare_table(const data::RawFeatures& raw, const data::TableInfo& info,
+                           const config::DataConfig& config,
+                           const std::optional<data::Vocabulary>& vocabulary) {
+  const auto start = std::chrono::steady_clock::now();
+  PreparedData out;
+  const config::TableConfig& t = config.table;
+  if (t.split == "random") {
+    out.split = data::split_rows(raw.rows(), config.test_fraction, config.validation_fraction,
+                                 static_cast<uint64_t>(config.split_seed));
+  } else if (t.split == "order") {
+    out.split = split_in_order(0, raw.rows(), config.test_fraction, config.validation_fraction);
+  } else {
+    const std::vector<int64_t>& n = info.file_rows;
+    const bool validation_file = !t.validation.empty();
+    if (n.size() != (validation_file ? 3u : 2u)) {
+      throw DataError(fmt::format(
+          "{}: data.max_rows {} ends the rows before the test file (split files reads every file; "
+          "use data.max_rows 0)",
+          t.train, config.max_rows));
+    }
+    if (validation_file) {
+      out.split = split_in_order(0, n[0], 0.0, 0.0);
+      for (int64_t r = 0; r < n[1]; ++r)
+        out.split.validation.push_back(n[0] + r);
+    } else {
+      out.split = split_in_order(0, n[0], 0.0, config.validation_fraction);
+    }
+    const int64_t test_begin = raw.rows() - n.back();
+    for (int64_t r = test_begin; r < raw.rows(); ++r)
+      out.split.test.push_back(r);
+  }
+  if (out.split.train.empty() || out.split.test.empty()) {
+    throw DataError(
+        fmt::format("{}: {} rows give {} training and {} test rows; expected at least one of each",
+                    t.train, raw.rows(), out.split.train.size(), out.split.test.size()));
+  }
+  if (vocabulary) {
+    out.vocabulary = *vocabulary;
+  } else {
+    const data::TableSchema schema = table_schema(config);
+    std::vector<int64_t> min_counts;
+    int64_t max_width = 1;
+    for (const auto& f : schema.fields) {
+      min_counts.push_back(f.min_count);
+      if (f.kind == FieldKind::multi_categorical)
+        max_width = std::max(max_width, f.max_width);
+    }
+    std::vector<int64_t> fit_rows = out.split.train;
+    fit_rows.insert(fit_rows.end(), out.split.validation.begin(), out.split.validation.end());
+    out.vocabulary = data::Vocabulary::fit(raw, fit_rows, max_width, &out.notes, min_counts);
+  }
+  out.train = make_dataset(raw, out.vocabulary, out.split.train);
+  out.validation = make_dataset(raw, out.vocabulary, out.split.validation);
+  out.test = make_dataset(raw, out.vocabulary, out.split.test);
+  out.featurize_seconds = seconds_since(start);
+  return out;
+}
+
 nn::AttentionKernel attention_kernel(const std::string& name) {
   if (name == "auto")
     return nn::AttentionKernel::automatic;
@@ -105,6 +232,17 @@ nn::AutoIntOptions model_options(const config::ModelConfig& config,
 
 nn::AutoIntOptions model_options(const config::ModelConfig& c,
                                  const std::vector<int64_t>& cardinalities) {
+  if (c.type == "lr") {
+    // A linear function of the field embeddings (attention_out + dnn_out, no hidden layer):
+    // logistic regression over the same ids and numeric values.
+    return nn::AutoIntOptions(cardinalities)
+        .embed_dim(c.embed_dim)
+        .num_layers(0)
+        .use_dnn(true)
+        .dnn_hidden_units({})
+        .dnn_dropout(0.0)
+        .kernel(attention_kernel(c.attention_kernel));
+  }
   return nn::AutoIntOptions(cardinalities)
       .embed_dim(c.embed_dim)
       .num_layers(c.num_layers)

@@ -163,6 +163,8 @@ std::string verdict(const std::vector<std::pair<std::string, double>>& model,
                     const std::vector<std::string>& names,
                     const std::vector<std::vector<std::pair<std::string, double>>>& baselines,
                     const std::vector<std::string>& keys) {
+  if (baselines.empty())
+    return {};  // e.g. a table without an item column: nothing to compare with
   std::vector<std::string> losses;
   std::vector<std::string> margins;
   for (const auto& [key, value] : model) {
@@ -628,10 +630,32 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   summary.run_dir = dir;
   summary.device = device.str();
   auto start = Clock::now();
-  const data::MovieLens movielens = load_movielens(config.data);
+  // A table (data.source table) is read into raw features, then encoded; MovieLens sources
+  // keep their users, movies and ratings for full ranking and implicit training.
+  const bool table = config.data.source == "table";
+  data::MovieLens movielens;
+  data::RawFeatures table_raw;
+  data::TableInfo table_info;
+  if (table)
+    table_raw = load_table(config.data, table_info);
+  else
+    movielens = load_movielens(config.data);
   summary.load_seconds = elapsed_since(start);
-  const PreparedData data = prepare_data(movielens, config.data);
+  const PreparedData data = table ? prepare_table(table_raw, table_info, config.data)
+                                  : prepare_data(movielens, config.data);
   summary.featurize_seconds = data.featurize_seconds;
+  const data::DataFingerprint fingerprint =
+      table ? data::fingerprint(table_raw) : data::fingerprint(movielens);
+  const std::string data_summary =
+      table
+          ? fmt::format("table {} ({} rows, {} fields{}{})", config.data.table.train,
+                        table_raw.rows(), table_raw.fields.size(),
+                        table_info.has_users ? fmt::format(", {} users", fingerprint.users) : "",
+                        table_info.has_items ? fmt::format(", {} items", fingerprint.movies) : "")
+          : fmt::format("{} ({} users, {} movies, {} ratings)",
+                        config.data.source == "synthetic" ? "synthetic" : config.data.dir,
+                        movielens.users.size(), movielens.movies.size(), movielens.ratings.size());
+  table_raw = {};  // encoded into `data`'s tensors: the raw codes are no longer needed
   const nn::AutoIntOptions model_config = model_options(config.model, data.vocabulary);
 
   std::optional<RunLock> lock;
@@ -657,11 +681,10 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   log.line(fmt::format("autoint {} | model {} | device {} | threads {}", AUTOINT_VERSION_STRING,
                        config.model.type, summary.device, at::get_num_threads()));
   log.line(fmt::format(
-      "data: {} ({} users, {} movies, {} ratings) loaded in {:.2f} s, featurised in {:.2f} s; "
-      "split train {} / validation {} / test {}",
-      config.data.source == "synthetic" ? "synthetic" : config.data.dir, movielens.users.size(),
-      movielens.movies.size(), movielens.ratings.size(), summary.load_seconds,
-      summary.featurize_seconds, data.train.rows(), data.validation.rows(), data.test.rows()));
+      "data: {} loaded in {:.2f} s, featurised in {:.2f} s; split train {} / validation {} / "
+      "test {}",
+      data_summary, summary.load_seconds, summary.featurize_seconds, data.train.rows(),
+      data.validation.rows(), data.test.rows()));
   for (const auto& note : data.notes)
     log.line(note);
 
@@ -686,7 +709,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
 
   start = Clock::now();
   summary.fit = fit(model, data, config, device, log, progress,
-                    FitControl{dir, options.resume, &movielens, group.get()});
+                    FitControl{dir, options.resume, table ? nullptr : &movielens, group.get()});
   summary.train_seconds = elapsed_since(start);
 
   summary.evaluation = evaluate_model(model, movielens, data, config, device, group.get());
@@ -700,7 +723,9 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   info["seed_metrics"] =
       "seed_ndcg and seed_hr reproduce the origin project's formulas (IDCG without the cut at k; "
       "'hit rate' = recall); ndcg, hr, recall, precision are the standard definitions";
-  info["data"] = config.data.source == "synthetic" ? "synthetic" : config.data.dir;
+  info["data"] = table                               ? config.data.table.train
+                 : config.data.source == "synthetic" ? "synthetic"
+                                                     : config.data.dir;
   info["device"] = summary.device;
   info["threads"] = at::get_num_threads();
   if (group) {
@@ -733,7 +758,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   log.line(format_evaluation(summary.evaluation));
   log.line(fmt::format("run directory: {}", dir));
   // Last: the manifest lists every file, train.log with its final line included.
-  write_manifest(dir, data::fingerprint(movielens));
+  write_manifest(dir, fingerprint);
   return summary;
 }
 
@@ -753,7 +778,15 @@ Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
   } else {
     out.test = evaluate(model, data.test.to(device), ec.batch_size, ec.top_k);
   }
-  out.baselines = evaluate_baselines(data, ec.top_k, seed);
+  if (config.data.source != "table") {
+    out.baselines = evaluate_baselines(data, ec.top_k, seed);
+  } else if (data.test.movie_ids.defined()) {
+    // A table's item column: the per-item scorers on its labels (movie_mean needs 1-5 ratings).
+    for (auto& b : evaluate_baselines(data, ec.top_k, seed)) {
+      if (b.name != "movie_mean")
+        out.baselines.push_back(std::move(b));
+    }
+  }
   if (ec.protocol != "seed") {
     FullRankingOptions options;
     options.k = ec.top_k;
@@ -788,7 +821,7 @@ std::string format_evaluation(const Evaluation& e) {
     std::vector<std::vector<std::pair<std::string, double>>> columns{metric_entries(e.test)};
     for (const auto& b : e.baselines)
       columns.push_back(metric_entries(b.result));
-    const bool seed_ranking = protocol != "full_ranking";
+    const bool seed_ranking = protocol != "full_ranking" && e.test.per_user;
     if (!seed_ranking) {
       // Only the protocol-independent point-wise metrics and the counts.
       for (auto& column : columns) {
@@ -799,9 +832,11 @@ std::string format_evaluation(const Evaluation& e) {
                      column.end());
       }
     }
-    out += seed_ranking ? "test metrics (seed protocol: each user's test rows re-ranked; "
-                          "seed_* use the seed's formulas, the others the standard ones):\n"
-                        : "test metrics (point-wise):\n";
+    out += seed_ranking      ? "test metrics (seed protocol: each user's test rows re-ranked; "
+                               "seed_* use the seed's formulas, the others the standard ones):\n"
+           : e.test.per_user ? "test metrics (point-wise):\n"
+                             : "test metrics (point-wise; no user column, so no per-user "
+                               "ranking):\n";
     out += comparison_table(names, columns);
     const std::vector<std::vector<std::pair<std::string, double>>> baseline_columns(
         columns.begin() + 1, columns.end());
@@ -877,10 +912,21 @@ Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_
     }
     data_config.dir = data_dir_override;
   }
-  const data::MovieLens movielens = load_movielens(data_config);
-  const std::string warning =
-      check_data(run_dir, run.data, data::fingerprint(movielens), allow_other_data);
-  const PreparedData data = prepare_data(movielens, data_config, run.vocabulary);
+  const bool table = data_config.source == "table";
+  data::MovieLens movielens;
+  data::RawFeatures table_raw;
+  data::TableInfo table_info;
+  if (table)
+    table_raw = load_table(data_config, table_info);
+  else
+    movielens = load_movielens(data_config);
+  const std::string warning = check_data(
+      run_dir, run.data, table ? data::fingerprint(table_raw) : data::fingerprint(movielens),
+      allow_other_data);
+  const PreparedData data = table
+                                ? prepare_table(table_raw, table_info, data_config, run.vocabulary)
+                                : prepare_data(movielens, data_config, run.vocabulary);
+  table_raw = {};
   config::Config config = run.config;
   if (!protocol_override.empty())
     config.eval.protocol = protocol_override;

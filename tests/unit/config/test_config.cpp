@@ -1,6 +1,7 @@
 // Config parsing: defaults, overrides, errors with file:line:column and key, YAML round trip.
 #include "autoint_catch.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -74,7 +75,7 @@ TEST_CASE("config errors name file, line, column, key, value and expectation", "
        "model.scale_attention must be true or false (got maybe)"},
       {kMinimal + "model:\n  type: deepfm\n",
        {},
-       "model.type must be one of autoint, autoint_plus (got deepfm)"},
+       "model.type must be one of autoint, autoint_plus, lr (got deepfm)"},
       {kMinimal + "model:\n  dnn_hidden_units: 32\n",
        {},
        "model.dnn_hidden_units must be a list of integers such as [32, 32] (got 32)"},
@@ -228,4 +229,59 @@ TEST_CASE("a control character in a string value is an error, so saved configs r
                     Catch::Contains("output.dir must be a string without control characters"));
   const Config config = parse_config(kMinimal, "t.yaml", {"output.dir=runs/a b"});
   CHECK(parse_config(autoint::config::to_yaml(config), "again.yaml").output.dir == "runs/a b");
+}
+
+TEST_CASE("a table schema round-trips through to_yaml", "[config][table]") {
+  const std::string yaml =
+      "data:\n"
+      "  source: table\n"
+      "  max_rows: 1000\n"
+      "  table:\n"
+      "    train: /d/train.tsv\n"
+      "    separator: \"\\\\t\"\n"
+      "    header: false\n"
+      "    columns: [y, u, g, n]\n"
+      "    label: y\n"
+      "    label_threshold: 4\n"
+      "    user: u\n"
+      "    min_count: 10\n"
+      "    fields:\n"
+      "      - {name: user, column: u, min_count: 2}\n"
+      "      - {name: g, kind: multi, separator: ',', max_width: 4}\n"
+      "      - {name: n, kind: numeric, transform: log}\n"
+      "      - {name: nb, column: n, kind: numeric, transform: bucketize, boundaries: [1, 10.5]}\n"
+      "model:\n"
+      "  type: lr\n";
+  const Config c = parse_config(yaml, "t.yaml");
+  CHECK(c.data.table.separator == "\t");
+  CHECK(c.data.table.label_threshold == 4);
+  REQUIRE(c.data.table.fields.size() == 4);
+  CHECK(c.data.table.fields[0].column == "u");
+  CHECK(c.data.table.fields[0].min_count == 2);
+  CHECK(c.data.table.fields[1].separator == ",");
+  CHECK(c.data.table.fields[3].boundaries == std::vector<double>{1, 10.5});
+  const std::string text = autoint::config::to_yaml(c);
+  const Config back = parse_config(text, "resolved.yaml");
+  CHECK(autoint::config::to_yaml(back) == text);
+  CHECK((back.data.table.fields == c.data.table.fields));
+  CHECK(back.data.table.separator == "\t");
+  CHECK(std::isnan(parse_config(kMinimal, "t.yaml").data.table.label_threshold));
+  CHECK(parse_config(kMinimal, "t.yaml", {"data.table.label_threshold=none"})
+            .data.table.label_threshold != 4);
+
+  CHECK_THROWS_WITH(
+      parse_config("data:\n  source: table\n  table:\n    train: x\n    preset: criteo\n    "
+                   "label: y\n",
+                   "p.yaml"),
+      Catch::Contains("data.table.preset criteo defines the columns, label and fields"));
+  CHECK_THROWS_WITH(
+      parse_config("data:\n  source: table\n  table:\n    preset: criteo\n", "p.yaml"),
+      Catch::Contains("data.table.train must name the file to read"));
+  CHECK_THROWS_WITH(
+      parse_config("data:\n  source: table\n  table:\n    train: x\n    preset: criteo\n    "
+                   "split: files\n",
+                   "p.yaml"),
+      Catch::Contains("data.table.split files needs data.table.test"));
+  CHECK_THROWS_WITH(parse_config(kMinimal, "t.yaml", {"data.table.separator=ab"}),
+                    Catch::Contains("data.table.separator must be one character other than"));
 }

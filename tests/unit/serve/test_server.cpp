@@ -29,7 +29,7 @@ using namespace autoint;
 
 namespace {
 
-const recommend::Recommender& recommender() {
+const recommend::Recommender& server_recommender() {
   static const auto r = recommend::Recommender::from_run(test::tiny_run_dir(), torch::kCPU);
   return r;
 }
@@ -113,7 +113,8 @@ serve::ServerOptions server_on_free_port(serve::ServerOptions options) {
 
 struct ServerServing {
   explicit ServerServing(const serve::ServerOptions& options)
-      : server(recommender(), server_on_free_port(options)), thread([this] { server.listen(); }) {}
+      : server(server_recommender(), server_on_free_port(options)),
+        thread([this] { server.listen(); }) {}
   ~ServerServing() {
     server.stop();
     thread.join();
@@ -154,7 +155,7 @@ TEST_CASE("the page and everything it references are embedded", "[serve]") {
 TEST_CASE("the server answers the page, the API and JSON errors on a free port", "[serve]") {
   serve::ServerOptions options;
   options.port = 0;
-  serve::Server server(recommender(), options);
+  serve::Server server(server_recommender(), options);
   REQUIRE(server.port() > 0);
   CHECK(server.url() == "http://127.0.0.1:" + std::to_string(server.port()) + "/");
   // Stops and joins also when a REQUIRE leaves the test early.
@@ -177,7 +178,8 @@ TEST_CASE("the server answers the page, the API and JSON errors on a free port",
   CHECK(recs.find("Content-Type: application/json") != std::string::npos);
   const auto parsed = nlohmann::json::parse(body_of(recs));
   CHECK(parsed["recommendations"].size() == 4);
-  CHECK(parsed["recommendations"][0]["movie_id"] == recommender().recommend(3, 1)[0].movie_id);
+  CHECK(parsed["recommendations"][0]["movie_id"] ==
+        server_recommender().recommend(3, 1)[0].movie_id);
 
   // Percent-decoding happens in the server; the API sees the decoded value.
   const auto bad_top =
@@ -203,7 +205,7 @@ TEST_CASE("the server answers the page, the API and JSON errors on a free port",
   serve::ServerOptions same = options;
   same.port = server.port();
   try {
-    serve::Server clash(recommender(), same);
+    serve::Server clash(server_recommender(), same);
     FAIL("no error for a port in use");
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("127.0.0.1:" + std::to_string(server.port())) !=
@@ -214,12 +216,12 @@ TEST_CASE("the server answers the page, the API and JSON errors on a free port",
 TEST_CASE("server options are checked and stop() before listen() is honoured", "[serve]") {
   serve::ServerOptions options;
   options.port = 70000;
-  CHECK_THROWS_AS(serve::Server(recommender(), options), std::invalid_argument);
+  CHECK_THROWS_AS(serve::Server(server_recommender(), options), std::invalid_argument);
   options.port = 0;
   options.host = "not a host name";
-  CHECK_THROWS_AS(serve::Server(recommender(), options), Error);
+  CHECK_THROWS_AS(serve::Server(server_recommender(), options), Error);
   options.host = "127.0.0.1";
-  serve::Server server(recommender(), options);
+  serve::Server server(server_recommender(), options);
   server.stop();
   server.listen();  // returns at once instead of serving forever
 }
@@ -304,7 +306,7 @@ TEST_CASE("server refuses Host names other than its own unless allowed", "[serve
             .rfind("HTTP/1.1 400", 0) == 0);  // HTTP/1.1 needs a Host
   serve::ServerOptions bad;
   bad.allowed_hosts = {"example.org:80"};
-  CHECK_THROWS_AS(serve::Server(recommender(), bad), std::invalid_argument);
+  CHECK_THROWS_AS(serve::Server(server_recommender(), bad), std::invalid_argument);
 }
 
 TEST_CASE("server refuses large bodies and heads before reading them", "[serve]") {

@@ -30,7 +30,7 @@ struct Case {
   train::PreparedData data;
 };
 
-Case hand_made() {
+Case implicit_case() {
   Case c;
   c.movielens.users = {
       {1, 'F', 25, 3, "10001"}, {2, 'M', 35, 7, "94110"}, {3, 'F', 18, 4, "60601"}};
@@ -62,7 +62,7 @@ config::Config implicit_config(std::vector<std::string> overrides) {
 
 TEST_CASE("implicit epochs pair each positive with unrated movies at its user and time",
           "[implicit]") {
-  const Case c = hand_made();
+  const Case c = implicit_case();
   const train::ImplicitEpochs epochs(
       c.data, c.movielens, implicit_config({"train.negatives.per_positive=3"}), torch::kCPU);
   // User 1 rated every movie: left out, and said so.
@@ -103,7 +103,7 @@ TEST_CASE("implicit epochs pair each positive with unrated movies at its user an
 }
 
 TEST_CASE("implicit training refuses more negatives than a user has unrated movies", "[implicit]") {
-  const Case c = hand_made();
+  const Case c = implicit_case();
   // User 3 did not rate 3 of the 6 movies.
   REQUIRE_THROWS_WITH(
       train::ImplicitEpochs(c.data, c.movielens,
@@ -113,7 +113,7 @@ TEST_CASE("implicit training refuses more negatives than a user has unrated movi
 }
 
 TEST_CASE("the implicit losses match hand-computed values", "[implicit]") {
-  const Case c = hand_made();
+  const Case c = implicit_case();
   const auto softplus = [](double x) { return std::log1p(std::exp(x)); };
   // Two groups of a positive and two negatives.
   const auto logits = torch::tensor({2.0F, -1.0F, 0.5F, 0.0F, 1.0F, -3.0F});

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -14,9 +15,48 @@ struct SyntheticConfig {
   int64_t seed = 7;
 };
 
+// One model field of a delimited-text table (data.table.fields; see data/table.h).
+struct TableFieldConfig {
+  std::string name;
+  std::string column;                     // the source column; "": the same as name
+  std::string kind = "categorical";       // "categorical", "multi" or "numeric"
+  int64_t min_count = 0;                  // 0: data.table.min_count
+  std::string separator = "|";            // multi: between values (one character)
+  int64_t max_width = 0;                  // multi: 0: data.max_multi_values
+  std::string transform = "standardize";  // numeric: "standardize", "log" or "bucketize"
+  std::vector<double> boundaries;         // bucketize: strictly ascending
+  bool operator==(const TableFieldConfig& o) const {
+    return name == o.name && column == o.column && kind == o.kind && min_count == o.min_count &&
+           separator == o.separator && max_width == o.max_width && transform == o.transform &&
+           boundaries == o.boundaries;
+  }
+};
+
+// data.source table: delimited text files read with a schema (a preset or the fields below).
+struct TableConfig {
+  std::string preset = "none";  // "none" (the keys below), "criteo" or "avazu"
+  std::string train;            // the file to read (with split files: the training part)
+  std::string validation;       // split files: optional; "" carves data.validation_fraction
+  std::string test;             // split files: the test part
+  // "random" (seeded by data.split_seed, as for MovieLens), "files" (train / validation /
+  // test files) or "order" (the last data.test_fraction of the rows is the test split).
+  std::string split = "random";
+  std::string separator = ",";  // one character; "\t" for tabs
+  bool header = true;
+  std::vector<std::string> columns;  // the column names when there is no header row
+  std::string label;
+  // label = (value >= threshold); NaN (YAML "none"): the label column holds 0 and 1.
+  double label_threshold = std::numeric_limits<double>::quiet_NaN();
+  std::string user;  // optional: per-user ranking metrics
+  std::string item;  // optional: per-item baselines
+  int64_t min_count = 1;
+  std::vector<TableFieldConfig> fields;
+};
+
 struct DataConfig {
-  std::string source = "movielens";  // "movielens" (files in dir) or "synthetic"
-  std::string dir;                   // ML-1M directory (users.dat, movies.dat, ratings.dat)
+  // "movielens" (files in dir), "synthetic" (the ML-1M-shaped generator) or "table"
+  std::string source = "movielens";
+  std::string dir;  // ML-1M directory (users.dat, movies.dat, ratings.dat)
   SyntheticConfig synthetic;
   std::string features = "seed";         // "seed" (13 categorical fields) or "paper" (7 fields)
   std::vector<std::string> drop_fields;  // fields of the feature set left out
@@ -29,10 +69,12 @@ struct DataConfig {
   double test_fraction = 0.2;
   double validation_fraction = 0.1;  // of the training part, taken from its end (as Keras)
   int64_t split_seed = 42;
+  TableConfig table;
+  int64_t max_rows = 0;  // table: read at most this many rows (0: all)
 };
 
 struct ModelConfig {
-  std::string type = "autoint_plus";  // "autoint" or "autoint_plus"
+  std::string type = "autoint_plus";  // "autoint", "autoint_plus" or "lr" (first order only)
   int64_t embed_dim = 16;
   int64_t num_layers = 3;
   int64_t num_heads = 2;

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "autoint/data/movielens.h"
+#include "autoint/data/raw_features.h"
 #include "autoint/field_kind.h"
 
 namespace autoint::data {
@@ -20,12 +21,6 @@ constexpr int64_t kNumFields = 13;
 // user_id, gender, age, occupation, zipcode, movie_id, genre1, genre2, genre3,
 // release_year, release_decade, rating_year, rating_month (the model's field order).
 const std::array<std::string, kNumFields>& field_names();
-
-struct FieldSpec {
-  std::string name;
-  FieldKind kind = FieldKind::categorical;
-  bool operator==(const FieldSpec& other) const { return name == other.name && kind == other.kind; }
-};
 
 // The feature sets, by config name: "seed" (seed-protocol.md: the 13 categorical fields
 // above) and "paper" (the AutoInt paper's MovieLens-1M fields: gender, age, occupation,
@@ -51,23 +46,6 @@ RawRow raw_row(const User& user, const Movie& movie, int64_t timestamp);
 // Year and month (1-12) of a unix timestamp in UTC.
 std::pair<int64_t, int64_t> utc_year_month(int64_t timestamp);
 
-// Every kept rating row's raw field values. Categorical and multi-valued fields are
-// stored as codes into per-field dictionaries of distinct raw strings (so a million rows
-// are featurised without a million strings; a multi-valued field's text is its values
-// joined by '|'); numeric fields as numbers.
-struct RawFeatures {
-  std::vector<FieldSpec> fields;                 // model order
-  std::vector<std::vector<std::string>> values;  // [field][code] -> raw text (numeric: empty)
-  std::vector<int32_t> codes;                    // row-major [rows x fields] (numeric: 0)
-  std::vector<double> numeric;                   // row-major [rows x numeric fields]
-  std::vector<float> labels;                     // 1 if rating >= threshold
-  std::vector<int64_t> user_ids;
-  std::vector<int64_t> movie_ids;
-  std::vector<float> ratings;  // the raw rating (1-5), for baselines and reports
-  int64_t rows() const { return static_cast<int64_t>(labels.size()); }
-  int64_t numeric_fields() const;
-};
-
 // Throws DataError for a rating whose user or movie is missing; std::invalid_argument for
 // an unknown feature set or dropped field, or when every field is dropped.
 RawFeatures featurize(const MovieLens& data, const FeatureOptions& options);
@@ -89,8 +67,12 @@ class Vocabulary {
   // `max_width` ids wide (data.max_multi_values): one row with thousands of values would
   // otherwise make every row that wide. When a row has more, a line naming the field, the
   // count and the row's user and movie is added to `notes` (when given).
+  // `min_counts` (one per field, or empty for 1 each): a categorical or multi-valued field's
+  // values seen in fewer training rows than its entry map to id 0. A numeric field's missing
+  // values (NaN) are left out of its mean and standard deviation and encode as 0 (the mean).
   static Vocabulary fit(const RawFeatures& raw, const std::vector<int64_t>& rows,
-                        int64_t max_width = 32, std::vector<std::string>* notes = nullptr);
+                        int64_t max_width = 32, std::vector<std::string>* notes = nullptr,
+                        const std::vector<int64_t>& min_counts = {});
 
   const std::vector<FieldSpec>& fields() const { return fields_; }
   std::vector<FieldKind> kinds() const;

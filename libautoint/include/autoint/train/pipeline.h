@@ -7,6 +7,7 @@
 #include "autoint/data/dataset.h"
 #include "autoint/data/features.h"
 #include "autoint/data/movielens.h"
+#include "autoint/data/table.h"
 #include "autoint/nn/autoint.h"
 
 namespace autoint::train {
@@ -15,8 +16,17 @@ namespace autoint::train {
 // data.drop_fields describe.
 data::FeatureOptions feature_options(const config::DataConfig& config);
 
-// ML-1M files from data.dir, or the synthetic generator's output for data.synthetic.
+// ML-1M files from data.dir, or the synthetic generator's output for data.synthetic. Throws
+// ConfigError for data.source table, which has no MovieLens data.
 data::MovieLens load_movielens(const config::DataConfig& config);
+
+// The schema data.table describes (a preset, or its label, columns and fields), with
+// data.table.min_count and data.max_multi_values filled in where a field leaves them at 0.
+data::TableSchema table_schema(const config::DataConfig& config);
+
+// The files of data.table (train, then validation and test with split files) read with
+// table_schema(config) into raw features; `info` gets the rows per file.
+data::RawFeatures load_table(const config::DataConfig& config, data::TableInfo& info);
 
 struct PreparedData {
   data::Vocabulary vocabulary;
@@ -34,6 +44,13 @@ PreparedData prepare_data(const data::MovieLens& movielens, const config::DataCo
                           const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
 
 // The model options a config describes, for a fitted encoding's fields.
+// As prepare_data for a table (data.source table): split by data.table.split, the vocabulary
+// fitted with each field's min_count; user_ids / movie_ids are undefined without a user / item
+// column, and ratings hold the labels.
+PreparedData prepare_table(const data::RawFeatures& raw, const data::TableInfo& info,
+                           const config::DataConfig& config,
+                           const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
+
 nn::AutoIntOptions model_options(const config::ModelConfig& config,
                                  const data::Vocabulary& vocabulary);
 // As above for all-categorical fields with the given embedding table sizes.

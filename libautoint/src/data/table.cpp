@@ -1,0 +1,793 @@
+// The delimited-text table reader: a chunk of rows at a time, parsed on several threads into
+// per-thread dictionaries that are merged in row order, so codes do not depend on threads.
+#include "autoint/data/table.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "autoint/error.h"
+#include "autoint/util/fnv1a.h"
+
+namespace autoint::data {
+namespace {
+
+constexpr double kTableMissing = std::numeric_limits<double>::quiet_NaN();
+
+// A string -> code dictionary over string_views into its own storage (open addressing, FNV-1a).
+class TableInterner {
+ public:
+  // The code of `text`, adding it if new.
+  int32_t code(std::string_view text) {
+    if ((values_.size() + 1) * 2 > slots_.size())
+      grow();
+    const uint64_t h = hash(text);
+    std::size_t i = h & (slots_.size() - 1);
+    while (true) {
+      const int32_t s = slots_[i];
+      if (s < 0) {
+        const auto c = static_cast<int32_t>(values_.size());
+        values_.emplace_back(text);
+        hashes_.push_back(h);
+        slots_[i] = c;
+        return c;
+      }
+      if (hashes_[static_cast<std::size_t>(s)] == h && values_[static_cast<std::size_t>(s)] == text)
+        return s;
+      i = (i + 1) & (slots_.size() - 1);
+    }
+  }
+  const std::vector<std::string>& values() const { return values_; }
+  std::vector<std::string>& values() { return values_; }
+  void clear() {
+    values_.clear();
+    hashes_.clear();
+    std::fill(slots_.begin(), slots_.end(), -1);
+  }
+  // Takes over existing values (codes 0..n-1).
+  void adopt(std::vector<std::string> values) {
+    clear();
+    for (auto& v : values)
+      code(v);
+  }
+
+ private:
+  static uint64_t hash(std::string_view text) {
+    uint64_t h = 1469598103934665603ull;
+    for (const char c : text) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+  }
+  void grow() {
+    std::vector<int32_t> slots(std::max<std::size_t>(64, slots_.size() * 2), -1);
+    for (std::size_t c = 0; c < values_.size(); ++c) {
+      std::size_t i = hashes_[c] & (slots.size() - 1);
+      while (slots[i] >= 0)
+        i = (i + 1) & (slots.size() - 1);
+      slots[i] = static_cast<int32_t>(c);
+    }
+    slots_.swap(slots);
+  }
+  std::vector<std::string> values_;
+  std::vector<uint64_t> hashes_;
+  std::vector<int32_t> slots_;
+};
+
+// Splits one record into field views. Unquoted fields are views into the record; quoted ones
+// are unescaped into `scratch` (whose strings must outlive the views). Returns an error text or
+// empty.
+std::string split_record_views(std::string_view record, char sep,
+                               std::vector<std::string_view>& out,
+                               std::vector<std::string>& scratch) {
+  out.clear();
+  std::size_t used = 0;
+  std::size_t i = 0;
+  const std::size_t n = record.size();
+  while (true) {
+    if (i < n && record[i] == '"') {
+      if (used == scratch.size())
+        scratch.emplace_back();
+      std::string& text = scratch[used++];
+      text.clear();
+      ++i;
+      while (true) {
+        if (i >= n)
+          return fmt::format("unclosed quote in column {}", out.size() + 1);
+        if (record[i] == '"') {
+          if (i + 1 < n && record[i + 1] == '"') {
+            text += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        text += record[i++];
+      }
+      if (i < n && record[i] != sep) {
+        return fmt::format("text after the closing quote of column {}: expected the separator",
+                           out.size() + 1);
+      }
+      out.emplace_back(text);
+    } else {
+      const void* found = i < n ? std::memchr(record.data() + i, sep, n - i) : nullptr;
+      const std::size_t end =
+          found != nullptr
+              ? static_cast<std::size_t>(static_cast<const char*>(found) - record.data())
+              : n;
+      out.push_back(record.substr(i, end - i));
+      i = end;
+    }
+    if (i >= n)
+      return {};
+    ++i;  // the separator
+    if (i == n) {
+      out.emplace_back();  // a trailing separator ends an empty last field
+      return {};
+    }
+  }
+}
+
+bool parse_table_number(std::string_view text, double& value) {
+  while (!text.empty() && text.front() == ' ')
+    text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ')
+    text.remove_suffix(1);
+  if (text.empty())
+    return false;
+  if (text.front() == '+')
+    text.remove_prefix(1);
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && ptr == text.data() + text.size() && std::isfinite(value);
+}
+
+// What a schema field reads: the column's index and how to turn its text into a code or value.
+struct TableColumn {
+  std::size_t index = 0;
+  FieldKind kind = FieldKind::categorical;  // the raw features' kind (bucketize: categorical)
+  bool log = false;                         // numeric log transform
+  bool bucketize = false;
+  char separator = '|';
+  std::string name;  // the column's name, for messages
+};
+
+// One thread's output for a range of rows of a chunk.
+struct TablePart {
+  std::vector<TableInterner> dictionaries;  // per field (numeric: unused)
+  TableInterner users;
+  TableInterner items;
+  std::vector<int32_t> codes;  // [rows x fields], local codes
+  std::vector<double> numeric;
+  std::vector<float> labels;
+  std::vector<int32_t> user_codes;
+  std::vector<int32_t> item_codes;
+  std::string error;  // the first error, with its file and line
+  std::size_t error_row = SIZE_MAX;
+};
+
+// Where the complete records of buffer[from, size) end.
+struct RecordScan {
+  std::size_t consumed = 0;  // the first byte after the last complete record
+  int64_t consumed_line = 0;
+  bool quoted = false;  // the incomplete rest ends inside a quoted field
+};
+
+// Appends the complete records (line end outside quotes; a quote opens a quoted field only at
+// a field's start, "" inside one is a quote) of buffer[from, size) with their first lines.
+RecordScan find_records(const std::string& buffer, std::size_t from, int64_t line, char sep,
+                        std::vector<std::size_t>& starts, std::vector<std::size_t>& ends,
+                        std::vector<int64_t>& lines) {
+  const char* data = buffer.data();
+  const std::size_t n = buffer.size();
+  auto add = [&](std::size_t record_start, std::size_t newline, int64_t record_line) {
+    std::size_t end = newline;
+    if (end > record_start && data[end - 1] == '\r')
+      --end;
+    starts.push_back(record_start);
+    ends.push_back(end);
+    lines.push_back(record_line);
+  };
+  RecordScan scan{from, line, false};
+  if (std::memchr(data + from, '"', n - from) == nullptr) {
+    // No quotes: every line end ends a record.
+    std::size_t i = from;
+    while (i < n) {
+      const void* nl = std::memchr(data + i, '\n', n - i);
+      if (nl == nullptr)
+        break;
+      const auto end = static_cast<std::size_t>(static_cast<const char*>(nl) - data);
+      add(i, end, scan.consumed_line);
+      i = end + 1;
+      scan.consumed = i;
+      ++scan.consumed_line;
+    }
+    return scan;
+  }
+  bool quoted = false;
+  bool field_start = true;
+  std::size_t record_start = from;
+  int64_t lines_seen = line;
+  for (std::size_t i = from; i < n; ++i) {
+    const char c = data[i];
+    if (quoted) {
+      if (c == '\n') {
+        ++lines_seen;
+      } else if (c == '"') {
+        if (i + 1 < n && data[i + 1] == '"')
+          ++i;
+        else
+          quoted = false;
+      }
+      continue;
+    }
+    if (c == '\n') {
+      add(record_start, i, scan.consumed_line);
+      ++lines_seen;
+      record_start = i + 1;
+      scan.consumed = i + 1;
+      scan.consumed_line = lines_seen;
+      field_start = true;
+    } else if (c == sep) {
+      field_start = true;
+    } else {
+      if (c == '"' && field_start)
+        quoted = true;
+      field_start = false;
+    }
+  }
+  scan.quoted = quoted;
+  return scan;
+}
+
+class TableReader {
+ public:
+  TableReader(const TableSchema& schema, const TableReadOptions& options, RawFeatures& raw,
+              TableInfo& info)
+      : schema_(schema), options_(options), raw_(raw), info_(info) {
+    check_schema(schema);
+    for (const auto& f : schema.fields) {
+      FieldKind kind = f.kind;
+      if (f.kind == FieldKind::numeric && f.transform == "bucketize")
+        kind = FieldKind::categorical;
+      raw_.fields.push_back({f.name, kind});
+    }
+    raw_.values.resize(schema.fields.size());
+    dictionaries_.resize(schema.fields.size());
+    threads_ = options.threads > 0
+                   ? options.threads
+                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    info_.has_users = !schema.user.empty();
+    info_.has_items = !schema.item.empty();
+  }
+
+  void read(std::istream& in, const std::string& name) {
+    name_ = name;
+    int64_t rows_before = raw_.rows();
+    std::string buffer;
+    std::size_t start = 0;  // first byte of buffer not yet consumed
+    int64_t line = 1;       // line number of buffer[start]
+    bool header_pending = schema_.header;
+    if (!schema_.header)
+      bind(schema_.columns);
+    bool any = false;
+    std::vector<std::size_t> row_starts;
+    std::vector<std::size_t> row_ends;
+    std::vector<int64_t> row_lines;
+    bool eof = false;
+    while (!eof && !full()) {
+      // Read the next chunk after what is left of the previous one.
+      buffer.erase(0, start);
+      start = 0;
+      const std::size_t old = buffer.size();
+      buffer.resize(old + options_.chunk_bytes);
+      in.read(&buffer[old], static_cast<std::streamsize>(options_.chunk_bytes));
+      const auto got = static_cast<std::size_t>(in.gcount());
+      buffer.resize(old + got);
+      if (in.bad())
+        throw DataError(fmt::format("{}: read error", name_));
+      eof = got < options_.chunk_bytes;
+      if (!buffer.empty())
+        any = true;
+      // Find the complete records (a quoted field may hold line ends).
+      row_starts.clear();
+      row_ends.clear();
+      row_lines.clear();
+      const std::size_t n = buffer.size();
+      RecordScan scan =
+          find_records(buffer, start, line, schema_.separator, row_starts, row_ends, row_lines);
+      std::size_t consumed = scan.consumed;
+      int64_t consumed_line = scan.consumed_line;
+      if (eof && consumed < n) {
+        if (scan.quoted) {
+          throw DataError(fmt::format("{}:{}: unclosed quote: the file ends inside a quoted field",
+                                      name_, consumed_line));
+        }
+        std::size_t end = n;
+        if (buffer[end - 1] == '\r')
+          --end;
+        row_starts.push_back(consumed);
+        row_ends.push_back(end);
+        row_lines.push_back(consumed_line);
+        last_row_unterminated_ = true;
+        consumed = n;
+      }
+      std::size_t first = 0;
+      if (header_pending && !row_starts.empty()) {
+        std::vector<std::string> names;
+        std::string error;
+        const std::string record(buffer, row_starts[0], row_ends[0] - row_starts[0]);
+        if (!split_record(record, schema_.separator, names, error))
+          throw DataError(fmt::format("{}:{}: header: {}", name_, row_lines[0], error));
+        bind(names);
+        header_pending = false;
+        first = 1;
+      }
+      parse(buffer, row_starts, row_ends, row_lines, first);
+      start = consumed;
+      line = consumed_line;
+    }
+    if (!any) {
+      throw DataError(fmt::format("{}: empty file (expected {})", name_,
+                                  schema_.header ? "a header row and data rows" : "data rows"));
+    }
+    if (header_pending)
+      throw DataError(fmt::format("{}: no complete header row", name_));
+    info_.file_rows.push_back(raw_.rows() - rows_before);
+    if (raw_.rows() == rows_before && !full())
+      throw DataError(fmt::format("{}: no data rows after the header", name_));
+  }
+
+  bool full() const { return schema_.max_rows > 0 && raw_.rows() >= schema_.max_rows; }
+
+  void finish() {
+    for (std::size_t f = 0; f < dictionaries_.size(); ++f)
+      raw_.values[f] = std::move(dictionaries_[f].values());
+    if (!info_.has_users)
+      raw_.user_ids.clear();
+    if (!info_.has_items)
+      raw_.movie_ids.clear();
+  }
+
+ private:
+  // Maps the schema's columns to indices in this file's columns.
+  void bind(const std::vector<std::string>& names) {
+    auto find = [&](const std::string& column, const std::string& role) {
+      const auto it = std::find(names.begin(), names.end(), column);
+      if (it == names.end()) {
+        std::string list;
+        for (std::size_t i = 0; i < names.size() && i < 50; ++i)
+          list += (i ? ", " : "") + quoted_value(names[i], 40);
+        if (names.size() > 50)
+          list += fmt::format(", ... ({} in all)", names.size());
+        throw ConfigError(fmt::format(
+            "{}: {} column \"{}\" is not a column of {} (its {} names: {})", name_, role,
+            quoted_value(column), name_, schema_.header ? "header" : "data.table.columns", list));
+      }
+      return static_cast<std::size_t>(it - names.begin());
+    };
+    width_ = names.size();
+    columns_.clear();
+    for (std::size_t f = 0; f < schema_.fields.size(); ++f) {
+      const TableField& field = schema_.fields[f];
+      TableColumn c;
+      c.index =
+          find(field.source_column(), fmt::format("data.table.fields[{}] ({})", f, field.name));
+      c.kind = raw_.fields[f].kind;
+      c.log = field.kind == FieldKind::numeric && field.transform == "log";
+      c.bucketize = field.kind == FieldKind::numeric && field.transform == "bucketize";
+      c.separator = field.separator;
+      c.name = field.source_column();
+      columns_.push_back(c);
+    }
+    label_ = find(schema_.label, "data.table.label");
+    user_ = schema_.user.empty() ? SIZE_MAX : find(schema_.user, "data.table.user");
+    item_ = schema_.item.empty() ? SIZE_MAX : find(schema_.item, "data.table.item");
+    header_names_ = names;
+  }
+
+  // Parses rows [first, end) of the chunk on the threads and appends them in order.
+  void parse(const std::string& buffer, const std::vector<std::size_t>& starts,
+             const std::vector<std::size_t>& ends, const std::vector<int64_t>& lines,
+             std::size_t first) {
+    std::size_t last = starts.size();
+    if (schema_.max_rows > 0) {
+      const auto room = static_cast<std::size_t>(schema_.max_rows - raw_.rows());
+      last = std::min(last, first + room);
+    }
+    if (last <= first)
+      return;
+    const std::size_t rows = last - first;
+    const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(threads_),
+                                                      std::max<std::size_t>(1, rows / 2048));
+    parts_.resize(std::max(parts_.size(), threads));
+    std::vector<std::thread> workers;
+    for (std::size_t t = 0; t < threads; ++t) {
+      const std::size_t a = first + rows * t / threads;
+      const std::size_t b = first + rows * (t + 1) / threads;
+      auto job = [&, t, a, b] { parse_range(buffer, starts, ends, lines, a, b, parts_[t]); };
+      if (t + 1 == threads)
+        job();
+      else
+        workers.emplace_back(job);
+    }
+    for (auto& w : workers)
+      w.join();
+    for (std::size_t t = 0; t < threads; ++t) {
+      if (!parts_[t].error.empty())
+        throw DataError(parts_[t].error);
+    }
+    for (std::size_t t = 0; t < threads; ++t)
+      merge(parts_[t]);
+  }
+
+  void parse_range(const std::string& buffer, const std::vector<std::size_t>& starts,
+                   const std::vector<std::size_t>& ends, const std::vector<int64_t>& lines,
+                   std::size_t a, std::size_t b, TablePart& part) const {
+    const std::size_t fields = columns_.size();
+    part.dictionaries.resize(fields);
+    for (auto& d : part.dictionaries)
+      d.clear();
+    part.users.clear();
+    part.items.clear();
+    part.codes.clear();
+    part.numeric.clear();
+    part.labels.clear();
+    part.user_codes.clear();
+    part.item_codes.clear();
+    part.error.clear();
+    std::vector<std::string_view> cells;
+    std::vector<std::string> scratch;
+    std::string joined;
+    for (std::size_t r = a; r < b; ++r) {
+      const std::string_view record(buffer.data() + starts[r], ends[r] - starts[r]);
+      const auto fail = [&](const std::string& what) {
+        part.error = fmt::format("{}:{}: {}", name_, lines[r], what);
+      };
+      const std::string problem = split_record_views(record, schema_.separator, cells, scratch);
+      if (!problem.empty()) {
+        fail(problem);
+        return;
+      }
+      const bool quoted = std::memchr(record.data(), '"', record.size()) != nullptr;
+      if (cells.size() != width_) {
+        if (cells.size() == 1 && cells[0].empty())
+          continue;  // a blank line
+        std::string what = fmt::format("{} columns, expected {}", cells.size(), width_);
+        if (cells.size() < width_ && r + 1 == starts.size() && last_row_unterminated_)
+          what += " (the file ends in the middle of this row: is it cut short?)";
+        fail(what);
+        return;
+      }
+      for (std::size_t f = 0; f < fields; ++f) {
+        const TableColumn& c = columns_[f];
+        const std::string_view text = cells[c.index];
+        if (c.kind == FieldKind::numeric || c.bucketize) {
+          double value = kTableMissing;
+          if (!text.empty() && !parse_table_number(text, value)) {
+            fail(
+                fmt::format("column {}: \"{}\" is not a number (expected a number, or nothing "
+                            "for a missing value)",
+                            c.name, quoted_value(std::string(text))));
+            return;
+          }
+          if (c.log && value > 2)
+            value = std::pow(std::log(value), 2);
+          if (c.bucketize) {
+            std::string bucket = "missing";
+            if (!std::isnan(value)) {
+              const auto& bounds = schema_.fields[f].boundaries;
+              bucket = std::to_string(std::upper_bound(bounds.begin(), bounds.end(), value) -
+                                      bounds.begin());
+            }
+            part.codes.push_back(part.dictionaries[f].code(bucket));
+          } else {
+            part.codes.push_back(0);
+            part.numeric.push_back(value);
+          }
+        } else if (c.kind == FieldKind::multi_categorical && c.separator != '|') {
+          joined.assign(text.data(), text.size());
+          if (joined.find('|') != std::string::npos) {
+            fail(
+                fmt::format("column {}: \"{}\" holds '|', which multi-valued values cannot "
+                            "contain (they are stored joined by it)",
+                            c.name, quoted_value(joined)));
+            return;
+          }
+          std::replace(joined.begin(), joined.end(), c.separator, '|');
+          part.codes.push_back(part.dictionaries[f].code(joined));
+        } else {
+          // A run's vocabulary file holds one value per line.
+          if (quoted && text.find_first_of("\r\n") != std::string_view::npos) {
+            fail(
+                fmt::format("column {}: \"{}\" holds a line end, which a categorical value "
+                            "cannot",
+                            c.name, quoted_value(std::string(text))));
+            return;
+          }
+          part.codes.push_back(part.dictionaries[f].code(text));
+        }
+      }
+      double label = 0;
+      const std::string_view label_text = cells[label_];
+      if (!parse_table_number(label_text, label)) {
+        fail(fmt::format("label column {}: \"{}\" is not a number", schema_.label,
+                         quoted_value(std::string(label_text))));
+        return;
+      }
+      if (std::isnan(schema_.label_threshold)) {
+        if (label != 0 && label != 1) {
+          fail(
+              fmt::format("label column {}: {} is neither 0 nor 1 (set data.table.label_threshold "
+                          "to turn other values into labels)",
+                          schema_.label, quoted_value(std::string(label_text))));
+          return;
+        }
+        part.labels.push_back(static_cast<float>(label));
+      } else {
+        part.labels.push_back(label >= schema_.label_threshold ? 1.0f : 0.0f);
+      }
+      if (user_ != SIZE_MAX)
+        part.user_codes.push_back(part.users.code(cells[user_]));
+      if (item_ != SIZE_MAX)
+        part.item_codes.push_back(part.items.code(cells[item_]));
+    }
+  }
+
+  // Appends a part's rows with its local codes translated to the global dictionaries.
+  void merge(TablePart& part) {
+    const std::size_t fields = columns_.size();
+    std::vector<std::vector<int32_t>> to_global(fields);
+    for (std::size_t f = 0; f < fields; ++f) {
+      if (columns_[f].kind == FieldKind::numeric)
+        continue;
+      for (const auto& v : part.dictionaries[f].values())
+        to_global[f].push_back(dictionaries_[f].code(v));
+    }
+    const std::size_t rows = part.labels.size();
+    const std::size_t old = raw_.codes.size();
+    raw_.codes.resize(old + rows * fields);
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t f = 0; f < fields; ++f) {
+        const int32_t local = part.codes[r * fields + f];
+        raw_.codes[old + r * fields + f] = columns_[f].kind == FieldKind::numeric
+                                               ? 0
+                                               : to_global[f][static_cast<std::size_t>(local)];
+      }
+    }
+    raw_.numeric.insert(raw_.numeric.end(), part.numeric.begin(), part.numeric.end());
+    raw_.labels.insert(raw_.labels.end(), part.labels.begin(), part.labels.end());
+    raw_.ratings.insert(raw_.ratings.end(), part.labels.begin(), part.labels.end());
+    auto ids = [](TableInterner& local, TableInterner& global, const std::vector<int32_t>& codes,
+                  std::vector<int64_t>& out) {
+      std::vector<int32_t> map;
+      for (const auto& v : local.values())
+        map.push_back(global.code(v));
+      for (const int32_t c : codes)
+        out.push_back(int64_t{map[static_cast<std::size_t>(c)]} + 1);
+    };
+    if (user_ != SIZE_MAX)
+      ids(part.users, users_, part.user_codes, raw_.user_ids);
+    if (item_ != SIZE_MAX)
+      ids(part.items, items_, part.item_codes, raw_.movie_ids);
+  }
+
+  const TableSchema& schema_;
+  const TableReadOptions& options_;
+  RawFeatures& raw_;
+  TableInfo& info_;
+  int threads_ = 1;
+  std::string name_;
+  std::vector<TableColumn> columns_;
+  std::vector<std::string> header_names_;
+  std::size_t width_ = 0;
+  std::size_t label_ = 0;
+  std::size_t user_ = SIZE_MAX;
+  std::size_t item_ = SIZE_MAX;
+  bool last_row_unterminated_ = false;
+  std::vector<TableInterner> dictionaries_;
+  TableInterner users_;
+  TableInterner items_;
+  std::vector<TablePart> parts_;
+};
+
+TableField preset_categorical(const std::string& name, int64_t min_count) {
+  TableField f;
+  f.name = name;
+  f.min_count = min_count;
+  return f;
+}
+
+}  // namespace
+
+bool split_record(const std::string& record, char separator, std::vector<std::string>& fields,
+                  std::string& error) {
+  std::vector<std::string_view> views;
+  std::vector<std::string> scratch;
+  error = split_record_views(record, separator, views, scratch);
+  fields.assign(views.begin(), views.end());
+  return error.empty();
+}
+
+const std::vector<std::string>& table_preset_names() {
+  static const std::vector<std::string> names{"criteo", "avazu"};
+  return names;
+}
+
+TableSchema table_preset(const std::string& name, int64_t min_count) {
+  TableSchema s;
+  if (name == "criteo") {
+    s.separator = '\t';
+    s.header = false;
+    s.label = "label";
+    s.columns.push_back("label");
+    for (int i = 1; i <= 13; ++i) {
+      TableField f;
+      f.name = fmt::format("I{}", i);
+      f.kind = FieldKind::numeric;
+      f.transform = "log";
+      s.columns.push_back(f.name);
+      s.fields.push_back(f);
+    }
+    for (int i = 1; i <= 26; ++i) {
+      s.columns.push_back(fmt::format("C{}", i));
+      s.fields.push_back(preset_categorical(s.columns.back(), min_count));
+    }
+    return s;
+  }
+  if (name == "avazu") {
+    s.separator = ',';
+    s.header = true;
+    s.label = "click";
+    for (const char* column : {"hour",         "C1",
+                               "banner_pos",   "site_id",
+                               "site_domain",  "site_category",
+                               "app_id",       "app_domain",
+                               "app_category", "device_id",
+                               "device_ip",    "device_model",
+                               "device_type",  "device_conn_type",
+                               "C14",          "C15",
+                               "C16",          "C17",
+                               "C18",          "C19",
+                               "C20",          "C21"})
+      s.fields.push_back(preset_categorical(column, min_count));
+    return s;
+  }
+  std::string names;
+  for (const auto& n : table_preset_names())
+    names += (names.empty() ? "" : ", ") + n;
+  throw std::invalid_argument(
+      fmt::format("unknown table preset \"{}\" (expected one of: {})", quoted_value(name), names));
+}
+
+void check_schema(const TableSchema& s) {
+  if (s.separator == '"' || s.separator == '\n' || s.separator == '\r') {
+    throw ConfigError(fmt::format(
+        "data.table.separator: {} cannot separate columns (expected e.g. \",\" or \"\\t\")",
+        quoted_value(std::string(1, s.separator))));
+  }
+  if (!s.header && s.columns.empty()) {
+    throw ConfigError(
+        "data.table.columns: empty while data.table.header is false (expected the column names "
+        "of the files, in order)");
+  }
+  if (s.label.empty())
+    throw ConfigError("data.table.label: empty (expected the name of the label column)");
+  if (s.fields.empty())
+    throw ConfigError("data.table.fields: empty (expected at least one model field)");
+  if (s.max_rows < 0)
+    throw ConfigError(fmt::format("data.max_rows must be >= 0 (got {})", s.max_rows));
+  std::unordered_set<std::string> names;
+  for (std::size_t i = 0; i < s.fields.size(); ++i) {
+    const TableField& f = s.fields[i];
+    const std::string where = fmt::format("data.table.fields[{}] ({})", i, quoted_value(f.name));
+    if (f.name.empty())
+      throw ConfigError(
+          fmt::format("data.table.fields[{}]: name is empty (expected a field name)", i));
+    if (!names.insert(f.name).second)
+      throw ConfigError(
+          fmt::format("{}: a second field with this name (names must be unique)", where));
+    if (f.source_column() == s.label) {
+      throw ConfigError(
+          fmt::format("{}: column \"{}\" is the label column (a label cannot be a feature)", where,
+                      quoted_value(s.label)));
+    }
+    if (f.min_count < 1)
+      throw ConfigError(fmt::format("{}: min_count must be >= 1 (got {})", where, f.min_count));
+    if (f.kind == FieldKind::multi_categorical) {
+      if (f.max_width < 1)
+        throw ConfigError(fmt::format("{}: max_width must be >= 1 (got {})", where, f.max_width));
+      if (f.separator == s.separator || f.separator == '"' || f.separator == '\n') {
+        throw ConfigError(fmt::format(
+            "{}: separator {} cannot separate values (it must differ from the column separator "
+            "and from quotes and line ends)",
+            where, quoted_value(std::string(1, f.separator))));
+      }
+    }
+    if (f.kind == FieldKind::numeric) {
+      if (f.transform != "standardize" && f.transform != "log" && f.transform != "bucketize") {
+        throw ConfigError(
+            fmt::format("{}: transform \"{}\" is not one of standardize, log, bucketize", where,
+                        quoted_value(f.transform)));
+      }
+      if (f.transform == "bucketize") {
+        if (f.boundaries.empty())
+          throw ConfigError(fmt::format("{}: bucketize needs boundaries (got none)", where));
+        for (std::size_t b = 1; b < f.boundaries.size(); ++b) {
+          if (!(f.boundaries[b] > f.boundaries[b - 1])) {
+            throw ConfigError(
+                fmt::format("{}: boundaries must be strictly ascending ({} is not above {})", where,
+                            f.boundaries[b], f.boundaries[b - 1]));
+          }
+        }
+      }
+    }
+  }
+}
+
+DataFingerprint fingerprint(const RawFeatures& raw) {
+  util::Fnv1a h;
+  const auto text = [&](const std::string& t) {
+    const uint64_t size = t.size();
+    h.update(&size, sizeof size);
+    h.update(t.data(), t.size());
+  };
+  for (std::size_t f = 0; f < raw.fields.size(); ++f) {
+    text(raw.fields[f].name);
+    text(to_string(raw.fields[f].kind));
+    for (const auto& v : raw.values[f])
+      text(v);
+  }
+  h.update(raw.codes.data(), raw.codes.size() * sizeof(int32_t));
+  h.update(raw.numeric.data(), raw.numeric.size() * sizeof(double));
+  h.update(raw.labels.data(), raw.labels.size() * sizeof(float));
+  h.update(raw.user_ids.data(), raw.user_ids.size() * sizeof(int64_t));
+  h.update(raw.movie_ids.data(), raw.movie_ids.size() * sizeof(int64_t));
+  const auto distinct = [](const std::vector<int64_t>& ids) {
+    return ids.empty() ? int64_t{0} : *std::max_element(ids.begin(), ids.end());
+  };
+  return DataFingerprint{distinct(raw.user_ids), distinct(raw.movie_ids), raw.rows(), h.hex()};
+}
+
+RawFeatures read_table(std::istream& in, const std::string& name, const TableSchema& schema,
+                       TableInfo* info, const TableReadOptions& options) {
+  RawFeatures raw;
+  TableInfo local;
+  TableInfo& out = info != nullptr ? *info : local;
+  out = {};
+  TableReader reader(schema, options, raw, out);
+  reader.read(in, name);
+  reader.finish();
+  return raw;
+}
+
+RawFeatures read_table(const std::vector<std::string>& paths, const TableSchema& schema,
+                       TableInfo* info, const TableReadOptions& options) {
+  if (paths.empty())
+    throw ConfigError("data.table.train: empty (expected a file to read)");
+  RawFeatures raw;
+  TableInfo local;
+  TableInfo& out = info != nullptr ? *info : local;
+  out = {};
+  TableReader reader(schema, options, raw, out);
+  for (const auto& path : paths) {
+    if (reader.full())
+      break;  // data.max_rows reached
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      throw DataError(fmt::format("{}: cannot open ({})", path, std::strerror(errno)));
+    reader.read(in, path);
+  }
+  reader.finish();
+  return raw;
+}
+
+}  // namespace autoint::data
