@@ -7,7 +7,7 @@ src="$(cd "$(dirname "$0")/../.." && pwd)"
 seconds="${1:-60}"
 build="${AUTOINT_FUZZ_BUILD:-$src/build/fuzz}"
 status=0
-for target in movielens config; do
+for target in movielens config table; do
   exe="$build/tests/fuzz/fuzz_$target"
   if [ ! -x "$exe" ]; then
     echo "run_fuzzers: $exe not built; run: cmake --preset fuzz && cmake --build --preset fuzz" >&2

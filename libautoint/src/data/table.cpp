@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <string_view>
 #include <thread>
@@ -83,11 +84,11 @@ class TableInterner {
 };
 
 // Splits one record into field views. Unquoted fields are views into the record; quoted ones
-// are unescaped into `scratch` (whose strings must outlive the views). Returns an error text or
-// empty.
+// are unescaped into `scratch` (a deque, so that growing it moves no string a view points into; its
+// strings must outlive the views). Returns an error text or empty.
 std::string split_record_views(std::string_view record, char sep,
                                std::vector<std::string_view>& out,
-                               std::vector<std::string>& scratch) {
+                               std::deque<std::string>& scratch) {
   out.clear();
   std::size_t used = 0;
   std::size_t i = 0;
@@ -192,6 +193,8 @@ RecordScan find_records(const std::string& buffer, std::size_t from, int64_t lin
     std::size_t end = newline;
     if (end > record_start && data[end - 1] == '\r')
       --end;
+    if (end == record_start)
+      return;  // a blank line: no record (nor a row towards data.max_rows)
     starts.push_back(record_start);
     ends.push_back(end);
     lines.push_back(record_line);
@@ -271,6 +274,7 @@ class TableReader {
 
   void read(std::istream& in, const std::string& name) {
     name_ = name;
+    last_row_unterminated_ = false;
     int64_t rows_before = raw_.rows();
     std::string buffer;
     std::size_t start = 0;  // first byte of buffer not yet consumed
@@ -304,35 +308,32 @@ class TableReader {
       const std::size_t n = buffer.size();
       RecordScan scan =
           find_records(buffer, start, line, schema_.separator, row_starts, row_ends, row_lines);
-      std::size_t consumed = scan.consumed;
-      int64_t consumed_line = scan.consumed_line;
-      if (eof && consumed < n) {
+      const std::size_t consumed = scan.consumed;
+      const int64_t consumed_line = scan.consumed_line;
+      take_header(buffer, row_starts, row_ends, row_lines, header_pending);
+      parse(buffer, row_starts, row_ends, row_lines, 0);
+      // The last record of a file without a final line end; nothing past data.max_rows counts.
+      if (eof && consumed < n && !full()) {
         if (scan.quoted) {
           throw DataError(fmt::format("{}:{}: unclosed quote: the file ends inside a quoted field",
                                       name_, consumed_line));
         }
+        row_starts.clear();
+        row_ends.clear();
+        row_lines.clear();
         std::size_t end = n;
         if (buffer[end - 1] == '\r')
           --end;
-        row_starts.push_back(consumed);
-        row_ends.push_back(end);
-        row_lines.push_back(consumed_line);
-        last_row_unterminated_ = true;
-        consumed = n;
+        if (end > consumed) {
+          row_starts.push_back(consumed);
+          row_ends.push_back(end);
+          row_lines.push_back(consumed_line);
+          last_row_unterminated_ = true;
+          take_header(buffer, row_starts, row_ends, row_lines, header_pending);
+          parse(buffer, row_starts, row_ends, row_lines, 0);
+        }
       }
-      std::size_t first = 0;
-      if (header_pending && !row_starts.empty()) {
-        std::vector<std::string> names;
-        std::string error;
-        const std::string record(buffer, row_starts[0], row_ends[0] - row_starts[0]);
-        if (!split_record(record, schema_.separator, names, error))
-          throw DataError(fmt::format("{}:{}: header: {}", name_, row_lines[0], error));
-        bind(names);
-        header_pending = false;
-        first = 1;
-      }
-      parse(buffer, row_starts, row_ends, row_lines, first);
-      start = consumed;
+      start = eof ? n : consumed;
       line = consumed_line;
     }
     if (!any) {
@@ -347,6 +348,24 @@ class TableReader {
   }
 
   bool full() const { return schema_.max_rows > 0 && raw_.rows() >= schema_.max_rows; }
+
+  // The first record, while the header is pending, names the columns; it is then removed from
+  // the records.
+  void take_header(const std::string& buffer, std::vector<std::size_t>& starts,
+                   std::vector<std::size_t>& ends, std::vector<int64_t>& lines, bool& pending) {
+    if (!pending || starts.empty())
+      return;
+    std::vector<std::string> names;
+    std::string error;
+    const std::string record(buffer, starts[0], ends[0] - starts[0]);
+    if (!split_record(record, schema_.separator, names, error))
+      throw DataError(fmt::format("{}:{}: header: {}", name_, lines[0], error));
+    bind(names);
+    pending = false;
+    starts.erase(starts.begin());
+    ends.erase(ends.begin());
+    lines.erase(lines.begin());
+  }
 
   void finish() {
     for (std::size_t f = 0; f < dictionaries_.size(); ++f)
@@ -445,7 +464,7 @@ class TableReader {
     part.item_codes.clear();
     part.error.clear();
     std::vector<std::string_view> cells;
-    std::vector<std::string> scratch;
+    std::deque<std::string> scratch;
     std::string joined;
     for (std::size_t r = a; r < b; ++r) {
       const std::string_view record(buffer.data() + starts[r], ends[r] - starts[r]);
@@ -459,8 +478,6 @@ class TableReader {
       }
       const bool quoted = std::memchr(record.data(), '"', record.size()) != nullptr;
       if (cells.size() != width_) {
-        if (cells.size() == 1 && cells[0].empty())
-          continue;  // a blank line
         std::string what = fmt::format("{} columns, expected {}", cells.size(), width_);
         if (cells.size() < width_ && r + 1 == starts.size() && last_row_unterminated_)
           what += " (the file ends in the middle of this row: is it cut short?)";
@@ -611,7 +628,7 @@ TableField preset_categorical(const std::string& name, int64_t min_count) {
 bool split_record(const std::string& record, char separator, std::vector<std::string>& fields,
                   std::string& error) {
   std::vector<std::string_view> views;
-  std::vector<std::string> scratch;
+  std::deque<std::string> scratch;
   error = split_record_views(record, separator, views, scratch);
   fields.assign(views.begin(), views.end());
   return error.empty();
