@@ -1,20 +1,25 @@
 // autoint-data: data tools; `synth` writes a synthetic data set in the ML-1M format or a CTR
 // file in the Criteo or Avazu format, `stats` writes the exploratory data analysis of a data set as
 // a Markdown/SVG report.
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "app_support.h"
+#include "autoint/config/config.h"
 #include "autoint/data/ctr_synthetic.h"
 #include "autoint/data/eda_report.h"
 #include "autoint/data/movielens.h"
 #include "autoint/data/stats.h"
 #include "autoint/data/synthetic.h"
 #include "autoint/error.h"
+#include "autoint/train/table_report.h"
 
 namespace {
 
@@ -115,6 +120,43 @@ int stats(const cxxopts::ParseResult& flags, int argc, char** argv) {
   return 0;
 }
 
+// Peak resident memory of this process so far, in bytes (getrusage: kilobytes on Linux).
+double peak_rss_bytes() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024.0;
+}
+
+// Reads and encodes the table a config describes, as autoint-train would, and reports its
+// size, speed and memory.
+int table(const cxxopts::ParseResult& flags) {
+  if (!flags.count("config"))
+    throw cxxopts::exceptions::exception("--config FILE is required");
+  std::vector<std::string> overrides;
+  if (flags.count("set"))
+    overrides = flags["set"].as<std::vector<std::string>>();
+  const std::string path = flags["config"].as<std::string>();
+  const auto config = autoint::config::load_config(path, overrides);
+  const double rss_before = peak_rss_bytes();
+  const autoint::train::TableReport r = autoint::train::measure_table(config.data);
+  const double peak = peak_rss_bytes();
+  const double mib = 1024.0 * 1024.0;
+  std::cout << fmt::format(
+      "{} rows x {} fields read in {:.2f} s ({:.0f} rows/s, {} threads), encoded in {:.2f} s "
+      "({:.0f} rows/s in all)\n"
+      "split train {} / validation {} / test {}; embedding rows per field: {}\n"
+      "raw codes {:.1f} MiB, encoded tensors {:.1f} MiB; peak resident memory {:.1f} MiB, "
+      "{:.1f} MiB above the {:.1f} MiB before reading ({:.2f}x the encoded tensors)\n",
+      r.rows, r.fields, r.read_seconds, static_cast<double>(r.rows) / r.read_seconds, r.threads,
+      r.encode_seconds, static_cast<double>(r.rows) / (r.read_seconds + r.encode_seconds),
+      r.train_rows, r.validation_rows, r.test_rows, fmt::join(r.cardinalities, " "),
+      r.raw_bytes / mib, r.encoded_bytes / mib, peak / mib, (peak - rss_before) / mib,
+      rss_before / mib, (peak - rss_before) / r.encoded_bytes);
+  for (const auto& note : r.notes)
+    std::cout << note << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -131,8 +173,12 @@ int main(int argc, char** argv) {
         "autoint/data/ctr_synthetic.h)\n"
         "  autoint-data stats --data DIR --out REPORT_DIR [--label-threshold T] [--note TEXT]\n"
         "    writes the exploratory data analysis of the data set in DIR (aggregate figures "
-        "only) as REPORT_DIR/README.md with SVG charts");
-    options.add_options()("command", "Sub-command: synth or stats", cxxopts::value<std::string>())(
+        "only) as REPORT_DIR/README.md with SVG charts\n"
+        "  autoint-data table --config FILE [--set key=value ...]\n"
+        "    reads and encodes the table (data.source table) as autoint-train would, and prints "
+        "its rows, fields, reading speed and memory");
+    options.add_options()("command", "Sub-command: synth, stats or table",
+                          cxxopts::value<std::string>())(
         "o,out", "Output directory (synth --format criteo|avazu: output file)",
         cxxopts::value<std::string>())("format",
                                        "synth: movielens (a directory), criteo or avazu (a file)",
@@ -149,17 +195,22 @@ int main(int argc, char** argv) {
                                        cxxopts::value<double>()->default_value("4"))(
         "note",
         "stats: Markdown paragraph put at the top of the report (e.g. the data's provenance)",
-        cxxopts::value<std::string>());
+        cxxopts::value<std::string>())("c,config", "table: experiment config (YAML)",
+                                       cxxopts::value<std::string>())(
+        "set", "table: override a config key (repeatable)",
+        cxxopts::value<std::vector<std::string>>());
     options.parse_positional({"command"});
-    options.positional_help("synth|stats");
+    options.positional_help("synth|stats|table");
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);
     if (help)
       return 0;
     const std::string command = flags.count("command") ? flags["command"].as<std::string>() : "";
+    if (command == "table")
+      return table(flags);
     if (command != "synth" && command != "stats") {
       throw cxxopts::exceptions::exception(
-          fmt::format("unknown command \"{}\": expected synth or stats", command));
+          fmt::format("unknown command \"{}\": expected synth, stats or table", command));
     }
     if (!flags.count("out"))
       throw cxxopts::exceptions::exception("--out DIR is required");

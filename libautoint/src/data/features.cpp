@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -319,46 +320,71 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
   vocab.means_.assign(raw.fields.size(), 0.0);
   vocab.stds_.assign(raw.fields.size(), 1.0);
   const int64_t numeric_stride = raw.numeric_fields();
+  // One pass over the rows for every field's value counts, first rows and numeric sums, and
+  // one for the squared deviations: a row's codes (and numbers) are adjacent, so each row is
+  // fetched once, not once per field (the rows are a shuffled split). Missing numbers (NaN,
+  // from tables) are left out, and encoded as the mean.
+  const auto fcount = static_cast<std::size_t>(fields);
+  std::vector<std::vector<int64_t>> seen_count(fcount);
+  std::vector<std::vector<int64_t>> first_seen(fcount);
+  for (std::size_t f = 0; f < fcount; ++f) {
+    if (raw.fields[f].kind != FieldKind::numeric) {
+      seen_count[f].assign(raw.values[f].size(), 0);
+      first_seen[f].assign(raw.values[f].size(), -1);
+    }
+  }
+  const auto ncount = static_cast<std::size_t>(numeric_stride);
+  std::vector<double> sums(ncount, 0.0);
+  std::vector<double> squares(ncount, 0.0);
+  std::vector<int64_t> present(ncount, 0);
+  for (int64_t r : rows) {
+    const int32_t* codes = raw.codes.data() + r * fields;
+    const double* numbers = raw.numeric.data() + r * numeric_stride;
+    std::size_t n = 0;
+    for (std::size_t f = 0; f < fcount; ++f) {
+      if (raw.fields[f].kind == FieldKind::numeric) {
+        // Two passes (mean, then squared deviations) for accuracy on unix times.
+        const double v = numbers[n];
+        if (!std::isnan(v)) {
+          sums[n] += v;
+          ++present[n];
+        }
+        ++n;
+        continue;
+      }
+      const auto code = static_cast<std::size_t>(codes[f]);
+      if (seen_count[f][code]++ == 0)
+        first_seen[f][code] = r;
+    }
+  }
+  std::vector<double> means(ncount, 0.0);
+  for (std::size_t n = 0; n < ncount; ++n)
+    means[n] = present[n] == 0 ? 0.0 : sums[n] / static_cast<double>(present[n]);
+  if (ncount > 0) {
+    for (int64_t r : rows) {
+      const double* numbers = raw.numeric.data() + r * numeric_stride;
+      for (std::size_t n = 0; n < ncount; ++n) {
+        if (!std::isnan(numbers[n]))
+          squares[n] += (numbers[n] - means[n]) * (numbers[n] - means[n]);
+      }
+    }
+  }
   int64_t numeric_column = 0;
   for (int64_t f = 0; f < fields; ++f) {
     const auto fi = static_cast<std::size_t>(f);
     auto& values = vocab.values_[fi];
     if (raw.fields[fi].kind == FieldKind::numeric) {
-      // Two passes (mean, then squared deviations) for accuracy on unix times. Missing
-      // values (NaN, from tables) are left out, and encoded as the mean.
-      double sum = 0;
-      int64_t present = 0;
-      for (int64_t r : rows) {
-        const double v = raw.numeric[static_cast<std::size_t>(r * numeric_stride + numeric_column)];
-        if (!std::isnan(v)) {
-          sum += v;
-          ++present;
-        }
-      }
-      const double mean = present == 0 ? 0.0 : sum / static_cast<double>(present);
-      double squares = 0;
-      for (int64_t r : rows) {
-        const double v = raw.numeric[static_cast<std::size_t>(r * numeric_stride + numeric_column)];
-        if (!std::isnan(v))
-          squares += (v - mean) * (v - mean);
-      }
-      const double std = present == 0 ? 0.0 : std::sqrt(squares / static_cast<double>(present));
+      const auto n = static_cast<std::size_t>(numeric_column);
+      const double mean = means[n];
+      const double std =
+          present[n] == 0 ? 0.0 : std::sqrt(squares[n] / static_cast<double>(present[n]));
       vocab.means_[fi] = mean;
       vocab.stds_[fi] = std > 0 ? std : 1.0;
       ++numeric_column;
       continue;
     }
-    // The first row and the count of each seen value, to name the widest one and to leave
-    // out values rarer than the field's min_count.
-    std::vector<int64_t> first_row(raw.values[fi].size(), -1);
-    std::vector<int64_t> seen(raw.values[fi].size(), 0);
-    for (int64_t r : rows) {
-      const auto code =
-          static_cast<std::size_t>(raw.codes[static_cast<std::size_t>(r * fields + f)]);
-      if (!seen[code])
-        first_row[code] = r;
-      ++seen[code];
-    }
+    const std::vector<int64_t>& seen = seen_count[fi];
+    const std::vector<int64_t>& first_row = first_seen[fi];
     const int64_t min_count = min_counts.empty() ? 1 : min_counts[fi];
     std::unordered_map<std::string, int64_t> multi_counts;  // multi-valued, min_count > 1
     int64_t widest = 0, widest_row = -1;
@@ -500,26 +526,33 @@ Vocabulary::Encoded Vocabulary::encode(const RawFeatures& raw,
               torch::empty({n, numeric_stride}, torch::kFloat32)};
   int64_t* ids = out.ids.data_ptr<int64_t>();
   float* numeric = out.numeric.data_ptr<float>();
-  for (int64_t i = 0; i < n; ++i) {
-    const int32_t* src = raw.codes.data() + rows[static_cast<std::size_t>(i)] * fields;
-    const double* values = raw.numeric.data() + rows[static_cast<std::size_t>(i)] * numeric_stride;
-    int64_t column = 0;
-    int64_t numeric_column = 0;
-    for (int64_t f = 0; f < fields; ++f) {
-      const auto fi = static_cast<std::size_t>(f);
-      if (fields_[fi].kind == FieldKind::numeric) {
-        const double v = values[numeric_column];
-        numeric[i * numeric_stride + numeric_column] =
-            std::isnan(v) ? 0.0f : static_cast<float>((v - means_[fi]) / stds_[fi]);
-        ++numeric_column;
-        continue;
+  // Rows are independent (integer lookups, one float per numeric value): encoded in parallel,
+  // the same on any thread count.
+  at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int32_t* src = raw.codes.data() + rows[static_cast<std::size_t>(i)] * fields;
+      const double* values =
+          raw.numeric.data() + rows[static_cast<std::size_t>(i)] * numeric_stride;
+      int64_t column = 0;
+      int64_t numeric_column = 0;
+      for (int64_t f = 0; f < fields; ++f) {
+        const auto fi = static_cast<std::size_t>(f);
+        if (fields_[fi].kind == FieldKind::numeric) {
+          const double v = values[numeric_column];
+          numeric[i * numeric_stride + numeric_column] =
+              std::isnan(v) ? 0.0f : static_cast<float>((v - means_[fi]) / stds_[fi]);
+          ++numeric_column;
+          continue;
+        }
+        const int64_t w = width[fi];
+        const int64_t* from = code_to_ids[fi].data() + src[f] * w;
+        int64_t* to = ids + i * columns + column;
+        for (int64_t j = 0; j < w; ++j)  // mostly w = 1: no memmove call per id
+          to[j] = from[j];
+        column += w;
       }
-      const int64_t w = width[fi];
-      const int64_t* from = code_to_ids[fi].data() + src[f] * w;
-      std::copy(from, from + w, ids + i * columns + column);
-      column += w;
     }
-  }
+  });
   return out;
 }
 

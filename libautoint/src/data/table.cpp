@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string_view>
 #include <thread>
 #include <unordered_set>
@@ -60,11 +62,21 @@ class TableInterner {
   }
 
  private:
+  // Eight bytes at a time, multiply-xorshift mixed (values are hashed, never stored by it).
   static uint64_t hash(std::string_view text) {
-    uint64_t h = 1469598103934665603ull;
-    for (const char c : text) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ull;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ text.size();
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, text.data() + i, 8);
+      h = (h ^ word) * 0xff51afd7ed558ccdull;
+      h ^= h >> 32;
+    }
+    if (i < text.size()) {
+      uint64_t word = 0;
+      std::memcpy(&word, text.data() + i, text.size() - i);
+      h = (h ^ word) * 0xc4ceb9fe1a85ec53ull;
+      h ^= h >> 32;
     }
     return h ^ (h >> 29);
   }
@@ -163,9 +175,16 @@ struct TableColumn {
 
 // One thread's output for a range of rows of a chunk.
 struct TablePart {
-  std::vector<TableInterner> dictionaries;  // per field (numeric: unused)
+  // Per field (numeric: unused), kept from chunk to chunk (so that a value is copied and
+  // looked up globally once per thread, not once per chunk), with each local code's global
+  // code: to_global[f] covers the codes merged so far.
+  std::vector<TableInterner> dictionaries;
+  std::vector<std::vector<int32_t>> to_global;
   TableInterner users;
   TableInterner items;
+  std::vector<int32_t> users_to_global;
+  std::vector<int32_t> items_to_global;
+  std::size_t output_row = 0;  // where this part's rows go in the raw features
   std::vector<int32_t> codes;  // [rows x fields], local codes
   std::vector<double> numeric;
   std::vector<float> labels;
@@ -287,6 +306,7 @@ class TableReader {
     std::vector<std::size_t> row_ends;
     std::vector<int64_t> row_lines;
     bool eof = false;
+    bool reserved = false;
     while (!eof && !full()) {
       // Read the next chunk after what is left of the previous one.
       buffer.erase(0, start);
@@ -311,6 +331,17 @@ class TableReader {
       const std::size_t consumed = scan.consumed;
       const int64_t consumed_line = scan.consumed_line;
       take_header(buffer, row_starts, row_ends, row_lines, header_pending);
+      if (!reserved && size_hint_ > 0 && !row_starts.empty() && consumed > start) {
+        // Room for the whole file, estimated from the first chunk's bytes per row, so the
+        // columns do not grow by copying.
+        reserved = true;
+        const double per_row =
+            static_cast<double>(consumed - start) / static_cast<double>(row_starts.size() + 1);
+        auto rows = static_cast<std::size_t>(static_cast<double>(size_hint_) / per_row * 1.02);
+        if (schema_.max_rows > 0)
+          rows = std::min(rows, static_cast<std::size_t>(schema_.max_rows));
+        reserve(static_cast<std::size_t>(raw_.rows()) + rows);
+      }
       parse(buffer, row_starts, row_ends, row_lines, 0);
       // The last record of a file without a final line end; nothing past data.max_rows counts.
       if (eof && consumed < n && !full()) {
@@ -348,6 +379,22 @@ class TableReader {
   }
 
   bool full() const { return schema_.max_rows > 0 && raw_.rows() >= schema_.max_rows; }
+
+  // The next file's size in bytes, when known (0: not known).
+  void set_size_hint(std::uintmax_t bytes) { size_hint_ = bytes; }
+
+  void reserve(std::size_t rows) {
+    const std::size_t fields = columns_.size();
+    const auto numeric = static_cast<std::size_t>(raw_.numeric_fields());
+    raw_.codes.reserve(rows * fields);
+    raw_.numeric.reserve(rows * numeric);
+    raw_.labels.reserve(rows);
+    raw_.ratings.reserve(rows);
+    if (user_ != SIZE_MAX)
+      raw_.user_ids.reserve(rows);
+    if (item_ != SIZE_MAX)
+      raw_.movie_ids.reserve(rows);
+  }
 
   // The first record, while the header is pending, names the columns; it is then removed from
   // the records.
@@ -428,35 +475,69 @@ class TableReader {
     const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(threads_),
                                                       std::max<std::size_t>(1, rows / 2048));
     parts_.resize(std::max(parts_.size(), threads));
-    std::vector<std::thread> workers;
-    for (std::size_t t = 0; t < threads; ++t) {
-      const std::size_t a = first + rows * t / threads;
-      const std::size_t b = first + rows * (t + 1) / threads;
-      auto job = [&, t, a, b] { parse_range(buffer, starts, ends, lines, a, b, parts_[t]); };
-      if (t + 1 == threads)
-        job();
-      else
-        workers.emplace_back(job);
-    }
-    for (auto& w : workers)
-      w.join();
+    run_parallel(threads, [&](std::size_t t) {
+      parse_range(buffer, starts, ends, lines, first + rows * t / threads,
+                  first + rows * (t + 1) / threads, parts_[t]);
+    });
     for (std::size_t t = 0; t < threads; ++t) {
       if (!parts_[t].error.empty())
         throw DataError(parts_[t].error);
     }
-    for (std::size_t t = 0; t < threads; ++t)
-      merge(parts_[t]);
+    // Global codes in row order (thread 0's new values first), so they do not depend on the
+    // thread count; then every part writes its rows, translated, in parallel.
+    std::size_t row = static_cast<std::size_t>(raw_.rows());
+    for (std::size_t t = 0; t < threads; ++t) {
+      assign_global(parts_[t]);
+      parts_[t].output_row = row;
+      row += parts_[t].labels.size();
+    }
+    const std::size_t fields = columns_.size();
+    const std::size_t numeric =
+        raw_.numeric_fields() > 0 ? static_cast<std::size_t>(raw_.numeric_fields()) : 0;
+    raw_.codes.resize(row * fields);
+    raw_.numeric.resize(row * numeric);
+    raw_.labels.resize(row);
+    raw_.ratings.resize(row);
+    if (user_ != SIZE_MAX)
+      raw_.user_ids.resize(row);
+    if (item_ != SIZE_MAX)
+      raw_.movie_ids.resize(row);
+    run_parallel(threads, [&](std::size_t t) { write_part(parts_[t]); });
+    // A thread's dictionaries of a huge column would keep a copy of every value: start over.
+    for (std::size_t t = 0; t < threads; ++t) {
+      std::size_t held = 0;
+      for (const auto& d : parts_[t].dictionaries)
+        held += d.values().size();
+      if (held > (std::size_t{1} << 21))
+        reset_dictionaries(parts_[t]);
+    }
+  }
+
+  // Runs job(0..n-1), the last on this thread.
+  static void run_parallel(std::size_t n, const std::function<void(std::size_t)>& job) {
+    std::vector<std::thread> workers;
+    for (std::size_t t = 0; t + 1 < n; ++t)
+      workers.emplace_back(job, t);
+    job(n - 1);
+    for (auto& w : workers)
+      w.join();
+  }
+
+  void reset_dictionaries(TablePart& part) const {
+    part.dictionaries.assign(columns_.size(), TableInterner());
+    part.to_global.assign(columns_.size(), {});
+    part.users.clear();
+    part.items.clear();
+    part.users_to_global.clear();
+    part.items_to_global.clear();
   }
 
   void parse_range(const std::string& buffer, const std::vector<std::size_t>& starts,
                    const std::vector<std::size_t>& ends, const std::vector<int64_t>& lines,
                    std::size_t a, std::size_t b, TablePart& part) const {
     const std::size_t fields = columns_.size();
-    part.dictionaries.resize(fields);
-    for (auto& d : part.dictionaries)
-      d.clear();
-    part.users.clear();
-    part.items.clear();
+    if (part.dictionaries.size() != fields)
+      reset_dictionaries(part);
     part.codes.clear();
     part.numeric.clear();
     part.labels.clear();
@@ -496,8 +577,10 @@ class TableReader {
                             c.name, quoted_value(std::string(text))));
             return;
           }
-          if (c.log && value > 2)
-            value = std::pow(std::log(value), 2);
+          if (c.log && value > 2) {
+            const double l = std::log(value);
+            value = l * l;
+          }
           if (c.bucketize) {
             std::string bucket = "missing";
             if (!std::isnan(value)) {
@@ -559,42 +642,51 @@ class TableReader {
     }
   }
 
-  // Appends a part's rows with its local codes translated to the global dictionaries.
-  void merge(TablePart& part) {
-    const std::size_t fields = columns_.size();
-    std::vector<std::vector<int32_t>> to_global(fields);
-    for (std::size_t f = 0; f < fields; ++f) {
+  // Gives the part's values new since its last chunk their global codes (adding them to the
+  // global dictionaries in the order the part met them).
+  void assign_global(TablePart& part) {
+    for (std::size_t f = 0; f < columns_.size(); ++f) {
       if (columns_[f].kind == FieldKind::numeric)
         continue;
-      for (const auto& v : part.dictionaries[f].values())
-        to_global[f].push_back(dictionaries_[f].code(v));
+      const auto& values = part.dictionaries[f].values();
+      for (std::size_t c = part.to_global[f].size(); c < values.size(); ++c)
+        part.to_global[f].push_back(dictionaries_[f].code(values[c]));
     }
+    for (std::size_t c = part.users_to_global.size(); c < part.users.values().size(); ++c)
+      part.users_to_global.push_back(users_.code(part.users.values()[c]));
+    for (std::size_t c = part.items_to_global.size(); c < part.items.values().size(); ++c)
+      part.items_to_global.push_back(items_.code(part.items.values()[c]));
+  }
+
+  // Writes the part's rows, codes translated to global ones, at part.output_row.
+  void write_part(const TablePart& part) {
+    const std::size_t fields = columns_.size();
     const std::size_t rows = part.labels.size();
-    const std::size_t old = raw_.codes.size();
-    raw_.codes.resize(old + rows * fields);
+    const std::size_t numeric = part.numeric.size() / std::max<std::size_t>(rows, 1);
+    const std::size_t at = part.output_row;
+    int32_t* codes = raw_.codes.data() + at * fields;
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t f = 0; f < fields; ++f) {
         const int32_t local = part.codes[r * fields + f];
-        raw_.codes[old + r * fields + f] = columns_[f].kind == FieldKind::numeric
-                                               ? 0
-                                               : to_global[f][static_cast<std::size_t>(local)];
+        codes[r * fields + f] = columns_[f].kind == FieldKind::numeric
+                                    ? 0
+                                    : part.to_global[f][static_cast<std::size_t>(local)];
       }
     }
-    raw_.numeric.insert(raw_.numeric.end(), part.numeric.begin(), part.numeric.end());
-    raw_.labels.insert(raw_.labels.end(), part.labels.begin(), part.labels.end());
-    raw_.ratings.insert(raw_.ratings.end(), part.labels.begin(), part.labels.end());
-    auto ids = [](TableInterner& local, TableInterner& global, const std::vector<int32_t>& codes,
-                  std::vector<int64_t>& out) {
-      std::vector<int32_t> map;
-      for (const auto& v : local.values())
-        map.push_back(global.code(v));
-      for (const int32_t c : codes)
-        out.push_back(int64_t{map[static_cast<std::size_t>(c)]} + 1);
-    };
-    if (user_ != SIZE_MAX)
-      ids(part.users, users_, part.user_codes, raw_.user_ids);
-    if (item_ != SIZE_MAX)
-      ids(part.items, items_, part.item_codes, raw_.movie_ids);
+    std::copy(part.numeric.begin(), part.numeric.end(),
+              raw_.numeric.begin() + static_cast<std::ptrdiff_t>(at * numeric));
+    std::copy(part.labels.begin(), part.labels.end(),
+              raw_.labels.begin() + static_cast<std::ptrdiff_t>(at));
+    std::copy(part.labels.begin(), part.labels.end(),
+              raw_.ratings.begin() + static_cast<std::ptrdiff_t>(at));
+    for (std::size_t r = 0; r < part.user_codes.size(); ++r) {
+      raw_.user_ids[at + r] =
+          int64_t{part.users_to_global[static_cast<std::size_t>(part.user_codes[r])]} + 1;
+    }
+    for (std::size_t r = 0; r < part.item_codes.size(); ++r) {
+      raw_.movie_ids[at + r] =
+          int64_t{part.items_to_global[static_cast<std::size_t>(part.item_codes[r])]} + 1;
+    }
   }
 
   const TableSchema& schema_;
@@ -610,6 +702,7 @@ class TableReader {
   std::size_t user_ = SIZE_MAX;
   std::size_t item_ = SIZE_MAX;
   bool last_row_unterminated_ = false;
+  std::uintmax_t size_hint_ = 0;
   std::vector<TableInterner> dictionaries_;
   TableInterner users_;
   TableInterner items_;
@@ -801,6 +894,9 @@ RawFeatures read_table(const std::vector<std::string>& paths, const TableSchema&
     std::ifstream in(path, std::ios::binary);
     if (!in)
       throw DataError(fmt::format("{}: cannot open ({})", path, std::strerror(errno)));
+    std::error_code size_error;
+    const std::uintmax_t size = std::filesystem::file_size(path, size_error);
+    reader.set_size_hint(size_error ? 0 : size);
     reader.read(in, path);
   }
   reader.finish();

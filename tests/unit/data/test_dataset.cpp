@@ -1,6 +1,8 @@
 // Seeded splits and the batch iterator.
 #include "autoint_catch.h"
 
+#include <type_traits>
+
 #include <numeric>
 #include <set>
 
@@ -122,3 +124,12 @@ TEST_CASE("a restored batch iterator continues with the same batches", "[data][b
   bad.position = n + 1;
   CHECK_THROWS_WITH(restored.restore(bad), Catch::Contains("position 504 is outside [0, 503]"));
 }
+
+// A BatchIterator keeps a reference to its dataset, so one made from a temporary would dangle:
+// that must not compile.
+static_assert(!std::is_constructible_v<autoint::data::BatchIterator, autoint::data::TensorDataset&&,
+                                       int64_t, bool>,
+              "BatchIterator must not accept a temporary dataset");
+static_assert(std::is_constructible_v<autoint::data::BatchIterator,
+                                      const autoint::data::TensorDataset&, int64_t, bool>,
+              "BatchIterator takes a dataset that outlives it");

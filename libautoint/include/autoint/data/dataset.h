@@ -67,6 +67,9 @@ class BatchIterator {
   // new permutation from a generator seeded once with it.
   BatchIterator(const TensorDataset& dataset, int64_t batch_size, bool shuffle,
                 uint64_t shuffle_seed = 0);
+  // The iterator refers to the dataset: a temporary one would be gone before the first batch.
+  BatchIterator(TensorDataset&& dataset, int64_t batch_size, bool shuffle,
+                uint64_t shuffle_seed = 0) = delete;
 
   // Prepares the next pass over the data (reshuffles if shuffling).
   void start_epoch();
