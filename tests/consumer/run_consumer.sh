@@ -19,3 +19,12 @@ if [ -n "$gloo" ] && [ "${gloo%NOTFOUND}" = "$gloo" ]; then
 fi
 cmake --build "$tmp/build" > /dev/null
 LD_LIBRARY_PATH="$tmp/prefix/lib:${LD_LIBRARY_PATH:-}" "$tmp/build/consumer"
+
+# docs/examples: the program that trains AutoInt+ on its own tensors through the public
+# headers, built against the same installed package; it exits 1 unless its test AUC > 0.9.
+cmake -S "$src/docs/examples" -B "$tmp/examples" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$tmp/prefix" > /dev/null
+cmake --build "$tmp/examples" > /dev/null
+LD_LIBRARY_PATH="$tmp/prefix/lib:${LD_LIBRARY_PATH:-}" "$tmp/examples/train_on_tensors" \
+  > "$tmp/example.log" || { cat "$tmp/example.log" >&2; echo "FAIL: docs/examples/train_on_tensors" >&2; exit 1; }
+tail -1 "$tmp/example.log"

@@ -964,6 +964,41 @@ void validate_table(const Config& c, const std::string& origin) {
     throw ConfigError(fmt::format(
         "{}: data.table.columns must name the columns when data.table.header is false", origin));
   }
+  // What data/table.h's check_schema would refuse at read time, said here with the file.
+  for (std::size_t i = 0; i < t.fields.size(); ++i) {
+    const TableFieldConfig& f = t.fields[i];
+    for (std::size_t j = 0; j < i; ++j) {
+      if (t.fields[j].name == f.name) {
+        throw ConfigError(fmt::format(
+            "{}: data.table.fields[{}] ({}): a second field with this name (the first is "
+            "data.table.fields[{}]; names must be unique)",
+            origin, i, f.name, j));
+      }
+    }
+    const std::string& column = f.column.empty() ? f.name : f.column;
+    if (column == t.label) {
+      throw ConfigError(fmt::format(
+          "{}: data.table.fields[{}] ({}): column \"{}\" is the label column (a label cannot "
+          "be a feature)",
+          origin, i, f.name, column));
+    }
+    if (f.kind == "numeric" && f.transform == "bucketize") {
+      if (f.boundaries.empty()) {
+        throw ConfigError(fmt::format(
+            "{}: data.table.fields[{}] ({}): transform bucketize needs boundaries (got none)",
+            origin, i, f.name));
+      }
+      for (std::size_t b = 1; b < f.boundaries.size(); ++b) {
+        if (!(f.boundaries[b] > f.boundaries[b - 1])) {
+          throw ConfigError(fmt::format(
+              "{}: data.table.fields[{}] ({}): boundaries must be strictly ascending ({} is "
+              "not above {})",
+              origin, i, f.name, format_double(f.boundaries[b]),
+              format_double(f.boundaries[b - 1])));
+        }
+      }
+    }
+  }
   if (c.train.objective != "rating" || c.eval.protocol != "seed" || c.train.monitor == "ndcg" ||
       c.train.monitor == "recall") {
     throw ConfigError(fmt::format(
