@@ -292,7 +292,7 @@ TEST_CASE("write_ctr_synthetic rejects bad options, naming them", "[data][ctr_sy
   }
 }
 
-TEST_CASE("the planted interactions are second-order: pairs separate clicks, single values not",
+TEST_CASE("planted interactions are second-order: pairs separate clicks, values alone not",
           "[data][ctr_synthetic]") {
   for (const std::string format : {"criteo", "avazu"}) {
     const bool criteo = format == "criteo";

@@ -123,10 +123,8 @@ TEST_CASE("a label threshold turns values into labels; user and item columns giv
   CHECK(fingerprint(read_text("u,i,rating\nann,x,5\nbob,y,3.5\nann,x,4\n", s)) != fp);
 }
 
-TEST_CASE(
-    "numeric transforms: log squares the log of counts above 2; bucketize makes a "
-    "categorical field",
-    "[data][table]") {
+TEST_CASE("numeric transforms: log(x)^2 above 2; bucketize makes a categorical field",
+          "[data][table]") {
   TableSchema s;
   s.label = "y";
   s.fields = {field("n", FieldKind::numeric), field("b", FieldKind::numeric)};
