@@ -62,4 +62,10 @@ std::string run_flag(const cxxopts::ParseResult& flags) {
   return flags["run"].as<std::string>();
 }
 
+std::vector<std::string> set_flags(const cxxopts::ParseResult& flags) {
+  if (!flags.count("set"))
+    return {};
+  return flags["set"].as<std::vector<std::string>>();
+}
+
 }  // namespace autoint::apps

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 // Repeated flags (--set key=value ...) collect one value per flag: without this cxxopts
 // would also split each value on ',' and break YAML lists such as [64,32].
@@ -27,5 +28,8 @@ void add_run_flags(cxxopts::Options& options);
 
 // The --run value; throws a usage error when it is missing.
 std::string run_flag(const cxxopts::ParseResult& flags);
+
+// The repeatable --set key=value overrides, in the order given (none when absent).
+std::vector<std::string> set_flags(const cxxopts::ParseResult& flags);
 
 }  // namespace autoint::apps

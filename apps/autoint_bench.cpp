@@ -43,10 +43,8 @@ int main(int argc, char** argv) {
       return 0;
     autoint::bench::BenchOptions o;
     std::vector<std::string> overrides = {"data.source=synthetic"};
-    if (flags.count("set")) {
-      for (const auto& s : flags["set"].as<std::vector<std::string>>())
-        overrides.push_back(s);
-    }
+    for (const auto& s : autoint::apps::set_flags(flags))
+      overrides.push_back(s);
     o.config = flags.count("config")
                    ? autoint::config::load_config(flags["config"].as<std::string>(), overrides)
                    : autoint::config::parse_config("", "(defaults)", overrides);

@@ -132,11 +132,8 @@ double peak_rss_bytes() {
 int table(const cxxopts::ParseResult& flags) {
   if (!flags.count("config"))
     throw cxxopts::exceptions::exception("--config FILE is required");
-  std::vector<std::string> overrides;
-  if (flags.count("set"))
-    overrides = flags["set"].as<std::vector<std::string>>();
   const std::string path = flags["config"].as<std::string>();
-  const auto config = autoint::config::load_config(path, overrides);
+  const auto config = autoint::config::load_config(path, autoint::apps::set_flags(flags));
   const double rss_before = peak_rss_bytes();
   const autoint::train::TableReport r = autoint::train::measure_table(config.data);
   const double peak = peak_rss_bytes();

@@ -119,9 +119,7 @@ int main(int argc, char** argv) {
     }
     const autoint::train::WorldSpec world = autoint::train::world_from_environment(world_flags);
     // --set, --device and --output, in the order load_config applies them.
-    std::vector<std::string> overrides;
-    if (flags.count("set"))
-      overrides = flags["set"].as<std::vector<std::string>>();
+    std::vector<std::string> overrides = autoint::apps::set_flags(flags);
     if (flags.count("device"))
       overrides.push_back("device=" + flags["device"].as<std::string>());
     if (flags.count("output"))
