@@ -23,13 +23,14 @@ int main() {
   data.train = part(0, 14000);
   data.validation = part(14000, 16000);
   data.test = part(16000, rows);
-  config::Config config;  // the defaults (AutoInt+, Adam, ...) with a few changes
-  config.train.epochs = 8;
-  config.train.learning_rate = 0.01;
-  config.model.dropout = 0.0;
-  nn::AutoInt model(train::model_options(config.model, cardinalities));
+  config::ModelConfig model_config;  // the defaults (AutoInt+) with no dropout
+  model_config.dropout = 0.0;
+  train::FitOptions options;  // the defaults (Adam, batch 2048, ...) with a few changes
+  options.train.epochs = 8;
+  options.train.learning_rate = 0.01;
+  nn::AutoInt model(train::model_options(model_config, cardinalities));
   util::Log log(&std::cout, "");
-  train::fit(model, data, config, torch::kCPU, log, util::ProgressMode::none);
+  train::fit(model, data, options, torch::kCPU, log, util::ProgressMode::none);
   const double auc = train::evaluate(model, data.test, 4096, 10).auc;
   std::cout << "test AUC " << auc << "\n";
   return auc > 0.9 ? 0 : 1;

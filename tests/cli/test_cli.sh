@@ -57,7 +57,7 @@ expect_error 2 "model.num_heads must be in [1, 64] (got 0)" \
 # ',' unless told otherwise): the error is about the list's item, not broken YAML.
 expect_error 2 "model.dnn_hidden_units must be a list of integers >= 1 (got 0)" \
   "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --set 'model.dnn_hidden_units=[8,0]'
-expect_error 2 'unknown device "gpu"' \
+expect_error 2 'device must be auto, cpu, cuda or cuda:N with N >= 0 (got gpu)' \
   "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --device gpu
 expect_error 2 "--config FILE is required" "$bin/autoint-train"
 expect_error 2 "--protocol topk: expected seed, full_ranking or both" \

@@ -19,15 +19,13 @@
 #include "autoint/train/pipeline.h"
 #include "autoint/train/trainer.h"
 #include "autoint/util/allocator.h"
+#include "autoint/util/clock.h"
 
 namespace autoint::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using util::Clock;
+using util::seconds_since;
 
 // ML-1M's distinct values per field, plus the out-of-vocabulary id.
 const std::vector<int64_t> kMl1mCardinalities{6041, 3,  8,  22, 3440, 3707, 19,
@@ -148,7 +146,7 @@ BenchResult run_benchmark(const BenchOptions& o, std::ostream& log) {
     nn::AutoInt model(train::model_options(epoch_config.model, prepared.vocabulary));
     model->to(device);
     util::Log quiet(nullptr, "");
-    const auto fit = train::fit(model, prepared, epoch_config, device, quiet,
+    const auto fit = train::fit(model, prepared, train::fit_options(epoch_config), device, quiet,
                                 util::ProgressMode::none, train::FitControl{"", false, &movielens});
     r.epoch_seconds = fit.history.front().seconds;
     log << fmt::format("one epoch: {:.2f} s ({} rows)\n", r.epoch_seconds, prepared.train.rows())

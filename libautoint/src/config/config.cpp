@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "autoint/device.h"
 #include "autoint/error.h"
 
 namespace autoint::config {
@@ -648,9 +649,23 @@ std::vector<Param> build_params() {
       "A grid with more runs than this (the product of its axes' lengths times repeats) is "
       "refused before anything is expanded or trained."));
   // device, output
-  p.push_back(string_param(
-      "device", [](Config& c) -> std::string& { return c.device; }, {},
-      "auto, cpu, cuda or cuda:N; auto picks CUDA when available."));
+  {
+    // Checked here for its form (DeviceSpec::parse), so a typo is reported with the file and
+    // line; whether CUDA is there is known only when a run starts.
+    Param device = string_param(
+        "device", [](Config& c) -> std::string& { return c.device; }, {},
+        "auto, cpu, cuda or cuda:N; auto picks CUDA when available.");
+    device.info.allowed = "auto, cpu, cuda, cuda:N (N >= 0)";
+    device.set = [set = device.set](Config& c, const YAML::Node& node, const std::string& where) {
+      set(c, node, where);
+      try {
+        DeviceSpec::parse(c.device);
+      } catch (const DeviceError&) {
+        bad_value(where, "device", "auto, cpu, cuda or cuda:N with N >= 0", node);
+      }
+    };
+    p.push_back(std::move(device));
+  }
   // distributed
   p.push_back(string_param(
       "distributed.backend", [](Config& c) -> std::string& { return c.distributed.backend; },

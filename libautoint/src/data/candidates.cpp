@@ -24,7 +24,7 @@ constexpr int64_t kTimeFields = 2;
 CandidateRows::CandidateRows(const Vocabulary& vocabulary, const std::vector<Movie>& movies,
                              const torch::Device& device)
     : vocabulary_(vocabulary), device_(device) {
-  if (!vocabulary_.is_seed()) {
+  if (!is_seed_vocabulary(vocabulary_)) {
     std::vector<std::string> names;
     for (const auto& field : vocabulary_.fields())
       names.push_back(field.name);
@@ -46,7 +46,7 @@ CandidateRows::CandidateRows(const Vocabulary& vocabulary, const std::vector<Mov
   movie_ids_.resize(order.size());
   for (int64_t r = 0; r < count; ++r) {
     const Movie& movie = movies[order[static_cast<std::size_t>(r)]];
-    const auto ids = vocabulary_.encode(raw_row(placeholder, movie, 0));
+    const auto ids = encode_row(vocabulary_, raw_row(placeholder, movie, 0));
     std::copy(ids.begin() + kMovieBegin, ids.begin() + kMovieBegin + kMovieFields,
               dst + r * kNumFields + kMovieBegin);
     movie_ids_[static_cast<std::size_t>(r)] = movie.id;
@@ -63,7 +63,7 @@ int64_t CandidateRows::row_of(int64_t movie_id) const {
 
 torch::Tensor CandidateRows::rows(const torch::Tensor& index, const User& user,
                                   int64_t timestamp) const {
-  auto ids = vocabulary_.encode(raw_row(user, any_movie_, timestamp));
+  auto ids = encode_row(vocabulary_, raw_row(user, any_movie_, timestamp));
   const auto ids_tensor = torch::from_blob(ids.data(), {1, kNumFields}, torch::kInt64).to(device_);
   const int64_t count = index.size(0);
   torch::Tensor out = movie_rows_.index_select(0, index);

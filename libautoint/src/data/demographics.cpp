@@ -1,6 +1,7 @@
 // Names of the ML-1M user codes, verbatim from the ML-1M README.
 #include "autoint/data/demographics.h"
 
+#include <algorithm>
 #include <array>
 
 namespace autoint::data {
@@ -13,8 +14,12 @@ std::string unknown(const std::string& code) {
 }  // namespace
 
 const std::vector<int64_t>& age_group_codes() {
-  static const std::vector<int64_t> codes{1, 18, 25, 35, 45, 50, 56};
+  static const std::vector<int64_t> codes(kAgeCodes.begin(), kAgeCodes.end());
   return codes;
+}
+
+bool is_age_code(int64_t code) {
+  return std::find(kAgeCodes.begin(), kAgeCodes.end(), code) != kAgeCodes.end();
 }
 
 std::string age_group_name(int64_t code) {

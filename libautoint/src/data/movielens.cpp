@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "autoint/data/demographics.h"
 #include "autoint/error.h"
 #include "autoint/util/fnv1a.h"
 
@@ -285,13 +286,12 @@ std::vector<User> parse_users(std::string_view content, const std::string& origi
       lines.fail_field("Gender", "'M' or 'F'", f[1]);
     }
     user.gender = f[1][0];
-    if (!parse_int(f[2], user.age) ||
-        (user.age != 1 && user.age != 18 && user.age != 25 && user.age != 35 && user.age != 45 &&
-         user.age != 50 && user.age != 56)) {
-      lines.fail_field("Age", "one of 1, 18, 25, 35, 45, 50, 56", f[2]);
+    if (!parse_int(f[2], user.age) || !is_age_code(user.age)) {
+      lines.fail_field("Age", fmt::format("one of {}", fmt::join(kAgeCodes, ", ")), f[2]);
     }
-    if (!parse_int(f[3], user.occupation) || user.occupation < 0 || user.occupation > 20) {
-      lines.fail_field("Occupation", "an integer in 0..20", f[3]);
+    if (!parse_int(f[3], user.occupation) || user.occupation < 0 ||
+        user.occupation >= kNumOccupations) {
+      lines.fail_field("Occupation", fmt::format("an integer in 0..{}", kNumOccupations - 1), f[3]);
     }
     if (f[4].empty()) {
       lines.fail_field("Zip-code", "a non-empty string", f[4]);

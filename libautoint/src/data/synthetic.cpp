@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "autoint/data/demographics.h"
+
 namespace autoint::data {
 namespace {
 
@@ -95,11 +97,10 @@ std::vector<double> cumulative_of(const std::array<double, N>& weights) {
 
 // ML-1M value domains, with the marginal frequencies of the real data so that the
 // vocabularies and embedding tables look like the real ones.
-constexpr std::array<int64_t, 7> kAges = {1, 18, 25, 35, 45, 50, 56};
-constexpr std::array<double, 7> kAgeWeights = {222, 1103, 2096, 1193, 550, 496, 380};
-constexpr std::array<double, 21> kOccupationWeights = {711, 528, 267, 173, 759, 112, 236,
-                                                       679, 17,  92,  195, 129, 388, 142,
-                                                       302, 144, 241, 502, 70,  72,  281};
+constexpr std::array<double, kAgeCodes.size()> kAgeWeights = {222, 1103, 2096, 1193, 550, 496, 380};
+constexpr std::array<double, kNumOccupations> kOccupationWeights = {
+    711, 528, 267, 173, 759, 112, 236, 679, 17, 92, 195,
+    129, 388, 142, 302, 144, 241, 502, 70,  72, 281};
 constexpr double kMaleShare = 0.717;
 
 constexpr int kGenres = 18;
@@ -182,7 +183,7 @@ std::vector<User> make_users(Random& rng, int64_t count) {
     User& u = users[static_cast<size_t>(i)];
     u.id = i + 1;
     u.gender = rng.chance(kMaleShare) ? 'M' : 'F';
-    u.age = kAges[rng.pick(ages)];
+    u.age = kAgeCodes[rng.pick(ages)];
     u.occupation = static_cast<int64_t>(rng.pick(occupations));
     u.zipcode = zips[rng.below(zips.size())];
   }
@@ -348,7 +349,7 @@ MovieLens generate_synthetic(const SyntheticOptions& options) {
   }
   // Genre tastes shared by users of the same gender and age code, so that those two
   // fields carry signal of their own.
-  std::array<std::array<double, kGenres>, 2 * kAges.size()> group_affinity{};
+  std::array<std::array<double, kGenres>, 2 * kAgeCodes.size()> group_affinity{};
   for (auto& row : group_affinity) {
     for (double& x : row) {
       x = kGroupAffinityScale * latent_rng.normal();
@@ -358,9 +359,9 @@ MovieLens generate_synthetic(const SyntheticOptions& options) {
   std::vector<double> user_bias(n_users);
   for (size_t u = 0; u < n_users; ++u) {
     const User& user = data.users[u];
-    const size_t age_index =
-        static_cast<size_t>(std::find(kAges.begin(), kAges.end(), user.age) - kAges.begin());
-    const auto& group = group_affinity[(user.gender == 'M' ? 0 : kAges.size()) + age_index];
+    const size_t age_index = static_cast<size_t>(
+        std::find(kAgeCodes.begin(), kAgeCodes.end(), user.age) - kAgeCodes.begin());
+    const auto& group = group_affinity[(user.gender == 'M' ? 0 : kAgeCodes.size()) + age_index];
     for (int g = 0; g < kGenres; ++g) {
       affinity[u * kGenres + static_cast<size_t>(g)] =
           group[static_cast<size_t>(g)] + kPersonalAffinityScale * latent_rng.normal();

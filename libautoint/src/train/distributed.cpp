@@ -37,6 +37,7 @@
 
 #include "autoint/error.h"
 #include "autoint/train/evaluate.h"
+#include "autoint/util/clock.h"
 #include "autoint/util/interrupt.h"
 
 namespace autoint::train {
@@ -442,7 +443,7 @@ torch::Tensor GradientSync::allreduce(ProcessGroup& group, const std::vector<tor
     if (last)
       extra_sums = flat.narrow(0, offset, static_cast<int64_t>(extras.size()));
   }
-  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  seconds_ += util::seconds_since(start);
   return extra_sums;
 }
 

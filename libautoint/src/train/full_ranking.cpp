@@ -15,6 +15,7 @@
 #include "autoint/data/dataset.h"
 #include "autoint/error.h"
 #include "autoint/train/baselines.h"
+#include "autoint/util/clock.h"
 
 namespace autoint::train {
 namespace {
@@ -200,7 +201,7 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
       it->second = std::max(it->second, r.timestamp);
   }
 
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = util::Clock::now();
   const int64_t movies = candidates.movies();
   std::vector<MovieBaseline> movie_baselines;
   std::vector<ItemItemBaseline> item_item;
@@ -305,7 +306,7 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
                   item_metrics[m]);
     }
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = util::seconds_since(start);
   model->train(was_training);
   result.users = model_metrics.users;
   result.model = model_metrics.mean();

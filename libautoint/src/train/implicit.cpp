@@ -13,15 +13,16 @@
 namespace autoint::train {
 
 ImplicitEpochs::ImplicitEpochs(const PreparedData& data, const data::MovieLens& movielens,
-                               const config::Config& config, const torch::Device& device)
-    : loss_(config.train.loss),
-      per_positive_(config.train.negatives.per_positive),
-      seed_(static_cast<uint64_t>(config.train.seed)) {
+                               const config::TrainConfig& train_config, bool rated_positives,
+                               const torch::Device& device)
+    : loss_(train_config.loss),
+      per_positive_(train_config.negatives.per_positive),
+      seed_(static_cast<uint64_t>(train_config.seed)) {
   if (loss_ != "bce" && loss_ != "bpr")
     throw ConfigError(fmt::format("train.loss must be bce or bpr (got \"{}\")", loss_));
   candidates_.emplace(data.vocabulary, movielens.movies, device);
   const data::TensorDataset& train = data.train;
-  const bool rated = config.data.positives == "rated";
+  const bool rated = rated_positives;
   std::unordered_map<int64_t, int64_t> user_index;  // user id -> sampler user
   std::vector<int64_t> user_ids;                    // sampler user -> user id
   std::vector<std::vector<int64_t>> excluded;
@@ -52,8 +53,8 @@ ImplicitEpochs::ImplicitEpochs(const PreparedData& data, const data::MovieLens& 
     }
   }
   data::NegativeSamplerOptions options;
-  options.distribution = config.train.negatives.sampler;
-  options.exponent = config.train.negatives.exponent;
+  options.distribution = train_config.negatives.sampler;
+  options.exponent = train_config.negatives.exponent;
   try {
     sampler_.emplace(candidates_->movies(), std::move(excluded), counts, options);
   } catch (const std::invalid_argument& e) {

@@ -8,13 +8,10 @@
 
 #include "autoint/data/synthetic.h"
 #include "autoint/error.h"
+#include "autoint/util/clock.h"
 
 namespace autoint::train {
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 // The rows' values of a per-row column; undefined when the raw features have none (a table
 // without a user or item column).
@@ -89,7 +86,7 @@ data::MovieLens load_movielens(const config::DataConfig& config) {
 
 PreparedData prepare_data(const data::MovieLens& movielens, const config::DataConfig& config,
                           const std::optional<data::Vocabulary>& vocabulary) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = util::Clock::now();
   data::RawFeatures raw;
   try {
     raw = data::featurize(movielens, feature_options(config));
@@ -109,7 +106,7 @@ PreparedData prepare_data(const data::MovieLens& movielens, const config::DataCo
   out.train = make_dataset(raw, out.vocabulary, out.split.train);
   out.validation = make_dataset(raw, out.vocabulary, out.split.validation);
   out.test = make_dataset(raw, out.vocabulary, out.split.test);
-  out.featurize_seconds = seconds_since(start);
+  out.featurize_seconds = util::seconds_since(start);
   return out;
 }
 
@@ -157,7 +154,7 @@ data::RawFeatures load_table(const config::DataConfig& config, data::TableInfo& 
 PreparedData prepare_table(const data::RawFeatures& raw, const data::TableInfo& info,
                            const config::DataConfig& config,
                            const std::optional<data::Vocabulary>& vocabulary) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = util::Clock::now();
   PreparedData out;
   const config::TableConfig& t = config.table;
   if (t.split == "random") {
@@ -208,7 +205,7 @@ PreparedData prepare_table(const data::RawFeatures& raw, const data::TableInfo& 
   out.train = make_dataset(raw, out.vocabulary, out.split.train);
   out.validation = make_dataset(raw, out.vocabulary, out.split.validation);
   out.test = make_dataset(raw, out.vocabulary, out.split.test);
-  out.featurize_seconds = seconds_since(start);
+  out.featurize_seconds = util::seconds_since(start);
   return out;
 }
 

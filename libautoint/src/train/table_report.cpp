@@ -8,6 +8,7 @@
 
 #include "autoint/error.h"
 #include "autoint/train/pipeline.h"
+#include "autoint/util/clock.h"
 
 namespace autoint::train {
 
@@ -17,11 +18,10 @@ TableReport measure_table(const config::DataConfig& config) {
         fmt::format("data.source is {}; only data.source table is read as a table", config.source));
   }
   TableReport report;
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = util::Clock::now();
   data::TableInfo info;
   data::RawFeatures raw = load_table(config, info);
-  report.read_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.read_seconds = util::seconds_since(start);
   report.rows = raw.rows();
   report.fields = static_cast<int64_t>(raw.fields.size());
   report.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

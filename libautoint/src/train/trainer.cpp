@@ -21,6 +21,7 @@
 #include "autoint/train/implicit.h"
 #include "autoint/train/run_dir.h"
 #include "autoint/util/allocator.h"
+#include "autoint/util/clock.h"
 #include "autoint/util/interrupt.h"
 #include "autoint/version.h"
 
@@ -42,12 +43,6 @@ double monitored_score(const EpochStats& stats, const std::string& monitor) {
 // A history value as JSON: NaN (not measured) as null.
 nlohmann::ordered_json number_or_null(double value) {
   return std::isnan(value) ? nlohmann::ordered_json() : nlohmann::ordered_json(value);
-}
-
-using Clock = std::chrono::steady_clock;
-
-double elapsed_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 // A deep copy of every parameter and buffer, to restore the best epoch's weights.
@@ -269,116 +264,157 @@ torch::Device run_device(const std::string& text, const WorldSpec& world) {
   return DeviceSpec::parse(fmt::format("cuda:{}", world.local_rank)).resolve();
 }
 
-}  // namespace
-
-void seed_everything(const config::TrainConfig& config) {
-  if (config.threads > 0)
-    at::set_num_threads(static_cast<int>(config.threads));
-  torch::manual_seed(static_cast<uint64_t>(config.seed));
-}
-
-FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config& config,
-              const torch::Device& device, util::Log& log, util::ProgressMode progress,
-              const FitControl& control) {
-  const auto& tc = config.train;
-  util::retain_freed_memory();
-  ProcessGroup* const group = control.group;
-  const bool writer = group == nullptr || group->rank() == 0;  // of checkpoints
-  const int64_t rank = group ? group->rank() : 0;
-  const data::TensorDataset validation = data.validation.to(device);
-  const bool implicit = tc.objective == "implicit";
-  const bool rank_validation =
-      validation.rows() > 0 && (implicit || tc.monitor == "ndcg" || tc.monitor == "recall");
-  if ((implicit || rank_validation) && control.movielens == nullptr) {
-    throw std::invalid_argument(
-        "fit: train.objective implicit and full-ranking validation need FitControl::movielens");
-  }
-  // What an epoch trains on: the rated rows, or (implicit) each positive with its negatives,
-  // rebuilt every epoch. The iterator serves groups of rows then, batch_size rows at a time.
-  std::optional<ImplicitEpochs> groups;
-  data::TensorDataset epoch_data;
-  int64_t epoch_data_of = 0;  // the epoch epoch_data was built for
-  int64_t batch_units = tc.batch_size;
-  if (implicit) {
-    groups.emplace(data, *control.movielens, config, device);
-    for (const auto& note : groups->notes())
-      log.line(note);
-    batch_units = std::max<int64_t>(1, tc.batch_size / groups->group_size());
-    log.line(fmt::format(
-        "implicit objective: {} positives ({}), {} {} negatives each per epoch, loss {}",
-        groups->positives(), config.data.positives, tc.negatives.per_positive, tc.negatives.sampler,
-        tc.loss));
-  } else {
-    epoch_data = data.train.to(device);
-  }
-  const int64_t rows_per_unit = groups ? groups->group_size() : 1;
-  const auto build_epoch = [&](int64_t epoch) {
-    if (groups && epoch_data_of != epoch) {
-      epoch_data = groups->epoch(epoch);
-      epoch_data_of = epoch;
+// One fit: the state that lives across epochs, and the steps fit() runs them with (resume,
+// an epoch's training pass, its validation, early stopping and its checkpoint, the end).
+class Fitter {
+ public:
+  Fitter(nn::AutoInt& model, const PreparedData& data, const FitOptions& options,
+         const torch::Device& device, util::Log& log, util::ProgressMode progress,
+         const FitControl& control)
+      : model_(model),
+        data_(data),
+        options_(options),
+        tc_(options.train),
+        device_(device),
+        log_(log),
+        progress_(progress),
+        control_(control),
+        group_(control.group),
+        writer_(group_ == nullptr || group_->rank() == 0),
+        rank_(group_ ? group_->rank() : 0),
+        validation_(data.validation.to(device)),
+        rank_validation_(
+            validation_.rows() > 0 &&
+            (tc_.objective == "implicit" || tc_.monitor == "ndcg" || tc_.monitor == "recall")),
+        batch_units_(tc_.batch_size),
+        optimizer_(model->parameters(), torch::optim::AdamOptions(tc_.learning_rate)),
+        // Loss values are read back every few steps only: each read is a device sync on CUDA.
+        sync_every_(device.is_cuda() ? 20 : 1),
+        fault_(test_fault()) {
+    const bool implicit = tc_.objective == "implicit";
+    if ((implicit || rank_validation_) && control.movielens == nullptr) {
+      throw std::invalid_argument(
+          "fit: train.objective implicit and full-ranking validation need FitControl::movielens");
     }
-  };
-  data::BatchIterator batches(epoch_data, batch_units, /*shuffle=*/true,
-                              static_cast<uint64_t>(tc.seed));
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(tc.learning_rate));
-  // Loss values are read back every few steps only: each read is a device sync on CUDA.
-  const int64_t sync_every = device.is_cuda() ? 20 : 1;
-  const Fault fault = test_fault();
-
-  std::optional<GradientSync> gradient_sync;
-  if (group) {
-    gradient_sync.emplace(model->parameters(), config.distributed.bucket_mb << 20);
-    log.line(fmt::format(
-        "distributed: {} ranks ({}), global batch {} ({} per rank), gradients in {} bucket{} of "
-        "at most {} MiB, {} bytes allreduced per step",
-        group->size(), group->backend(), batch_units * rows_per_unit,
-        batch_units * rows_per_unit / group->size(), gradient_sync->buckets(),
-        gradient_sync->buckets() > 1 ? "s" : "", config.distributed.bucket_mb,
-        gradient_sync->bytes_per_step(2)));
-  }
-
-  TrainState state;
-  state.best_score = std::numeric_limits<double>::infinity();
-  std::string last_checkpoint;
-  if (control.resume) {
-    last_checkpoint = latest_checkpoint(control.run_dir);
-    if (last_checkpoint.empty()) {
-      log.line("resume: no checkpoint was written yet, training from the start");
+    // What an epoch trains on: the rated rows, or (implicit) each positive with its
+    // negatives, rebuilt every epoch. The iterator serves groups of rows then, batch_size
+    // rows at a time.
+    if (implicit) {
+      groups_.emplace(data, *control.movielens, tc_, options.ranking.rated_interactions, device);
+      for (const auto& note : groups_->notes())
+        log.line(note);
+      batch_units_ = std::max<int64_t>(1, tc_.batch_size / groups_->group_size());
+      log.line(fmt::format(
+          "implicit objective: {} positives ({}), {} {} negatives each per epoch, loss {}",
+          groups_->positives(), options.ranking.rated_interactions ? "rated" : "liked",
+          tc_.negatives.per_positive, tc_.negatives.sampler, tc_.loss));
     } else {
-      try {
-        state = load_checkpoint(last_checkpoint, model, optimizer, device);
-      } catch (const RunError& e) {
-        const auto all = list_checkpoints(control.run_dir);
-        if (all.size() < 2)
-          throw;
-        throw RunError(fmt::format("{}; to resume from the previous checkpoint, {}, delete it",
-                                   e.what(), all[all.size() - 2]));
-      }
-      build_epoch(state.epoch + 1);
-      try {
-        batches.restore(state.batches);
-      } catch (const std::invalid_argument& e) {
-        throw RunError(fmt::format("{}: {}", last_checkpoint, e.what()));
-      }
-      set_generator_state(torch::kCPU, state.cpu_generator);
-      if (device.is_cuda() && state.cuda_generator.defined())
-        set_generator_state(device, state.cuda_generator);
-      log.line(fmt::format("resume: from {} ({} epochs and {} steps done)", last_checkpoint,
-                           state.epoch, state.step));
+      epoch_data_ = data.train.to(device);
+    }
+    rows_per_unit_ = groups_ ? groups_->group_size() : 1;
+    // The iterator reads epoch_data_ at every pass, so it sees each epoch's rebuilt groups.
+    batches_.emplace(epoch_data_, batch_units_, /*shuffle=*/true, static_cast<uint64_t>(tc_.seed));
+    if (group_) {
+      gradient_sync_.emplace(model->parameters(), options.bucket_mb << 20);
+      log.line(fmt::format(
+          "distributed: {} ranks ({}), global batch {} ({} per rank), gradients in {} bucket{} "
+          "of at most {} MiB, {} bytes allreduced per step",
+          group_->size(), group_->backend(), batch_units_ * rows_per_unit_,
+          batch_units_ * rows_per_unit_ / group_->size(), gradient_sync_->buckets(),
+          gradient_sync_->buckets() > 1 ? "s" : "", options.bucket_mb,
+          gradient_sync_->bytes_per_step(2)));
+    }
+    state_.best_score = std::numeric_limits<double>::infinity();
+  }
+
+  // Continues from the run directory's latest checkpoint, if FitControl::resume asks for it,
+  // and gives every rank rank 0's weights.
+  void start() {
+    if (control_.resume)
+      resume();
+    // Every rank starts from rank 0's weights (built from the same seed, or just loaded).
+    if (group_)
+      broadcast_parameters(*group_, model_, control_.resume ? "the resume" : "the start");
+  }
+
+  bool done(int64_t epoch) const { return epoch > tc_.epochs || state_.result.stopped_early; }
+  int64_t first_epoch() const { return state_.epoch + 1; }
+
+  // One epoch: its training pass, validation, early stopping and checkpoint.
+  void run_epoch(int64_t epoch) {
+    EpochStats stats = train_epoch(epoch);
+    validate(epoch, stats);
+    end_epoch(epoch, stats);
+  }
+
+  // The result, with the best epoch's weights restored (early stopping).
+  FitResult finish() {
+    FitResult result = state_.result;
+    if (state_.best_weights.empty())
+      return result;
+    int64_t best = 0;
+    for (const auto& s : result.history) {
+      if (monitored_score(s, tc_.monitor) == state_.best_score)
+        best = s.epoch;
+    }
+    if (best != result.best_epoch) {
+      restore(model_, state_.best_weights);
+      log_.line(fmt::format("restored the weights of epoch {} (validation {} {:.4f})", best,
+                            tc_.monitor, std::abs(state_.best_score)));
+    }
+    result.best_epoch = best;
+    return result;
+  }
+
+ private:
+  void build_epoch(int64_t epoch) {
+    if (groups_ && epoch_data_of_ != epoch) {
+      epoch_data_ = groups_->epoch(epoch);
+      epoch_data_of_ = epoch;
     }
   }
-  // Every rank starts from rank 0's weights (built from the same seed, or just loaded).
-  if (group)
-    broadcast_parameters(*group, model, control.resume ? "the resume" : "the start");
-  // Returns the checkpoint's bytes, for best.ckpt.
-  auto write_checkpoint = [&](const std::string& name) {
-    state.batches = batches.state();
-    state.cpu_generator = generator_state(torch::kCPU);
-    if (device.is_cuda())
-      state.cuda_generator = generator_state(device);
-    const fs::path dir = fs::path(control.run_dir) / checkpoint_files::kDir;
-    if (!writer) {  // rank 0 writes it
-      last_checkpoint = (dir / name).string();
+
+  void resume() {
+    last_checkpoint_ = latest_checkpoint(control_.run_dir);
+    if (last_checkpoint_.empty()) {
+      log_.line("resume: no checkpoint was written yet, training from the start");
+      return;
+    }
+    try {
+      state_ = load_checkpoint(last_checkpoint_, model_, optimizer_, device_);
+    } catch (const RunError& e) {
+      const auto all = list_checkpoints(control_.run_dir);
+      if (all.size() < 2)
+        throw;
+      throw RunError(fmt::format("{}; to resume from the previous checkpoint, {}, delete it",
+                                 e.what(), all[all.size() - 2]));
+    }
+    build_epoch(state_.epoch + 1);
+    try {
+      batches_->restore(state_.batches);
+    } catch (const std::invalid_argument& e) {
+      throw RunError(fmt::format("{}: {}", last_checkpoint_, e.what()));
+    }
+    set_generator_state(torch::kCPU, state_.cpu_generator);
+    if (device_.is_cuda() && state_.cuda_generator.defined())
+      set_generator_state(device_, state_.cuda_generator);
+    log_.line(fmt::format("resume: from {} ({} epochs and {} steps done)", last_checkpoint_,
+                          state_.epoch, state_.step));
+  }
+
+  std::string last_checkpoint_hint(const char* what) const {
+    return last_checkpoint_.empty() ? std::string() : what + last_checkpoint_;
+  }
+
+  // Writes checkpoints/<name> (rank 0) and returns its bytes, for best.ckpt.
+  std::string write_checkpoint(const std::string& name) {
+    state_.batches = batches_->state();
+    state_.cpu_generator = generator_state(torch::kCPU);
+    if (device_.is_cuda())
+      state_.cuda_generator = generator_state(device_);
+    const fs::path dir = fs::path(control_.run_dir) / checkpoint_files::kDir;
+    if (!writer_) {  // rank 0 writes it
+      last_checkpoint_ = (dir / name).string();
       return std::string();
     }
     std::error_code ec;
@@ -387,143 +423,155 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
       throw RunError(fmt::format("{}: cannot create the checkpoint directory: {}", dir.string(),
                                  ec.message()));
     }
-    std::string bytes = encode_checkpoint(state, model, optimizer);
+    std::string bytes = encode_checkpoint(state_, model_, optimizer_);
     write_file_atomically((dir / name).string(), bytes);
-    last_checkpoint = (dir / name).string();
+    last_checkpoint_ = (dir / name).string();
     return bytes;
-  };
+  }
 
-  for (int64_t epoch = state.epoch + 1; epoch <= tc.epochs && !state.result.stopped_early;
-       ++epoch) {
-    model->train();
+  // One optimizer step on `batch` (this rank's shard of it in a distributed run); returns the
+  // step's loss times its rows, summed over every rank, and (distributed) sets `stop` when
+  // any rank was interrupted (read at the steps where the loss is read back).
+  torch::Tensor step(data::Batch batch, int64_t epoch, int64_t step, int64_t global_len,
+                     bool sync_now, bool& stop) {
+    optimizer_.zero_grad();
+    if (group_) {
+      // This rank's shard of the global batch; its dropout masks from a stream of its own.
+      const auto [begin, end] = shard_bounds(batch.features.size(0), rank_, group_->size());
+      batch = shard(batch, begin, end);
+      torch::manual_seed(step_seed(tc_.seed, epoch, step, rank_));
+    }
+    torch::Tensor step_loss_sum;  // the loss times the rows (with a group: over every rank)
+    if (batch.features.size(0) > 0) {
+      const torch::Tensor features =
+          groups_ ? batch.features.reshape({-1, data_.train.features.size(1)}) : batch.features;
+      auto [logits, embeddings] = model_->forward_with_embeddings(features, batch.numeric);
+      auto loss = groups_ ? groups_->loss(logits)
+                          : torch::binary_cross_entropy_with_logits(logits, batch.labels);
+      const int64_t len = features.size(0);
+      if (tc_.l2_embedding > 0)
+        loss = loss + tc_.l2_embedding * embeddings.pow(2).sum() / len;
+      if (fault_.at("NAN", epoch, step, rank_))
+        loss = loss * std::numeric_limits<double>::quiet_NaN();
+      if (group_)  // the ranks' gradients then sum to the global batch's mean
+        (loss * (static_cast<double>(len) / static_cast<double>(global_len))).backward();
+      else
+        loss.backward();
+      step_loss_sum = loss.detach() * static_cast<double>(len);
+    } else {  // a last global batch smaller than the world leaves some ranks nothing
+      step_loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
+    }
+    stop = false;
+    if (group_) {
+      const torch::Tensor stop_flag = torch::full({}, util::interrupt_requested() ? 1.0 : 0.0,
+                                                  torch::TensorOptions().device(device_));
+      const torch::Tensor sums =
+          gradient_sync_->allreduce(*group_, {step_loss_sum, stop_flag},
+                                    fmt::format("epoch {}, step {}{}", epoch, step,
+                                                last_checkpoint_hint("; the last checkpoint is ")));
+      step_loss_sum = sums[0];
+      stop = sync_now && sums[1].item<double>() > 0;  // every rank reads it at the same steps
+    }
+    optimizer_.step();
+    return step_loss_sum;
+  }
+
+  // The training pass of `epoch` (from the step reached, when resumed mid-epoch).
+  EpochStats train_epoch(int64_t epoch) {
+    model_->train();
     double last_loss_sum = 0;
     build_epoch(epoch);
-    const int64_t epoch_rows = epoch_data.rows() * rows_per_unit;
-    if (state.step == 0) {
-      batches.start_epoch();
-      state.loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
-      state.seen = 0;
-      state.seconds = 0;
+    const int64_t epoch_rows = epoch_data_.rows() * rows_per_unit_;
+    if (state_.step == 0) {
+      batches_->start_epoch();
+      state_.loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
+      state_.seen = 0;
+      state_.seconds = 0;
     } else {  // resumed mid-epoch: the iterator already stands at the step reached
-      state.loss_sum = state.loss_sum.to(device);
-      last_loss_sum = state.loss_sum.item<double>();
+      state_.loss_sum = state_.loss_sum.to(device_);
+      last_loss_sum = state_.loss_sum.item<double>();
     }
-    util::Progress bar(std::cout, progress, fmt::format("epoch {}/{}", epoch, tc.epochs),
-                       epoch_rows);
-    const double allreduce_before = gradient_sync ? gradient_sync->seconds() : 0.0;
-    const auto start = Clock::now();
+    // The bar draws on the log's console (none without one).
+    static std::ostream nowhere(nullptr);
+    util::Progress bar(log_.console() ? *log_.console() : nowhere,
+                       log_.console() ? progress_ : util::ProgressMode::none,
+                       fmt::format("epoch {}/{}", epoch, tc_.epochs), epoch_rows);
+    allreduce_before_ = gradient_sync_ ? gradient_sync_->seconds() : 0.0;
+    const auto start = util::Clock::now();
     data::Batch batch;
-    while (batches.next(batch)) {
-      const int64_t step = ++state.step;
-      optimizer.zero_grad();
-      const int64_t global_len = batch.features.size(0) * rows_per_unit;
-      const bool sync_now = step % sync_every == 0 || state.seen + global_len == epoch_rows;
-      if (group) {
-        // This rank's shard of the global batch; its dropout masks from a stream of its own.
-        const auto [begin, end] = shard_bounds(batch.features.size(0), rank, group->size());
-        batch = shard(batch, begin, end);
-        torch::manual_seed(step_seed(tc.seed, epoch, step, rank));
-      }
-      torch::Tensor step_loss_sum;  // the loss times the rows (with a group: over every rank)
-      if (batch.features.size(0) > 0) {
-        const torch::Tensor features =
-            groups ? batch.features.reshape({-1, data.train.features.size(1)}) : batch.features;
-        auto [logits, embeddings] = model->forward_with_embeddings(features, batch.numeric);
-        auto loss = groups ? groups->loss(logits)
-                           : torch::binary_cross_entropy_with_logits(logits, batch.labels);
-        const int64_t len = features.size(0);
-        if (tc.l2_embedding > 0)
-          loss = loss + tc.l2_embedding * embeddings.pow(2).sum() / len;
-        if (fault.at("NAN", epoch, step, rank))
-          loss = loss * std::numeric_limits<double>::quiet_NaN();
-        if (group)  // the ranks' gradients then sum to the global batch's mean
-          (loss * (static_cast<double>(len) / static_cast<double>(global_len))).backward();
-        else
-          loss.backward();
-        step_loss_sum = loss.detach() * static_cast<double>(len);
-      } else {  // a last global batch smaller than the world leaves some ranks nothing
-        step_loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
-      }
+    while (batches_->next(batch)) {
+      const int64_t step_number = ++state_.step;
+      const int64_t global_len = batch.features.size(0) * rows_per_unit_;
+      const bool sync_now =
+          step_number % sync_every_ == 0 || state_.seen + global_len == epoch_rows;
       bool stop = false;
-      if (group) {
-        const torch::Tensor stop_flag = torch::full({}, util::interrupt_requested() ? 1.0 : 0.0,
-                                                    torch::TensorOptions().device(device));
-        const torch::Tensor sums = gradient_sync->allreduce(
-            *group, {step_loss_sum, stop_flag},
-            fmt::format("epoch {}, step {}{}", epoch, step,
-                        last_checkpoint.empty() ? std::string()
-                                                : "; the last checkpoint is " + last_checkpoint));
-        step_loss_sum = sums[0];
-        stop = sync_now && sums[1].item<double>() > 0;  // every rank reads it at the same steps
-      }
-      optimizer.step();
-      state.loss_sum += step_loss_sum;
-      state.seen += global_len;
+      state_.loss_sum += step(batch, epoch, step_number, global_len, sync_now, stop);
+      state_.seen += global_len;
       if (sync_now) {
-        last_loss_sum = state.loss_sum.item<double>();
+        last_loss_sum = state_.loss_sum.item<double>();
         if (!std::isfinite(last_loss_sum)) {
           throw Error(fmt::format(
               "training diverged: the loss became {} at epoch {}, step {} (learning_rate {}); "
               "lower train.learning_rate{}",
-              last_loss_sum, epoch, step, tc.learning_rate,
-              last_checkpoint.empty() ? std::string()
-                                      : "; the last good checkpoint is " + last_checkpoint));
+              last_loss_sum, epoch, step_number, tc_.learning_rate,
+              last_checkpoint_hint("; the last good checkpoint is ")));
         }
-        bar.update(state.seen, last_loss_sum / static_cast<double>(state.seen));
+        bar.update(state_.seen, last_loss_sum / static_cast<double>(state_.seen));
       }
-      fault.raise_at(epoch, step, rank);
-      if (group ? stop : util::interrupt_requested()) {
-        state.seconds += elapsed_since(start);
+      fault_.raise_at(epoch, step_number, rank_);
+      if (group_ ? stop : util::interrupt_requested()) {
+        state_.seconds += util::seconds_since(start);
         std::string where = "no checkpoint written (no run directory)";
-        if (!control.run_dir.empty()) {
-          write_checkpoint(checkpoint_name(state.epoch, step));
-          where = "checkpoint written: " + last_checkpoint;
+        if (!control_.run_dir.empty()) {
+          write_checkpoint(checkpoint_name(state_.epoch, step_number));
+          where = "checkpoint written: " + last_checkpoint_;
         }
-        throw Interrupted(fmt::format("interrupted at epoch {}, step {}; {}", epoch, step, where));
+        throw Interrupted(
+            fmt::format("interrupted at epoch {}, step {}; {}", epoch, step_number, where));
       }
     }
     EpochStats stats;
     stats.epoch = epoch;
-    stats.seconds = state.seconds + elapsed_since(start);
-    stats.train_loss = last_loss_sum / static_cast<double>(std::max<int64_t>(state.seen, 1));
-    stats.samples_per_s = static_cast<double>(state.seen) / std::max(stats.seconds, 1e-9);
-    bar.finish(state.seen, stats.train_loss);
+    stats.seconds = state_.seconds + util::seconds_since(start);
+    stats.train_loss = last_loss_sum / static_cast<double>(std::max<int64_t>(state_.seen, 1));
+    stats.samples_per_s = static_cast<double>(state_.seen) / std::max(stats.seconds, 1e-9);
+    bar.finish(state_.seen, stats.train_loss);
+    return stats;
+  }
+
+  // The validation split's point-wise figures and (when asked for) its full ranking.
+  void validate(int64_t epoch, EpochStats& stats) {
     stats.validation_logloss = std::numeric_limits<double>::quiet_NaN();
     stats.validation_auc = std::numeric_limits<double>::quiet_NaN();
     stats.validation_ndcg = std::numeric_limits<double>::quiet_NaN();
     stats.validation_recall = std::numeric_limits<double>::quiet_NaN();
-    if (validation.rows() > 0) {
+    if (validation_.rows() > 0) {
       const auto probabilities =
-          group ? predict_sharded(*group, model, validation, config.eval.batch_size,
-                                  fmt::format("epoch {} validation", epoch))
-                : predict(model, validation, config.eval.batch_size);
-      const auto v = evaluate_scores(data.validation, probabilities, config.eval.top_k);
+          group_ ? predict_sharded(*group_, model_, validation_, options_.validation_batch_size,
+                                   fmt::format("epoch {} validation", epoch))
+                 : predict(model_, validation_, options_.validation_batch_size);
+      const auto v = evaluate_scores(data_.validation, probabilities, options_.ranking.k);
       stats.validation_logloss = v.logloss;
       stats.validation_auc = v.auc;
     }
     std::string ranking;
-    if (rank_validation) {
-      FullRankingOptions options;
-      options.k = config.eval.top_k;
-      options.max_users = tc.ranking_validation_users;
-      options.seed = static_cast<uint64_t>(config.data.split_seed);  // same users every repeat
-      options.time = config.eval.full_ranking_time;
+    if (rank_validation_) {
+      FullRankingOptions options = options_.ranking;
+      options.max_users = tc_.ranking_validation_users;
       // The first epoch also ranks with the baselines, as a yardstick for the log.
-      options.baselines = state.result.history.empty();
+      options.baselines = state_.result.history.empty();
       options.split = "validation";
-      options.rated_interactions = config.data.positives == "rated";
-      options.knn_neighbours = config.eval.knn_neighbours;
-      options.ease_lambda = config.eval.ease_lambda;
       // A distributed run ranks on rank 0 and shares the figures, so every rank decides alike.
-      if (writer) {
-        const FullRankingResult r = evaluate_full_ranking(model, *control.movielens, data, options);
+      if (writer_) {
+        const FullRankingResult r =
+            evaluate_full_ranking(model_, *control_.movielens, data_, options);
         stats.validation_ndcg = r.model.ndcg;
         stats.validation_recall = r.model.recall;
         if (!r.baselines.empty()) {
           std::vector<std::string> parts;
           for (const auto& [name, m] : r.baselines)
             parts.push_back(fmt::format("{} {:.4f} / {:.4f}", name, m.ndcg, m.recall));
-          log.line(
+          log_.line(
               fmt::format("validation full ranking, baselines fitted on the training split "
                           "(ndcg@{} / recall@{}): {}",
                           r.k, r.k, fmt::join(parts, ", ")));
@@ -531,85 +579,143 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config
         ranking = fmt::format(", validation ndcg@{} {:.4f}, recall@{} {:.4f} ({} users, {:.1f} s)",
                               r.k, r.model.ndcg, r.k, r.model.recall, r.users, r.seconds);
       }
-      if (group) {
+      if (group_) {
         torch::Tensor shared = torch::tensor({stats.validation_ndcg, stats.validation_recall},
                                              torch::TensorOptions().dtype(torch::kFloat64));
-        group->broadcast(shared, fmt::format("epoch {} full-ranking validation", epoch));
+        group_->broadcast(shared, fmt::format("epoch {} full-ranking validation", epoch));
         stats.validation_ndcg = shared[0].item<double>();
         stats.validation_recall = shared[1].item<double>();
       }
     }
-    state.result.history.push_back(stats);
-    const std::string allreduce = gradient_sync
+    const std::string allreduce = gradient_sync_
                                       ? fmt::format(" ({:.1f} s of it in allreduce)",
-                                                    gradient_sync->seconds() - allreduce_before)
+                                                    gradient_sync_->seconds() - allreduce_before_)
                                       : std::string();
-    log.line(fmt::format(
+    log_.line(fmt::format(
         "epoch {}/{}: train loss {:.4f}, validation logloss {:.4f}, validation AUC {:.4f}{}, "
         "{:.1f} s{}, {:.0f} samples/s",
-        epoch, tc.epochs, stats.train_loss, stats.validation_logloss, stats.validation_auc, ranking,
-        stats.seconds, allreduce, stats.samples_per_s));
+        epoch, tc_.epochs, stats.train_loss, stats.validation_logloss, stats.validation_auc,
+        ranking, stats.seconds, allreduce, stats.samples_per_s));
+  }
 
-    state.result.best_epoch = epoch;
+  // Early stopping's bookkeeping, the epoch's checkpoint (and best.ckpt), and a Ctrl-C
+  // received during validation.
+  void end_epoch(int64_t epoch, const EpochStats& stats) {
+    state_.result.history.push_back(stats);
+    state_.result.best_epoch = epoch;
     const bool improved =
-        validation.rows() > 0 && monitored_score(stats, tc.monitor) < state.best_score;
+        validation_.rows() > 0 && monitored_score(stats, tc_.monitor) < state_.best_score;
     if (improved)
-      state.best_score = monitored_score(stats, tc.monitor);
-    if (tc.patience > 0 && validation.rows() > 0) {
+      state_.best_score = monitored_score(stats, tc_.monitor);
+    if (tc_.patience > 0 && validation_.rows() > 0) {
       if (improved) {
-        state.best_weights = snapshot(model);
-        state.epochs_without_improvement = 0;
-      } else if (++state.epochs_without_improvement >= tc.patience) {
-        state.result.stopped_early = true;
+        state_.best_weights = snapshot(model_);
+        state_.epochs_without_improvement = 0;
+      } else if (++state_.epochs_without_improvement >= tc_.patience) {
+        state_.result.stopped_early = true;
       }
     }
-    state.epoch = epoch;
-    state.step = 0;
-    if (!control.run_dir.empty()) {
+    state_.epoch = epoch;
+    state_.step = 0;
+    if (!control_.run_dir.empty()) {
       const std::string bytes = write_checkpoint(checkpoint_name(epoch, 0));
-      if (improved && writer) {
+      if (improved && writer_) {
         write_file_atomically(
-            (fs::path(control.run_dir) / checkpoint_files::kDir / checkpoint_files::kBest).string(),
+            (fs::path(control_.run_dir) / checkpoint_files::kDir / checkpoint_files::kBest)
+                .string(),
             bytes);
       }
-      if (writer)
-        prune_checkpoints(control.run_dir, kKeptEpochCheckpoints);
+      if (writer_)
+        prune_checkpoints(control_.run_dir, kKeptEpochCheckpoints);
     }
     // A Ctrl-C during validation is acted on here rather than a step into the next epoch
     // (by every rank when any rank got it).
     bool interrupted = util::interrupt_requested();
-    if (group) {
+    if (group_) {
       torch::Tensor flag = torch::full({1}, interrupted ? 1.0F : 0.0F);
-      group->allreduce_sum(flag, fmt::format("the end of epoch {}", epoch));
+      group_->allreduce_sum(flag, fmt::format("the end of epoch {}", epoch));
       interrupted = flag.item<float>() > 0;
     }
-    if (interrupted && epoch < tc.epochs && !state.result.stopped_early) {
+    if (interrupted && epoch < tc_.epochs && !state_.result.stopped_early) {
       throw Interrupted(fmt::format("interrupted after epoch {}; {}", epoch,
-                                    control.run_dir.empty()
+                                    control_.run_dir.empty()
                                         ? "no checkpoint written (no run directory)"
-                                        : "checkpoint written: " + last_checkpoint));
+                                        : "checkpoint written: " + last_checkpoint_));
     }
   }
-  FitResult result = state.result;
-  if (!state.best_weights.empty()) {
-    int64_t best = 0;
-    for (const auto& s : result.history) {
-      if (monitored_score(s, tc.monitor) == state.best_score)
-        best = s.epoch;
-    }
-    if (best != result.best_epoch) {
-      restore(model, state.best_weights);
-      log.line(fmt::format("restored the weights of epoch {} (validation {} {:.4f})", best,
-                           tc.monitor, std::abs(state.best_score)));
-    }
-    result.best_epoch = best;
-  }
-  return result;
+
+  nn::AutoInt& model_;
+  const PreparedData& data_;
+  const FitOptions& options_;
+  const config::TrainConfig& tc_;
+  const torch::Device device_;
+  util::Log& log_;
+  const util::ProgressMode progress_;
+  const FitControl& control_;
+  ProcessGroup* const group_;
+  const bool writer_;  // of checkpoints
+  const int64_t rank_;
+  const data::TensorDataset validation_;
+  const bool rank_validation_;
+  std::optional<ImplicitEpochs> groups_;
+  data::TensorDataset epoch_data_;
+  int64_t epoch_data_of_ = 0;  // the epoch epoch_data_ was built for
+  int64_t batch_units_;
+  int64_t rows_per_unit_ = 1;
+  std::optional<data::BatchIterator> batches_;
+  torch::optim::Adam optimizer_;
+  const int64_t sync_every_;
+  const Fault fault_;
+  std::optional<GradientSync> gradient_sync_;
+  TrainState state_;
+  std::string last_checkpoint_;
+  double allreduce_before_ = 0;
+};
+
+}  // namespace
+
+FullRankingOptions full_ranking_options(const config::Config& config) {
+  FullRankingOptions out;
+  out.k = config.eval.top_k;
+  // The user sample (and the random baseline) follow the split, not train.seed: every
+  // repeat of a config is measured on the same users.
+  out.seed = static_cast<uint64_t>(config.data.split_seed);
+  out.time = config.eval.full_ranking_time;
+  out.rated_interactions = config.data.positives == "rated";
+  out.knn_neighbours = config.eval.knn_neighbours;
+  out.ease_lambda = config.eval.ease_lambda;
+  return out;
+}
+
+void seed_everything(const config::TrainConfig& config) {
+  if (config.threads > 0)
+    at::set_num_threads(static_cast<int>(config.threads));
+  torch::manual_seed(static_cast<uint64_t>(config.seed));
+}
+
+FitOptions fit_options(const config::Config& config) {
+  FitOptions out;
+  out.train = config.train;
+  out.validation_batch_size = config.eval.batch_size;
+  out.ranking = full_ranking_options(config);
+  out.bucket_mb = config.distributed.bucket_mb;
+  return out;
+}
+
+FitResult fit(nn::AutoInt& model, const PreparedData& data, const FitOptions& options,
+              const torch::Device& device, util::Log& log, util::ProgressMode progress,
+              const FitControl& control) {
+  util::retain_freed_memory();
+  Fitter fitter(model, data, options, device, log, progress, control);
+  fitter.start();
+  for (int64_t epoch = fitter.first_epoch(); !fitter.done(epoch); ++epoch)
+    fitter.run_epoch(epoch);
+  return fitter.finish();
 }
 
 RunSummary run_experiment(const config::Config& config, std::ostream& console,
                           const RunOptions& options) {
-  const auto job_start = Clock::now();
+  const auto job_start = util::Clock::now();
   const torch::Device device = run_device(config.device, options.world);
   std::unique_ptr<ProcessGroup> group;
   if (options.world.distributed()) {
@@ -629,7 +735,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   RunSummary summary;
   summary.run_dir = dir;
   summary.device = device.str();
-  auto start = Clock::now();
+  auto start = util::Clock::now();
   // A table (data.source table) is read into raw features, then encoded; MovieLens sources
   // keep their users, movies and ratings for full ranking and implicit training.
   const bool table = config.data.source == "table";
@@ -640,7 +746,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
     table_raw = load_table(config.data, table_info);
   else
     movielens = load_movielens(config.data);
-  summary.load_seconds = elapsed_since(start);
+  summary.load_seconds = util::seconds_since(start);
   const PreparedData data = table ? prepare_table(table_raw, table_info, config.data)
                                   : prepare_data(movielens, config.data);
   summary.featurize_seconds = data.featurize_seconds;
@@ -707,10 +813,10 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   if (writer)
     check_free_space(dir, weight_bytes * 4 * (kKeptEpochCheckpoints + 3) + (uint64_t{1} << 20));
 
-  start = Clock::now();
-  summary.fit = fit(model, data, config, device, log, progress,
+  start = util::Clock::now();
+  summary.fit = fit(model, data, fit_options(config), device, log, progress,
                     FitControl{dir, options.resume, table ? nullptr : &movielens, group.get()});
-  summary.train_seconds = elapsed_since(start);
+  summary.train_seconds = util::seconds_since(start);
 
   summary.evaluation = evaluate_model(model, movielens, data, config, device, group.get());
   if (!writer)
@@ -739,7 +845,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   info["load_seconds"] = summary.load_seconds;
   info["featurize_seconds"] = summary.featurize_seconds;
   info["train_seconds"] = summary.train_seconds;
-  info["total_seconds"] = elapsed_since(job_start);
+  info["total_seconds"] = util::seconds_since(job_start);
   nlohmann::ordered_json history = nlohmann::ordered_json::array();
   for (const auto& s : summary.fit.history) {
     history.push_back({{"epoch", s.epoch},
@@ -788,16 +894,8 @@ Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
     }
   }
   if (ec.protocol != "seed") {
-    FullRankingOptions options;
-    options.k = ec.top_k;
+    FullRankingOptions options = full_ranking_options(config);
     options.max_users = ec.full_ranking_users;
-    // The user sample (and the random baseline) follow the split, not train.seed: every
-    // repeat of a config is measured on the same users.
-    options.seed = static_cast<uint64_t>(config.data.split_seed);
-    options.time = ec.full_ranking_time;
-    options.rated_interactions = config.data.positives == "rated";
-    options.knn_neighbours = ec.knn_neighbours;
-    options.ease_lambda = ec.ease_lambda;
     out.full_ranking = evaluate_full_ranking(model, movielens, data, options);
   }
   return out;

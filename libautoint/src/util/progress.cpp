@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "autoint/util/clock.h"
+
 namespace autoint::util {
 
 ProgressMode progress_mode(const std::string& setting) {
@@ -39,7 +41,7 @@ Progress::Progress(std::ostream& out, ProgressMode mode, std::string label, int6
       last_draw_(start_) {}
 
 double Progress::elapsed_seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return seconds_since(start_);
 }
 
 std::string Progress::status(int64_t done, double loss) const {

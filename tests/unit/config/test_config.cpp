@@ -7,11 +7,13 @@
 
 #include "autoint/config/config.h"
 #include "autoint/error.h"
+#include "autoint/nn/autoint.h"
 #include "test_support.h"
 
 using autoint::ConfigError;
 using autoint::config::Config;
 using autoint::config::parse_config;
+namespace nn = autoint::nn;
 
 namespace {
 const std::string kMinimal = "data:\n  source: synthetic\n";
@@ -32,6 +34,18 @@ TEST_CASE("defaults are the seed's AutoInt+ settings", "[config]") {
   CHECK(c.data.label_threshold == 4.0);
   CHECK(c.data.test_fraction == 0.2);
   CHECK(c.data.validation_fraction == 0.1);
+  // The model section's defaults are the model's own (one declaration, nn/defaults.h).
+  const nn::AutoIntOptions model({2});
+  CHECK(c.model.embed_dim == model.embed_dim());
+  CHECK(c.model.num_layers == model.num_layers());
+  CHECK(c.model.num_heads == model.num_heads());
+  CHECK(c.model.attention_dim == model.attention_dim());
+  CHECK(c.model.use_residual == model.use_residual());
+  CHECK(c.model.scale_attention == model.scale_attention());
+  CHECK(c.model.layer_norm == model.layer_norm());
+  CHECK(c.model.attention_dropout == model.attention_dropout());
+  CHECK(c.model.dnn_hidden_units == model.dnn_hidden_units());
+  CHECK(c.model.dropout == model.dnn_dropout());
 }
 
 TEST_CASE("nested keys and overrides set values", "[config]") {
@@ -60,6 +74,11 @@ TEST_CASE("config errors name file, line, column, key, value and expectation", "
       {kMinimal + "model:\n  num_heads: 0\n",
        {},
        "t.yaml:4:14: model.num_heads must be in [1, 64] (got 0)"},
+      // A bad device is reported at load, with its line, not when a run starts.
+      {kMinimal + "device: gpu\n",
+       {},
+       "t.yaml:3:9: device must be auto, cpu, cuda or cuda:N with N >= 0 (got gpu)"},
+      {kMinimal, {"device=cuda:-1"}, "device must be auto, cpu, cuda or cuda:N with N >= 0"},
       {kMinimal + "model:\n  embed_dimm: 8\n", {}, "t.yaml:4:3: unknown key \"model.embed_dimm\""},
       {kMinimal + "trian:\n  epochs: 1\n", {}, "t.yaml:3:1: unknown key \"trian\""},
       {kMinimal + "train:\n  epochs: three\n",

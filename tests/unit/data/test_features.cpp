@@ -77,7 +77,7 @@ TEST_CASE("vocabulary: fitted on training rows, 0 for unseen values", "[data][fe
   CHECK(ids[1][0].item<int64_t>() == 1);
   CHECK(ids[0][5].item<int64_t>() == 0);  // movie 30 unseen
   CHECK(ids[1][5].item<int64_t>() == 1);
-  const auto one = vocab.encode(raw_row(tiny().users[0], tiny().movies[1], 978307200));
+  const auto one = encode_row(vocab, raw_row(tiny().users[0], tiny().movies[1], 978307200));
   CHECK(one[0] == 1);
   CHECK(one[5] == 2);
   REQUIRE_THROWS_AS(vocab.id(13, "x"), std::out_of_range);
@@ -154,7 +154,7 @@ TEST_CASE("vocabulary of multi-valued and numeric fields", "[data][features]") {
   options.feature_set = "paper";
   const auto raw = featurize(tiny(), options);      // rows: Toy Story, Heat, Metropolis, Toy Story
   const auto vocab = Vocabulary::fit(raw, {1, 2});  // Heat and Metropolis only
-  CHECK_FALSE(vocab.is_seed());
+  CHECK_FALSE(is_seed_vocabulary(vocab));
   // genres seen in training: Action, Drama, Sci-Fi -> ids 1, 2, 3; width 2 (Metropolis).
   CHECK(vocab.id(4, "Action") == 1);
   CHECK(vocab.id(4, "Sci-Fi") == 3);
@@ -176,7 +176,8 @@ TEST_CASE("vocabulary of multi-valued and numeric fields", "[data][features]") {
   CHECK(encoded.numeric[1][0].item<float>() == Approx((1046454590.0 - mean) / std));
   CHECK(encoded.numeric[2][0].item<float>() == Approx((956703932.0 - mean) / std));
   CHECK_THROWS_AS(vocab.encode(featurize(tiny(), 4.0), {0}), std::invalid_argument);
-  CHECK_THROWS_AS(vocab.encode(raw_row(tiny().users[0], tiny().movies[0], 0)), std::logic_error);
+  CHECK_THROWS_AS(encode_row(vocab, raw_row(tiny().users[0], tiny().movies[0], 0)),
+                  std::logic_error);
 
   autoint::test::TempDir dir;
   const std::string path = (dir.path() / "vocabulary.txt").string();

@@ -38,7 +38,7 @@ std::set<int64_t> rated_ids(const recommend::Recommender& r, int64_t user_id) {
 // The model's probability for one (user, movie, time) row built the way training builds it.
 float hand_score(nn::AutoInt& model, const data::Vocabulary& vocabulary, const data::User& user,
                  const data::Movie& movie, int64_t timestamp) {
-  const auto ids = vocabulary.encode(data::raw_row(user, movie, timestamp));
+  const auto ids = data::encode_row(vocabulary, data::raw_row(user, movie, timestamp));
   const auto row = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1});
   torch::NoGradGuard no_grad;
   model->eval();

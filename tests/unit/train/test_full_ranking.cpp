@@ -120,9 +120,10 @@ TEST_CASE("full ranking scores the model exactly as an independent ranking does"
   torch::NoGradGuard no_grad;
   for (std::size_t u = 0; u < 2; ++u) {
     for (int64_t movie : candidates[u]) {
-      auto ids = h.data.vocabulary.encode(data::raw_row(
-          h.movielens.users[u], h.movielens.movies[static_cast<std::size_t>(movie - 1)],
-          u == 0 ? 978300600 : 983400000));
+      auto ids = data::encode_row(
+          h.data.vocabulary, data::raw_row(h.movielens.users[u],
+                                           h.movielens.movies[static_cast<std::size_t>(movie - 1)],
+                                           u == 0 ? 978300600 : 983400000));
       const auto row = torch::from_blob(ids.data(), {1, data::kNumFields}, torch::kInt64).clone();
       user_ids.push_back(h.movielens.users[u].id);
       scores.push_back(model->forward(row).item<float>());

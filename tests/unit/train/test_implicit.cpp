@@ -58,13 +58,19 @@ config::Config implicit_config(std::vector<std::string> overrides) {
   return config::parse_config("", "test.yaml", overrides);
 }
 
+// The implicit epochs of `c` with a config of the given overrides.
+train::ImplicitEpochs implicit_epochs(const Case& c, const std::vector<std::string>& overrides) {
+  const config::Config config = implicit_config(overrides);
+  return train::ImplicitEpochs(c.data, c.movielens, config.train, config.data.positives == "rated",
+                               torch::kCPU);
+}
+
 }  // namespace
 
 TEST_CASE("implicit epochs pair each positive with unrated movies at its user and time",
           "[implicit]") {
   const Case c = implicit_case();
-  const train::ImplicitEpochs epochs(
-      c.data, c.movielens, implicit_config({"train.negatives.per_positive=3"}), torch::kCPU);
+  const train::ImplicitEpochs epochs = implicit_epochs(c, {"train.negatives.per_positive=3"});
   // User 1 rated every movie: left out, and said so.
   REQUIRE(epochs.notes().size() == 1);
   CHECK(epochs.notes().front().find("rated every movie") != std::string::npos);
@@ -96,20 +102,17 @@ TEST_CASE("implicit epochs pair each positive with unrated movies at its user an
   CHECK_FALSE(torch::equal(groups.features, epochs.epoch(2).features));
 
   // data.positives rated: every rated row is a positive (user 2: 2, user 3: 3).
-  const train::ImplicitEpochs rated_epochs(
-      c.data, c.movielens,
-      implicit_config({"train.negatives.per_positive=2", "data.positives=rated"}), torch::kCPU);
+  const train::ImplicitEpochs rated_epochs =
+      implicit_epochs(c, {"train.negatives.per_positive=2", "data.positives=rated"});
   CHECK(rated_epochs.positives() == 5);
 }
 
 TEST_CASE("implicit training refuses more negatives than a user has unrated movies", "[implicit]") {
   const Case c = implicit_case();
   // User 3 did not rate 3 of the 6 movies.
-  REQUIRE_THROWS_WITH(
-      train::ImplicitEpochs(c.data, c.movielens,
-                            implicit_config({"train.negatives.per_positive=4"}), torch::kCPU),
-      Catch::Matchers::Contains("user 3") &&
-          Catch::Matchers::Contains("train.negatives.per_positive 4"));
+  REQUIRE_THROWS_WITH(implicit_epochs(c, {"train.negatives.per_positive=4"}),
+                      Catch::Matchers::Contains("user 3") &&
+                          Catch::Matchers::Contains("train.negatives.per_positive 4"));
 }
 
 TEST_CASE("the implicit losses match hand-computed values", "[implicit]") {
@@ -117,16 +120,14 @@ TEST_CASE("the implicit losses match hand-computed values", "[implicit]") {
   const auto softplus = [](double x) { return std::log1p(std::exp(x)); };
   // Two groups of a positive and two negatives.
   const auto logits = torch::tensor({2.0F, -1.0F, 0.5F, 0.0F, 1.0F, -3.0F});
-  const train::ImplicitEpochs bce(c.data, c.movielens,
-                                  implicit_config({"train.negatives.per_positive=2"}), torch::kCPU);
+  const train::ImplicitEpochs bce = implicit_epochs(c, {"train.negatives.per_positive=2"});
   // BCE: -log sigmoid(x) = softplus(-x) for a positive, softplus(x) for a negative.
   const double expected_bce = (softplus(-2.0) + softplus(-1.0) + softplus(0.5) + softplus(-0.0) +
                                softplus(1.0) + softplus(-3.0)) /
                               6.0;
   CHECK(bce.loss(logits).item<double>() == Approx(expected_bce).epsilon(1e-6));
-  const train::ImplicitEpochs bpr(
-      c.data, c.movielens, implicit_config({"train.negatives.per_positive=2", "train.loss=bpr"}),
-      torch::kCPU);
+  const train::ImplicitEpochs bpr =
+      implicit_epochs(c, {"train.negatives.per_positive=2", "train.loss=bpr"});
   // BPR: -log sigmoid(positive - negative) = softplus(negative - positive), per pair.
   const double expected_bpr =
       (softplus(-1.0 - 2.0) + softplus(0.5 - 2.0) + softplus(1.0 - 0.0) + softplus(-3.0 - 0.0)) /
@@ -178,8 +179,8 @@ TEST_CASE("an implicit model learns planted preferences that popularity cannot s
   train::seed_everything(config.train);
   nn::AutoInt model(train::model_options(config.model, data.vocabulary));
   util::Log log(nullptr, "");
-  const auto fit = train::fit(model, data, config, torch::kCPU, log, util::ProgressMode::none,
-                              train::FitControl{"", false, &m});
+  const auto fit = train::fit(model, data, train::fit_options(config), torch::kCPU, log,
+                              util::ProgressMode::none, train::FitControl{"", false, &m});
   REQUIRE(!fit.history.empty());
   CHECK(!std::isnan(fit.history.front().validation_ndcg));
   train::FullRankingOptions options;

@@ -233,3 +233,47 @@ TEST_CASE("early stopping can watch validation AUC instead of logloss", "[train]
     CHECK(static_cast<int64_t>(h.size()) == best_epoch + 2);
   }
 }
+
+TEST_CASE("the progress lines go to the console the run was given", "[train]") {
+  // They went to std::cout whatever console run_experiment was passed.
+  test::TempDir tmp;
+  std::ostringstream console;
+  train::run_experiment(
+      small_config((tmp.path() / "run").string(), {"train.epochs=1", "train.progress=lines"}),
+      console);
+  CHECK_THAT(console.str(), Catch::Matchers::Contains("epoch 1/1 100%  ") &&
+                                Catch::Matchers::Contains(" samples/s  loss "));
+}
+
+TEST_CASE("fit takes option structs, not a config", "[train]") {
+  // A caller without a config file: tensors, FitOptions and a log.
+  torch::manual_seed(1);
+  const torch::Tensor ids = torch::randint(4, {600, 2});
+  const torch::Tensor labels = (ids.select(1, 0) == ids.select(1, 1)).to(torch::kFloat);
+  train::PreparedData data;
+  data.train.features = ids.slice(0, 0, 400);
+  data.train.labels = labels.slice(0, 0, 400);
+  data.validation.features = ids.slice(0, 400, 600);
+  data.validation.labels = labels.slice(0, 400, 600);
+  train::FitOptions options;
+  options.train.epochs = 3;
+  options.train.batch_size = 100;
+  options.train.patience = 5;
+  options.train.monitor = "auc";
+  config::ModelConfig model_config;
+  model_config.num_layers = 1;
+  nn::AutoInt model(train::model_options(model_config, {4, 4}));
+  std::ostringstream console;
+  util::Log log(&console, "");
+  const train::FitResult result =
+      train::fit(model, data, options, torch::kCPU, log, util::ProgressMode::none);
+  REQUIRE(result.history.size() == 3);
+  CHECK(result.history.back().epoch == 3);
+  CHECK_FALSE(std::isnan(result.history.front().validation_auc));
+  CHECK_THAT(console.str(), Catch::Matchers::Contains("epoch 3/3: train loss"));
+  // The defaults are the config's: one declaration of each.
+  const config::EvalConfig eval;
+  CHECK(options.validation_batch_size == eval.batch_size);
+  CHECK(options.ranking.k == eval.top_k);
+  CHECK(options.ranking.ease_lambda == eval.ease_lambda);
+}

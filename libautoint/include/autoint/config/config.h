@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "autoint/nn/defaults.h"
+
 namespace autoint::config {
 
 struct SyntheticConfig {
@@ -75,17 +77,19 @@ struct DataConfig {
 
 struct ModelConfig {
   std::string type = "autoint_plus";  // "autoint", "autoint_plus" or "lr" (first order only)
-  int64_t embed_dim = 16;
-  int64_t num_layers = 3;
-  int64_t num_heads = 2;
-  int64_t attention_dim = 0;  // per head; 0 means embed_dim (the seed)
-  bool scale_attention = false;
-  bool use_residual = true;
-  bool layer_norm = false;
-  double attention_dropout = 0.0;
-  std::vector<int64_t> dnn_hidden_units{32, 32};
-  double dropout = 0.4;                   // DNN dropout
-  std::string attention_kernel = "auto";  // "auto", "plain" or "fused"
+  // Defaults: nn/defaults.h (shared with nn::AutoIntOptions).
+  int64_t embed_dim = nn::defaults::kEmbedDim;
+  int64_t num_layers = nn::defaults::kNumLayers;
+  int64_t num_heads = nn::defaults::kNumHeads;
+  int64_t attention_dim = nn::defaults::kAttentionDim;  // per head; 0 means embed_dim (the seed)
+  bool scale_attention = nn::defaults::kScaleAttention;
+  bool use_residual = nn::defaults::kUseResidual;
+  bool layer_norm = nn::defaults::kLayerNorm;
+  double attention_dropout = nn::defaults::kAttentionDropout;
+  std::vector<int64_t> dnn_hidden_units{nn::defaults::kDnnHiddenUnits.begin(),
+                                        nn::defaults::kDnnHiddenUnits.end()};
+  double dropout = nn::defaults::kDnnDropout;  // DNN dropout
+  std::string attention_kernel = "auto";       // "auto", "plain" or "fused"
 };
 
 // Sampled negatives of train.objective implicit.

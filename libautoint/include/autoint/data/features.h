@@ -1,5 +1,5 @@
-// The feature sets (the seed's 13 categorical fields; the AutoInt paper's 7 fields), labels,
-// and the fitted encoding (label-encoding vocabulary, numeric normalisation).
+// The MovieLens feature sets (the seed's 13 categorical fields; the AutoInt paper's 7 fields)
+// and their labels; the fitted encoding is data/vocabulary.h.
 #pragma once
 
 #include <array>
@@ -12,6 +12,7 @@
 
 #include "autoint/data/movielens.h"
 #include "autoint/data/raw_features.h"
+#include "autoint/data/vocabulary.h"
 #include "autoint/field_kind.h"
 
 namespace autoint::data {
@@ -52,72 +53,11 @@ RawFeatures featurize(const MovieLens& data, const FeatureOptions& options);
 // The seed's feature set with the given label threshold.
 RawFeatures featurize(const MovieLens& data, double label_threshold);
 
-// The fitted encoding of a feature set, fitted on training rows and saved with a model so
-// that inference maps raw values exactly as training did. Categorical fields: label
-// encoding, id 0 for values unseen in training, known values 1..n in sorted order of their
-// text. Multi-valued fields: the same per value; a row's ids are padded with 0 to the
-// field's width (the most values a training row has, at most `max_width`; longer lists are
-// cut). Numeric
-// fields: standardised with the training rows' mean and standard deviation.
-class Vocabulary {
- public:
-  Vocabulary() = default;
+// True for a vocabulary of the seed's 13 categorical fields (what recommending needs).
+bool is_seed_vocabulary(const Vocabulary& vocabulary);
 
-  // Fits on the given rows of `raw` (the training split). A multi-valued field is at most
-  // `max_width` ids wide (data.max_multi_values): one row with thousands of values would
-  // otherwise make every row that wide. When a row has more, a line naming the field, the
-  // count and the row's user and movie is added to `notes` (when given).
-  // `min_counts` (one per field, or empty for 1 each): a categorical or multi-valued field's
-  // values seen in fewer training rows than its entry map to id 0. A numeric field's missing
-  // values (NaN) are left out of its mean and standard deviation and encode as 0 (the mean).
-  static Vocabulary fit(const RawFeatures& raw, const std::vector<int64_t>& rows,
-                        int64_t max_width = 32, std::vector<std::string>* notes = nullptr,
-                        const std::vector<int64_t>& min_counts = {});
-
-  const std::vector<FieldSpec>& fields() const { return fields_; }
-  std::vector<FieldKind> kinds() const;
-  // True for the seed's 13 categorical fields (what recommending needs).
-  bool is_seed() const;
-  // Embedding table rows per field: ids including 0; 1 for a numeric field.
-  std::vector<int64_t> cardinalities() const;
-  // Id columns per field: 1 (categorical), the width (multi-valued), 0 (numeric).
-  std::vector<int64_t> widths() const;
-
-  // The id of a raw value of a categorical field or one value of a multi-valued field (0
-  // if unseen in training). Throws std::out_of_range for a bad or numeric field.
-  int64_t id(int64_t field, const std::string& raw) const;
-
-  struct Encoded {
-    torch::Tensor ids;      // [rows, sum(widths)] int64
-    torch::Tensor numeric;  // [rows, numeric fields] float32 (standardised)
-  };
-  // The given rows, encoded. Throws std::invalid_argument if `raw` has other fields.
-  Encoded encode(const RawFeatures& raw, const std::vector<int64_t>& rows) const;
-
-  // The ids of one raw row of the seed's feature set. Throws std::logic_error otherwise.
-  std::array<int64_t, kNumFields> encode(const RawRow& row) const;
-
-  // Text format: a header line "autoint-vocabulary 2", a line "fields <count>", then per
-  // field "field <name> categorical <count>" or "field <name> multi <count> <width>",
-  // each followed by <count> lines of raw values (id 1..count), or "field <name> numeric
-  // <mean> <std>". Version 1 files (the seed's 13 fields, "field <name> <count>") load too.
-  // Throws RunError on I/O failure or a malformed/truncated file, naming file and line.
-  void save(const std::string& path) const;
-  static Vocabulary load(const std::string& path);
-
-  bool operator==(const Vocabulary& other) const {
-    return fields_ == other.fields_ && values_ == other.values_ && widths_ == other.widths_ &&
-           means_ == other.means_ && stds_ == other.stds_;
-  }
-
- private:
-  void build_index();
-  std::vector<FieldSpec> fields_;
-  std::vector<std::vector<std::string>> values_;  // [field] id - 1 -> raw text
-  std::vector<std::unordered_map<std::string, int64_t>> index_;
-  std::vector<int64_t> widths_;  // [field] multi-valued width, else 0
-  std::vector<double> means_;    // [field] numeric mean, else 0
-  std::vector<double> stds_;     // [field] numeric standard deviation, else 1
-};
+// The ids of one raw row of the seed's feature set. Throws std::logic_error for a vocabulary
+// of other fields.
+std::array<int64_t, kNumFields> encode_row(const Vocabulary& vocabulary, const RawRow& row);
 
 }  // namespace autoint::data

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "autoint/nn/attention.h"
+#include "autoint/nn/defaults.h"
 #include "autoint/nn/embedding.h"
 #include "autoint/nn/interacting.h"
 
@@ -21,17 +22,20 @@ struct AutoIntOptions {
   // fields categorical).
   TORCH_ARG(std::vector<FieldKind>, field_kinds) = {};
   TORCH_ARG(std::vector<int64_t>, field_widths) = {};
-  TORCH_ARG(int64_t, embed_dim) = 16;
-  TORCH_ARG(int64_t, num_layers) = 3;
-  TORCH_ARG(int64_t, num_heads) = 2;
-  TORCH_ARG(int64_t, attention_dim) = 0;  // per head; 0 means embed_dim
-  TORCH_ARG(bool, use_residual) = true;
-  TORCH_ARG(bool, scale_attention) = false;
-  TORCH_ARG(bool, layer_norm) = false;
-  TORCH_ARG(double, attention_dropout) = 0.0;
+  // Defaults: nn/defaults.h (shared with config::ModelConfig).
+  TORCH_ARG(int64_t, embed_dim) = defaults::kEmbedDim;
+  TORCH_ARG(int64_t, num_layers) = defaults::kNumLayers;
+  TORCH_ARG(int64_t, num_heads) = defaults::kNumHeads;
+  TORCH_ARG(int64_t, attention_dim) = defaults::kAttentionDim;  // per head; 0 means embed_dim
+  TORCH_ARG(bool, use_residual) = defaults::kUseResidual;
+  TORCH_ARG(bool, scale_attention) = defaults::kScaleAttention;
+  TORCH_ARG(bool, layer_norm) = defaults::kLayerNorm;
+  TORCH_ARG(double, attention_dropout) = defaults::kAttentionDropout;
   TORCH_ARG(bool, use_dnn) = true;  // AutoInt+ when true
-  TORCH_ARG(std::vector<int64_t>, dnn_hidden_units) = std::vector<int64_t>{32, 32};
-  TORCH_ARG(double, dnn_dropout) = 0.4;
+  TORCH_ARG(std::vector<int64_t>,
+            dnn_hidden_units) = std::vector<int64_t>(defaults::kDnnHiddenUnits.begin(),
+                                                     defaults::kDnnHiddenUnits.end());
+  TORCH_ARG(double, dnn_dropout) = defaults::kDnnDropout;
   TORCH_ARG(AttentionKernel, kernel) = AttentionKernel::automatic;
 };
 

@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "autoint/config/config.h"
 #include "autoint/data/candidates.h"
 #include "autoint/data/movielens.h"
 #include "autoint/nn/autoint.h"
@@ -18,8 +19,9 @@
 
 namespace autoint::train {
 
+// Defaults: the config's eval section (config::EvalConfig), their one declaration.
 struct FullRankingOptions {
-  int64_t k = 10;
+  int64_t k = config::EvalConfig{}.top_k;
   int64_t batch_rows =
       4096;               // rows per forward pass: whole users, at least one (see performance.md)
   int64_t max_users = 0;  // evaluate a seeded sample of this many users; 0: all
@@ -28,7 +30,7 @@ struct FullRankingOptions {
   // timestamp (the split is random, so the test ratings fall in the user's active period),
   // or "data_last", the latest rating in the data (what autoint-recommend uses by default:
   // "now" for a live recommender). `timestamp`, when set, overrides both.
-  std::string time = "user_last";
+  std::string time = config::EvalConfig{}.full_ranking_time;
   std::optional<int64_t> timestamp;
   bool baselines = true;  // also rank with every baseline (train/baselines.h)
   // "test": candidates exclude what the user rated in data.train and data.validation, and
@@ -38,8 +40,8 @@ struct FullRankingOptions {
   // The item_knn and ease baselines are fitted on the training part's interactions: rows
   // with label 1, or every rated row when this is true (data.positives rated).
   bool rated_interactions = false;
-  int64_t knn_neighbours = 200;
-  double ease_lambda = 500.0;
+  int64_t knn_neighbours = config::EvalConfig{}.knn_neighbours;
+  double ease_lambda = config::EvalConfig{}.ease_lambda;
 };
 
 // Standard top-k metrics averaged over the evaluated users.

@@ -20,13 +20,15 @@ namespace autoint::train {
 
 class ImplicitEpochs {
  public:
-  // The positives are data.train's rows with label 1 (data.positives liked) or all of
-  // them (rated); a user's negatives are drawn from the movies of `movielens` the user did
-  // not rate in data.train (train.negatives). A user who rated every movie is left out of
-  // training and named in `notes`; a user with fewer unrated movies than
-  // train.negatives.per_positive is a DataError naming the user. Rows live on `device`.
+  // The positives are data.train's rows with label 1, or all of them with `rated_positives`
+  // (data.positives rated); a user's negatives are drawn from the movies of `movielens` the
+  // user did not rate in data.train (train.negatives, train.loss, train.seed). A user who
+  // rated every movie is left out of training and named in `notes`; a user with fewer unrated
+  // movies than train.negatives.per_positive is a DataError naming the user. Rows live on
+  // `device`.
   ImplicitEpochs(const PreparedData& data, const data::MovieLens& movielens,
-                 const config::Config& config, const torch::Device& device);
+                 const config::TrainConfig& train, bool rated_positives,
+                 const torch::Device& device);
 
   int64_t group_size() const { return 1 + per_positive_; }
   int64_t positives() const { return positive_features_.size(0); }

@@ -44,6 +44,32 @@ struct FitResult {
 // building the model so that the same seed, device and threads give the same weights.
 void seed_everything(const config::TrainConfig& config);
 
+// What fit needs besides the model, the data and where it logs: small structs a caller fills
+// in without a config file (fit_options derives them from one).
+struct FitOptions {
+  // Epochs, batch size, Adam's learning rate, L2 on embeddings, seed, train.objective with its
+  // loss and negatives, early stopping (patience, monitor) and ranking_validation_users.
+  // (threads and progress are not fit's: seed_everything and the progress argument.)
+  config::TrainConfig train;
+  // Rows per forward pass when scoring the validation split.
+  int64_t validation_batch_size = config::EvalConfig{}.batch_size;
+  // Validation by full ranking (train.objective implicit, train.monitor ndcg or recall): k
+  // (also the point-wise validation's top k), the user sample's seed, time fields and the
+  // baselines' settings; fit sets max_users, split and baselines itself. Its
+  // rated_interactions also says what the implicit objective's positives are (data.positives).
+  FullRankingOptions ranking;
+  // A distributed run allreduces gradients in flat buckets of at most this many MiB.
+  int64_t bucket_mb = config::DistributedConfig{}.bucket_mb;
+};
+
+// The fit options a config describes (train, eval, data.positives, data.split_seed,
+// distributed.bucket_mb).
+FitOptions fit_options(const config::Config& config);
+
+// The full-ranking options a config's eval section describes, with the user sample seeded by
+// data.split_seed (the same users for every repeat) and data.positives' interactions.
+FullRankingOptions full_ranking_options(const config::Config& config);
+
 // Checkpointing and resuming for fit.
 struct FitControl {
   // A run directory: after every epoch a checkpoint goes to its checkpoints/ folder (see
@@ -62,15 +88,15 @@ struct FitControl {
   ProcessGroup* group = nullptr;
 };
 
-// Trains `model` (already on `device`) with Adam, validating each epoch: with
-// train.objective rating, binary cross-entropy on the rated rows' labels; with implicit,
-// train.loss on the training split's interactions and negatives sampled every epoch
+// Trains `model` (already on `device`) with Adam, validating each epoch (progress bars on
+// `log`'s console): with train.objective rating, binary cross-entropy on the rated rows' labels;
+// with implicit, train.loss on the training split's interactions and negatives sampled every epoch
 // (train/implicit.h). With train.patience > 0 it stops after that many epochs without a
 // better train.monitor and restores the best epoch's weights.
 // Throws Error naming the epoch and step if the loss becomes NaN or infinite, and
 // Interrupted, after checkpointing, when util::interrupt_requested() turns true.
 // A resumed fit ends exactly as an uninterrupted one (same seed, device and threads).
-FitResult fit(nn::AutoInt& model, const PreparedData& data, const config::Config& config,
+FitResult fit(nn::AutoInt& model, const PreparedData& data, const FitOptions& options,
               const torch::Device& device, util::Log& log, util::ProgressMode progress,
               const FitControl& control = {});
 

@@ -13,6 +13,8 @@ class Log {
   // Throws std::runtime_error naming the path if the file cannot be opened.
   Log(std::ostream* console, const std::string& path);
   void line(const std::string& text);
+  // Where the lines go on screen (null: nowhere); progress bars draw there too.
+  std::ostream* console() const { return console_; }
 
  private:
   std::ostream* console_;
