@@ -342,7 +342,7 @@ class TableReader {
           rows = std::min(rows, static_cast<std::size_t>(schema_.max_rows));
         reserve(static_cast<std::size_t>(raw_.rows()) + rows);
       }
-      parse(buffer, row_starts, row_ends, row_lines, 0);
+      parse(buffer, row_starts, row_ends, row_lines);
       // The last record of a file without a final line end; nothing past data.max_rows counts.
       if (eof && consumed < n && !full()) {
         if (scan.quoted) {
@@ -361,7 +361,7 @@ class TableReader {
           row_lines.push_back(consumed_line);
           last_row_unterminated_ = true;
           take_header(buffer, row_starts, row_ends, row_lines, header_pending);
-          parse(buffer, row_starts, row_ends, row_lines, 0);
+          parse(buffer, row_starts, row_ends, row_lines);
         }
       }
       start = eof ? n : consumed;
@@ -383,17 +383,23 @@ class TableReader {
   // The next file's size in bytes, when known (0: not known).
   void set_size_hint(std::uintmax_t bytes) { size_hint_ = bytes; }
 
-  void reserve(std::size_t rows) {
-    const std::size_t fields = columns_.size();
+  // Calls resize_or_reserve(column, values) for each per-row column of the raw features, with
+  // the values `rows` rows take (the user and item columns only when the schema has them).
+  template <class F>
+  void for_each_column(std::size_t rows, F&& resize_or_reserve) {
     const auto numeric = static_cast<std::size_t>(raw_.numeric_fields());
-    raw_.codes.reserve(rows * fields);
-    raw_.numeric.reserve(rows * numeric);
-    raw_.labels.reserve(rows);
-    raw_.ratings.reserve(rows);
+    resize_or_reserve(raw_.codes, rows * columns_.size());
+    resize_or_reserve(raw_.numeric, rows * numeric);
+    resize_or_reserve(raw_.labels, rows);
+    resize_or_reserve(raw_.ratings, rows);
     if (user_ != SIZE_MAX)
-      raw_.user_ids.reserve(rows);
+      resize_or_reserve(raw_.user_ids, rows);
     if (item_ != SIZE_MAX)
-      raw_.movie_ids.reserve(rows);
+      resize_or_reserve(raw_.movie_ids, rows);
+  }
+
+  void reserve(std::size_t rows) {
+    for_each_column(rows, [](auto& column, std::size_t n) { column.reserve(n); });
   }
 
   // The first record, while the header is pending, names the columns; it is then removed from
@@ -457,27 +463,23 @@ class TableReader {
     label_ = find(schema_.label, "data.table.label");
     user_ = schema_.user.empty() ? SIZE_MAX : find(schema_.user, "data.table.user");
     item_ = schema_.item.empty() ? SIZE_MAX : find(schema_.item, "data.table.item");
-    header_names_ = names;
   }
 
-  // Parses rows [first, end) of the chunk on the threads and appends them in order.
+  // Parses the chunk's rows (up to data.max_rows in all) on the threads and appends them in
+  // order.
   void parse(const std::string& buffer, const std::vector<std::size_t>& starts,
-             const std::vector<std::size_t>& ends, const std::vector<int64_t>& lines,
-             std::size_t first) {
-    std::size_t last = starts.size();
-    if (schema_.max_rows > 0) {
-      const auto room = static_cast<std::size_t>(schema_.max_rows - raw_.rows());
-      last = std::min(last, first + room);
-    }
-    if (last <= first)
+             const std::vector<std::size_t>& ends, const std::vector<int64_t>& lines) {
+    std::size_t rows = starts.size();
+    if (schema_.max_rows > 0)
+      rows = std::min(rows, static_cast<std::size_t>(schema_.max_rows - raw_.rows()));
+    if (rows == 0)
       return;
-    const std::size_t rows = last - first;
     const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(threads_),
                                                       std::max<std::size_t>(1, rows / 2048));
     parts_.resize(std::max(parts_.size(), threads));
     run_parallel(threads, [&](std::size_t t) {
-      parse_range(buffer, starts, ends, lines, first + rows * t / threads,
-                  first + rows * (t + 1) / threads, parts_[t]);
+      parse_range(buffer, starts, ends, lines, rows * t / threads, rows * (t + 1) / threads,
+                  parts_[t]);
     });
     for (std::size_t t = 0; t < threads; ++t) {
       if (!parts_[t].error.empty())
@@ -491,17 +493,7 @@ class TableReader {
       parts_[t].output_row = row;
       row += parts_[t].labels.size();
     }
-    const std::size_t fields = columns_.size();
-    const std::size_t numeric =
-        raw_.numeric_fields() > 0 ? static_cast<std::size_t>(raw_.numeric_fields()) : 0;
-    raw_.codes.resize(row * fields);
-    raw_.numeric.resize(row * numeric);
-    raw_.labels.resize(row);
-    raw_.ratings.resize(row);
-    if (user_ != SIZE_MAX)
-      raw_.user_ids.resize(row);
-    if (item_ != SIZE_MAX)
-      raw_.movie_ids.resize(row);
+    for_each_column(row, [](auto& column, std::size_t n) { column.resize(n); });
     run_parallel(threads, [&](std::size_t t) { write_part(parts_[t]); });
     // A thread's dictionaries of a huge column would keep a copy of every value: start over.
     for (std::size_t t = 0; t < threads; ++t) {
@@ -696,7 +688,6 @@ class TableReader {
   int threads_ = 1;
   std::string name_;
   std::vector<TableColumn> columns_;
-  std::vector<std::string> header_names_;
   std::size_t width_ = 0;
   std::size_t label_ = 0;
   std::size_t user_ = SIZE_MAX;

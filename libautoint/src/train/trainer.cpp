@@ -672,6 +672,39 @@ class Fitter {
   double allreduce_before_ = 0;
 };
 
+// The data a config names, loaded: a table's raw features (encoded by prepare_source) or
+// MovieLens, whose users, movies and ratings full ranking and implicit training keep using.
+struct SourceData {
+  bool table = false;
+  data::MovieLens movielens;
+  data::RawFeatures table_raw;
+  data::TableInfo table_info;
+};
+
+SourceData load_source(const config::DataConfig& config) {
+  SourceData out;
+  out.table = config.source == "table";
+  if (out.table)
+    out.table_raw = load_table(config, out.table_info);
+  else
+    out.movielens = load_movielens(config);
+  return out;
+}
+
+data::DataFingerprint source_fingerprint(const SourceData& source) {
+  return source.table ? data::fingerprint(source.table_raw) : data::fingerprint(source.movielens);
+}
+
+// Featurised, split and encoded; a table's raw features are released (the tensors hold them).
+PreparedData prepare_source(SourceData& source, const config::DataConfig& config,
+                            const std::optional<data::Vocabulary>& vocabulary = std::nullopt) {
+  PreparedData out = source.table
+                         ? prepare_table(source.table_raw, source.table_info, config, vocabulary)
+                         : prepare_data(source.movielens, config, vocabulary);
+  source.table_raw = {};
+  return out;
+}
+
 }  // namespace
 
 FullRankingOptions full_ranking_options(const config::Config& config) {
@@ -736,32 +769,23 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   summary.run_dir = dir;
   summary.device = device.str();
   auto start = util::Clock::now();
-  // A table (data.source table) is read into raw features, then encoded; MovieLens sources
-  // keep their users, movies and ratings for full ranking and implicit training.
-  const bool table = config.data.source == "table";
-  data::MovieLens movielens;
-  data::RawFeatures table_raw;
-  data::TableInfo table_info;
-  if (table)
-    table_raw = load_table(config.data, table_info);
-  else
-    movielens = load_movielens(config.data);
+  SourceData source = load_source(config.data);
   summary.load_seconds = util::seconds_since(start);
-  const PreparedData data = table ? prepare_table(table_raw, table_info, config.data)
-                                  : prepare_data(movielens, config.data);
-  summary.featurize_seconds = data.featurize_seconds;
-  const data::DataFingerprint fingerprint =
-      table ? data::fingerprint(table_raw) : data::fingerprint(movielens);
+  const bool table = source.table;
+  const data::DataFingerprint fingerprint = source_fingerprint(source);
   const std::string data_summary =
-      table
-          ? fmt::format("table {} ({} rows, {} fields{}{})", config.data.table.train,
-                        table_raw.rows(), table_raw.fields.size(),
-                        table_info.has_users ? fmt::format(", {} users", fingerprint.users) : "",
-                        table_info.has_items ? fmt::format(", {} items", fingerprint.movies) : "")
-          : fmt::format("{} ({} users, {} movies, {} ratings)",
-                        config.data.source == "synthetic" ? "synthetic" : config.data.dir,
-                        movielens.users.size(), movielens.movies.size(), movielens.ratings.size());
-  table_raw = {};  // encoded into `data`'s tensors: the raw codes are no longer needed
+      table ? fmt::format(
+                  "table {} ({} rows, {} fields{}{})", config.data.table.train,
+                  source.table_raw.rows(), source.table_raw.fields.size(),
+                  source.table_info.has_users ? fmt::format(", {} users", fingerprint.users) : "",
+                  source.table_info.has_items ? fmt::format(", {} items", fingerprint.movies) : "")
+            : fmt::format("{} ({} users, {} movies, {} ratings)",
+                          config.data.source == "synthetic" ? "synthetic" : config.data.dir,
+                          source.movielens.users.size(), source.movielens.movies.size(),
+                          source.movielens.ratings.size());
+  const PreparedData data = prepare_source(source, config.data);
+  summary.featurize_seconds = data.featurize_seconds;
+  const data::MovieLens& movielens = source.movielens;
   const nn::AutoIntOptions model_config = model_options(config.model, data.vocabulary);
 
   std::optional<RunLock> lock;
@@ -1010,25 +1034,14 @@ Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_
     }
     data_config.dir = data_dir_override;
   }
-  const bool table = data_config.source == "table";
-  data::MovieLens movielens;
-  data::RawFeatures table_raw;
-  data::TableInfo table_info;
-  if (table)
-    table_raw = load_table(data_config, table_info);
-  else
-    movielens = load_movielens(data_config);
-  const std::string warning = check_data(
-      run_dir, run.data, table ? data::fingerprint(table_raw) : data::fingerprint(movielens),
-      allow_other_data);
-  const PreparedData data = table
-                                ? prepare_table(table_raw, table_info, data_config, run.vocabulary)
-                                : prepare_data(movielens, data_config, run.vocabulary);
-  table_raw = {};
+  SourceData source = load_source(data_config);
+  const std::string warning =
+      check_data(run_dir, run.data, source_fingerprint(source), allow_other_data);
+  const PreparedData data = prepare_source(source, data_config, run.vocabulary);
   config::Config config = run.config;
   if (!protocol_override.empty())
     config.eval.protocol = protocol_override;
-  Evaluation evaluation = evaluate_model(run.model, movielens, data, config, device);
+  Evaluation evaluation = evaluate_model(run.model, source.movielens, data, config, device);
   if (!warning.empty())
     evaluation.warnings.push_back(warning);
   return evaluation;
