@@ -67,6 +67,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   schema.fields[1].separator = schema.separator == ';' ? ':' : ';';
   if (mode & 16)
     schema.max_rows = 3;
+  if (mode & 32) {  // derived categorical fields: a unix time's UTC year, a list's second value
+    TableField year = fuzz_field("year", FieldKind::categorical);
+    year.column = "n";
+    year.derive = "utc_year";
+    TableField second = fuzz_field("second", FieldKind::categorical);
+    second.column = "m";
+    second.derive = "element";
+    second.index = 1;
+    second.separator = schema.fields[1].separator;
+    schema.fields.push_back(year);
+    schema.fields.push_back(second);
+  }
 
   TableReadOptions one;
   one.threads = 1;

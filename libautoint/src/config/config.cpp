@@ -268,21 +268,15 @@ Param optional_float_param(std::string key, Field<double> field, std::string des
   return p;
 }
 
-// data.table.fields: a list of maps, one per model field.
-Param table_fields_param() {
-  const std::string key = "data.table.fields";
+// data.table.fields and data.fields: a list of maps, one per model field.
+Param fields_param(const std::string& key, Field<std::vector<TableFieldConfig>> field_of,
+                   std::string description) {
   Param p;
   p.info = {key, "list of maps", "",
             "each map: name (required), column, kind, min_count, separator, max_width, transform, "
-            "boundaries",
-            "The model fields of a table, in model order: `name`; `column` (default: the name); "
-            "`kind` categorical, multi or numeric; `min_count` (0: data.table.min_count: rarer "
-            "training values map to the out-of-vocabulary id); multi: `separator` (default "
-            "\"|\") and `max_width` (0: data.max_multi_values); numeric: `transform` standardize, "
-            "log (log(x)^2 for x > 2, then standardised) or bucketize (into a categorical field "
-            "by ascending `boundaries`). Missing numbers (empty text) encode as the training "
-            "mean; empty categorical text is a value of its own."};
-  p.set = [key](Config& c, const YAML::Node& node, const std::string& where) {
+            "boundaries, derive, index",
+            std::move(description)};
+  p.set = [key, field_of](Config& c, const YAML::Node& node, const std::string& where) {
     if (!node.IsSequence())
       bad_value(where, key, "a list of maps such as [{name: C1}, {name: I1, kind: numeric}]", node);
     std::vector<TableFieldConfig> fields;
@@ -331,6 +325,13 @@ Param table_fields_param() {
           f.transform = text("standardize, log or bucketize");
           if (f.transform != "standardize" && f.transform != "log" && f.transform != "bucketize")
             bad_value(at, sub, "standardize, log or bucketize", v);
+        } else if (k == "derive") {
+          f.derive = text("element, decade, utc_year or utc_month");
+          if (f.derive != "element" && f.derive != "decade" && f.derive != "utc_year" &&
+              f.derive != "utc_month")
+            bad_value(at, sub, "element, decade, utc_year or utc_month", v);
+        } else if (k == "index") {
+          f.index = read_int(v, at, sub, 0, 1000, "in [0, 1000]");
         } else if (k == "boundaries") {
           if (!v.IsSequence())
             bad_value(at, sub, "a list of ascending numbers", v);
@@ -343,7 +344,7 @@ Param table_fields_param() {
         } else {
           throw ConfigError(fmt::format(
               "{}: unknown key \"{}\" in {}; expected name, column, kind, min_count, separator, "
-              "max_width, transform, boundaries",
+              "max_width, transform, boundaries, derive, index",
               at, quoted_value(k), name));
         }
       }
@@ -351,12 +352,12 @@ Param table_fields_param() {
         bad_value(at, name, "a map with a name", item);
       fields.push_back(std::move(f));
     }
-    c.data.table.fields = std::move(fields);
+    field_of(c) = std::move(fields);
   };
-  p.get = [](const Config& c) {
+  p.get = [field_of](const Config& c) {
     YAML::Node list(YAML::NodeType::Sequence);
     const TableFieldConfig defaults;
-    for (const auto& f : c.data.table.fields) {
+    for (const auto& f : field_of(const_cast<Config&>(c))) {
       YAML::Node m(YAML::NodeType::Map);
       m["name"] = f.name;
       if (!f.column.empty())
@@ -367,6 +368,13 @@ Param table_fields_param() {
       if (f.kind == "multi") {
         m["separator"] = f.separator;
         m["max_width"] = f.max_width;
+      }
+      if (!f.derive.empty()) {
+        m["derive"] = f.derive;
+        if (f.derive == "element") {
+          m["index"] = f.index;
+          m["separator"] = f.separator;
+        }
       }
       if (f.kind == "numeric") {
         m["transform"] = f.transform;
@@ -410,10 +418,12 @@ std::vector<Param> build_params() {
       "data.synthetic.seed", [](Config& c) -> int64_t& { return c.data.synthetic.seed; }, 0,
       kMaxInt, "Synthetic data: generator seed."));
   p.push_back(string_param(
-      "data.features", [](Config& c) -> std::string& { return c.data.features; }, {"seed", "paper"},
-      "Feature set: seed (the origin project's 13 categorical fields) or paper (the AutoInt "
+      "data.features", [](Config& c) -> std::string& { return c.data.features; },
+      {"seed", "paper", "custom"},
+      "Feature set: seed (the origin project's 13 categorical fields), paper (the AutoInt "
       "paper's 7: gender, age, occupation, zipcode, genres (multi-valued, mean-pooled), "
-      "release_decade, timestamp (numeric, standardised on the training part))."));
+      "release_decade, timestamp (numeric, standardised on the training part)) or custom "
+      "(data.fields). Both named sets are schemas over the joined columns too (docs/tables.md)."));
   p.push_back(string_list_param(
       "data.drop_fields", [](Config& c) -> std::vector<std::string>& { return c.data.drop_fields; },
       "Fields of the feature set to leave out, by name (e.g. [timestamp])."));
@@ -493,7 +503,27 @@ std::vector<Param> build_params() {
       kMaxInt,
       "table: categorical values seen fewer times in the training rows map to the "
       "out-of-vocabulary id (the AutoInt paper: 10); the default of every field and preset."));
-  p.push_back(table_fields_param());
+  p.push_back(fields_param(
+      "data.table.fields",
+      [](Config& c) -> std::vector<TableFieldConfig>& { return c.data.table.fields; },
+      "The model fields of a table, in model order: `name`; `column` (default: the name); "
+      "`kind` categorical, multi or numeric; `min_count` (0: data.table.min_count: rarer "
+      "training values map to the out-of-vocabulary id); multi: `separator` (default "
+      "\"|\") and `max_width` (0: data.max_multi_values); numeric: `transform` standardize, "
+      "log (log(x)^2 for x > 2, then standardised) or bucketize (into a categorical field "
+      "by ascending `boundaries`). Missing numbers (empty text) encode as the training "
+      "mean; empty categorical text is a value of its own. categorical: `derive` element "
+      "(value `index`, from 0, of the text split at `separator`; \"none\" past the end), "
+      "decade (an integer rounded down to its decade), utc_year or utc_month (of a unix "
+      "time): the derivations the MovieLens feature sets are made of."));
+  p.push_back(fields_param(
+      "data.fields", [](Config& c) -> std::vector<TableFieldConfig>& { return c.data.fields; },
+      "data.features custom (MovieLens and synthetic sources): the model fields, in the form "
+      "of data.table.fields, over the columns of the three files joined on UserID and MovieID: "
+      "UserID, Gender, Age, Occupation, Zip-code, MovieID, Title, Genres, Year, Rating, "
+      "Timestamp (e.g. {name: genre1, column: Genres, derive: element, index: 0}). Numeric "
+      "fields take integer columns and are standardised; multi-valued ones split Genres at "
+      "\"|\"; min_count 0 means 1 (every training value kept)."));
   p.push_back(int_param(
       "data.max_rows", [](Config& c) -> int64_t& { return c.data.max_rows; }, 0, kMaxInt,
       "table: read at most this many rows (0: all), e.g. a sample of a large file."));
@@ -942,6 +972,83 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 
 namespace {
 
+// What data/table.h's check_schema would refuse at read time, said here with the file: the
+// fields of data.table.fields or data.fields (`key`), whose label column is `label`.
+void validate_fields(const std::vector<TableFieldConfig>& fields, const std::string& key,
+                     const std::string& label, const std::string& origin) {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const TableFieldConfig& f = fields[i];
+    for (std::size_t j = 0; j < i; ++j) {
+      if (fields[j].name == f.name) {
+        throw ConfigError(
+            fmt::format("{}: {}[{}] ({}): a second field with this name (the first is "
+                        "{}[{}]; names must be unique)",
+                        origin, key, i, f.name, key, j));
+      }
+    }
+    const std::string& column = f.column.empty() ? f.name : f.column;
+    if (column == label) {
+      throw ConfigError(
+          fmt::format("{}: {}[{}] ({}): column \"{}\" is the label column (a label cannot "
+                      "be a feature)",
+                      origin, key, i, f.name, column));
+    }
+    if (!f.derive.empty() && f.kind != "categorical") {
+      throw ConfigError(fmt::format("{}: {}[{}] ({}): derive {} needs kind categorical (got {})",
+                                    origin, key, i, f.name, f.derive, f.kind));
+    }
+    if (f.kind == "numeric" && f.transform == "bucketize") {
+      if (f.boundaries.empty()) {
+        throw ConfigError(
+            fmt::format("{}: {}[{}] ({}): transform bucketize needs boundaries (got none)", origin,
+                        key, i, f.name));
+      }
+      for (std::size_t b = 1; b < f.boundaries.size(); ++b) {
+        if (!(f.boundaries[b] > f.boundaries[b - 1])) {
+          throw ConfigError(
+              fmt::format("{}: {}[{}] ({}): boundaries must be strictly ascending ({} is "
+                          "not above {})",
+                          origin, key, i, f.name, format_double(f.boundaries[b]),
+                          format_double(f.boundaries[b - 1])));
+        }
+      }
+    }
+  }
+}
+
+// data.features custom: data.fields over the joined MovieLens columns, and only there.
+void validate_custom_fields(const Config& c, const std::string& origin) {
+  const auto& d = c.data;
+  if (d.source == "table" && (d.features == "custom" || !d.fields.empty())) {
+    throw ConfigError(fmt::format(
+        "{}: data.features custom and data.fields are for MovieLens sources; a table's fields "
+        "are data.table.fields",
+        origin));
+  }
+  if (d.features == "custom" && d.fields.empty()) {
+    throw ConfigError(fmt::format(
+        "{}: data.features custom needs data.fields (the model fields over the joined MovieLens "
+        "columns; got none)",
+        origin));
+  }
+  if (d.features != "custom" && !d.fields.empty()) {
+    throw ConfigError(
+        fmt::format("{}: data.fields is read only with data.features custom (got data.features {})",
+                    origin, d.features));
+  }
+  validate_fields(d.fields, "data.fields", "Rating", origin);
+  for (std::size_t i = 0; i < d.fields.size(); ++i) {
+    const TableFieldConfig& f = d.fields[i];
+    if ((f.kind == "numeric" && f.transform != "standardize") ||
+        (f.kind == "multi" && f.separator != "|")) {
+      throw ConfigError(fmt::format(
+          "{}: data.fields[{}] ({}): MovieLens numeric fields are standardised and multi-valued "
+          "ones split at \"|\" (got {} {})",
+          origin, i, f.name, f.kind, f.kind == "numeric" ? f.transform : f.separator));
+    }
+  }
+}
+
 // data.source table: the files its split needs, a schema (a preset or label + fields), and
 // only what a table supports (the point-wise objective; full ranking needs MovieLens).
 void validate_table(const Config& c, const std::string& origin) {
@@ -979,41 +1086,7 @@ void validate_table(const Config& c, const std::string& origin) {
     throw ConfigError(fmt::format(
         "{}: data.table.columns must name the columns when data.table.header is false", origin));
   }
-  // What data/table.h's check_schema would refuse at read time, said here with the file.
-  for (std::size_t i = 0; i < t.fields.size(); ++i) {
-    const TableFieldConfig& f = t.fields[i];
-    for (std::size_t j = 0; j < i; ++j) {
-      if (t.fields[j].name == f.name) {
-        throw ConfigError(fmt::format(
-            "{}: data.table.fields[{}] ({}): a second field with this name (the first is "
-            "data.table.fields[{}]; names must be unique)",
-            origin, i, f.name, j));
-      }
-    }
-    const std::string& column = f.column.empty() ? f.name : f.column;
-    if (column == t.label) {
-      throw ConfigError(fmt::format(
-          "{}: data.table.fields[{}] ({}): column \"{}\" is the label column (a label cannot "
-          "be a feature)",
-          origin, i, f.name, column));
-    }
-    if (f.kind == "numeric" && f.transform == "bucketize") {
-      if (f.boundaries.empty()) {
-        throw ConfigError(fmt::format(
-            "{}: data.table.fields[{}] ({}): transform bucketize needs boundaries (got none)",
-            origin, i, f.name));
-      }
-      for (std::size_t b = 1; b < f.boundaries.size(); ++b) {
-        if (!(f.boundaries[b] > f.boundaries[b - 1])) {
-          throw ConfigError(fmt::format(
-              "{}: data.table.fields[{}] ({}): boundaries must be strictly ascending ({} is "
-              "not above {})",
-              origin, i, f.name, format_double(f.boundaries[b]),
-              format_double(f.boundaries[b - 1])));
-        }
-      }
-    }
-  }
+  validate_fields(t.fields, "data.table.fields", t.label, origin);
   if (c.train.objective != "rating" || c.eval.protocol != "seed" || c.train.monitor == "ndcg" ||
       c.train.monitor == "recall") {
     throw ConfigError(fmt::format(
@@ -1035,6 +1108,7 @@ void validate(const Config& c, const std::string& origin) {
   }
   if (c.data.source == "table")
     validate_table(c, origin);
+  validate_custom_fields(c, origin);
   const auto& synth = c.data.synthetic;
   // users x movies can exceed int64 (both may be up to its max); then any ratings count fits.
   if (c.data.source == "synthetic" && synth.movies >= 1 && synth.users <= kMaxInt / synth.movies &&

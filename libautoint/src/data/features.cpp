@@ -15,20 +15,33 @@
 namespace autoint::data {
 namespace {
 
-// Where a field's raw value comes from: the user, the movie, the rating's UTC month, or
-// the rating's timestamp itself (numeric).
-enum class Source { user, movie, month, timestamp };
-
-struct FieldDef {
-  std::string name;
-  FieldKind kind;
-  Source source;
-  // The raw text of the field (numeric fields have none).
-  std::string (*text)(const User& user, const Movie& movie, int64_t timestamp);
+// The joined columns, in movielens_columns() order.
+enum class Column {
+  user_id,
+  gender,
+  age,
+  occupation,
+  zipcode,
+  movie_id,
+  title,
+  genres,
+  year,
+  rating,
+  timestamp
 };
+enum class Source { user, movie, rating };
 
-std::string genre_at(const Movie& m, std::size_t i) {
-  return i < m.genres.size() ? m.genres[i] : "none";
+Source source_of(Column c) {
+  if (c <= Column::zipcode)
+    return Source::user;
+  if (c <= Column::year)
+    return Source::movie;
+  return Source::rating;
+}
+
+// The columns that hold integers (what numeric fields and the integer derivations need).
+bool integer_column(Column c) {
+  return c != Column::gender && c != Column::zipcode && c != Column::title && c != Column::genres;
 }
 
 std::string joined_genres(const Movie& m) {
@@ -38,77 +51,152 @@ std::string joined_genres(const Movie& m) {
   return out;
 }
 
-const std::vector<FieldDef>& seed_defs() {
-  static const std::vector<FieldDef> defs{
-      {"user_id", FieldKind::categorical, Source::user,
-       [](const User& u, const Movie&, int64_t) { return std::to_string(u.id); }},
-      {"gender", FieldKind::categorical, Source::user,
-       [](const User& u, const Movie&, int64_t) { return std::string(1, u.gender); }},
-      {"age", FieldKind::categorical, Source::user,
-       [](const User& u, const Movie&, int64_t) { return std::to_string(u.age); }},
-      {"occupation", FieldKind::categorical, Source::user,
-       [](const User& u, const Movie&, int64_t) { return std::to_string(u.occupation); }},
-      {"zipcode", FieldKind::categorical, Source::user,
-       [](const User& u, const Movie&, int64_t) { return u.zipcode; }},
-      {"movie_id", FieldKind::categorical, Source::movie,
-       [](const User&, const Movie& m, int64_t) { return std::to_string(m.id); }},
-      {"genre1", FieldKind::categorical, Source::movie,
-       [](const User&, const Movie& m, int64_t) { return genre_at(m, 0); }},
-      {"genre2", FieldKind::categorical, Source::movie,
-       [](const User&, const Movie& m, int64_t) { return genre_at(m, 1); }},
-      {"genre3", FieldKind::categorical, Source::movie,
-       [](const User&, const Movie& m, int64_t) { return genre_at(m, 2); }},
-      {"release_year", FieldKind::categorical, Source::movie,
-       [](const User&, const Movie& m, int64_t) { return std::to_string(m.year); }},
-      {"release_decade", FieldKind::categorical, Source::movie,
-       [](const User&, const Movie& m, int64_t) { return std::to_string(m.year / 10 * 10); }},
-      {"rating_year", FieldKind::categorical, Source::month,
-       [](const User&, const Movie&, int64_t t) {
-         return std::to_string(utc_year_month(t).first);
-       }},
-      {"rating_month", FieldKind::categorical, Source::month,
-       [](const User&, const Movie&, int64_t t) {
-         return std::to_string(utc_year_month(t).second);
-       }},
+int64_t column_number(Column c, const User& u, const Movie& m, int64_t rating, int64_t timestamp) {
+  switch (c) {
+    case Column::user_id:
+      return u.id;
+    case Column::age:
+      return u.age;
+    case Column::occupation:
+      return u.occupation;
+    case Column::movie_id:
+      return m.id;
+    case Column::year:
+      return m.year;
+    case Column::rating:
+      return rating;
+    case Column::timestamp:
+      return timestamp;
+    default:
+      throw std::logic_error("column_number: not an integer column");
+  }
+}
+
+std::string column_text(Column c, const User& u, const Movie& m, int64_t rating,
+                        int64_t timestamp) {
+  switch (c) {
+    case Column::gender:
+      return std::string(1, u.gender);
+    case Column::zipcode:
+      return u.zipcode;
+    case Column::title:
+      return m.title;
+    case Column::genres:
+      return joined_genres(m);
+    default:
+      return std::to_string(column_number(c, u, m, rating, timestamp));
+  }
+}
+
+TableField field(std::string name, std::string column, FieldKind kind = FieldKind::categorical,
+                 std::string derive = "", int64_t index = 0) {
+  TableField f;
+  f.name = std::move(name);
+  f.column = std::move(column);
+  f.kind = kind;
+  f.derive = std::move(derive);
+  f.index = index;
+  return f;
+}
+
+// The feature sets, as fields over the joined columns (seed-protocol.md: a missing genre is
+// "none"; the decade rounds the year down; the rating's year and month are UTC).
+const std::vector<TableField>& seed_fields() {
+  static const std::vector<TableField> fields{
+      field("user_id", "UserID"),
+      field("gender", "Gender"),
+      field("age", "Age"),
+      field("occupation", "Occupation"),
+      field("zipcode", "Zip-code"),
+      field("movie_id", "MovieID"),
+      field("genre1", "Genres", FieldKind::categorical, "element", 0),
+      field("genre2", "Genres", FieldKind::categorical, "element", 1),
+      field("genre3", "Genres", FieldKind::categorical, "element", 2),
+      field("release_year", "Year"),
+      field("release_decade", "Year", FieldKind::categorical, "decade"),
+      field("rating_year", "Timestamp", FieldKind::categorical, "utc_year"),
+      field("rating_month", "Timestamp", FieldKind::categorical, "utc_month"),
   };
-  return defs;
+  return fields;
 }
 
-const std::vector<FieldDef>& paper_defs() {
-  static const std::vector<FieldDef> defs = [] {
-    const auto& seed = seed_defs();
-    auto by_name = [&](const std::string& name) {
-      return *std::find_if(seed.begin(), seed.end(),
-                           [&](const FieldDef& d) { return d.name == name; });
-    };
-    return std::vector<FieldDef>{
-        by_name("gender"),
-        by_name("age"),
-        by_name("occupation"),
-        by_name("zipcode"),
-        {"genres", FieldKind::multi_categorical, Source::movie,
-         [](const User&, const Movie& m, int64_t) { return joined_genres(m); }},
-        by_name("release_decade"),
-        {"timestamp", FieldKind::numeric, Source::timestamp, nullptr},
-    };
-  }();
-  return defs;
+const std::vector<TableField>& paper_fields() {
+  static const std::vector<TableField> fields{
+      field("gender", "Gender"),
+      field("age", "Age"),
+      field("occupation", "Occupation"),
+      field("zipcode", "Zip-code"),
+      field("genres", "Genres", FieldKind::multi_categorical),
+      field("release_decade", "Year", FieldKind::categorical, "decade"),
+      field("timestamp", "Timestamp", FieldKind::numeric),
+  };
+  return fields;
 }
 
-const std::vector<FieldDef>& defs_of(const std::string& feature_set) {
+const std::vector<TableField>& fields_of(const std::string& feature_set) {
   if (feature_set == "seed")
-    return seed_defs();
+    return seed_fields();
   if (feature_set == "paper")
-    return paper_defs();
+    return paper_fields();
   throw std::invalid_argument(fmt::format("unknown feature set \"{}\" (expected {})", feature_set,
                                           fmt::join(feature_set_names(), " or ")));
 }
 
-std::string field_list(const std::vector<FieldDef>& defs) {
+std::string field_list(const std::vector<TableField>& fields) {
   std::vector<std::string> names;
-  for (const auto& d : defs)
-    names.push_back(d.name);
+  for (const auto& f : fields)
+    names.push_back(f.name);
   return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// A schema field bound to its column, checked against what the joined columns hold.
+struct BoundField {
+  const TableField* field;
+  Column column;
+  Source source;
+};
+
+std::vector<BoundField> bind(const TableSchema& schema) {
+  const auto& columns = movielens_columns();
+  std::vector<BoundField> out;
+  for (const auto& f : schema.fields) {
+    const std::string& name = f.source_column();
+    const auto it = std::find(columns.begin(), columns.end(), name);
+    if (it == columns.end()) {
+      throw std::invalid_argument(fmt::format("field {}: \"{}\" is not a MovieLens column ({})",
+                                              f.name, name, fmt::join(columns, ", ")));
+    }
+    const auto column = static_cast<Column>(it - columns.begin());
+    const bool integer_derive =
+        f.derive == "decade" || f.derive == "utc_year" || f.derive == "utc_month";
+    if ((f.kind == FieldKind::numeric || integer_derive) && !integer_column(column)) {
+      throw std::invalid_argument(fmt::format("field {}: column {} does not hold integers ({})",
+                                              f.name, name,
+                                              integer_derive ? "derive " + f.derive : "numeric"));
+    }
+    if (f.kind == FieldKind::numeric && f.transform != "standardize") {
+      throw std::invalid_argument(
+          fmt::format("field {}: transform {} (MovieLens numeric fields are standardised only)",
+                      f.name, f.transform));
+    }
+    if (f.kind == FieldKind::multi_categorical && f.separator != '|') {
+      throw std::invalid_argument(
+          fmt::format("field {}: separator {} (MovieLens multi-valued columns are split at '|')",
+                      f.name, std::string(1, f.separator)));
+    }
+    out.push_back({&f, column, source_of(column)});
+  }
+  return out;
+}
+
+// A categorical or multi-valued field's raw text for one rating.
+std::string field_text(const BoundField& b, const User& u, const Movie& m, int64_t rating,
+                       int64_t timestamp) {
+  const std::string text = column_text(b.column, u, m, rating, timestamp);
+  std::string out;
+  if (!derive_value(*b.field, text, out))
+    throw std::logic_error("field_text: an integer column did not parse");  // bind() checked
+  return out;
 }
 
 // Interns raw strings of one field into codes.
@@ -129,11 +217,28 @@ class Interner {
 
 }  // namespace
 
+const std::vector<std::string>& movielens_columns() {
+  static const std::vector<std::string> columns{"UserID",   "Gender",  "Age",      "Occupation",
+                                                "Zip-code", "MovieID", "Title",    "Genres",
+                                                "Year",     "Rating",  "Timestamp"};
+  return columns;
+}
+
+TableSchema movielens_schema(const std::string& feature_set, double label_threshold) {
+  TableSchema schema;
+  schema.fields = fields_of(feature_set);
+  schema.label = "Rating";
+  schema.label_threshold = label_threshold;
+  schema.user = "UserID";
+  schema.item = "MovieID";
+  return schema;
+}
+
 const std::array<std::string, kNumFields>& field_names() {
   static const std::array<std::string, kNumFields> names = [] {
     std::array<std::string, kNumFields> out;
     for (std::size_t f = 0; f < out.size(); ++f)
-      out[f] = seed_defs()[f].name;
+      out[f] = seed_fields()[f].name;
     return out;
   }();
   return names;
@@ -146,29 +251,17 @@ const std::vector<std::string>& feature_set_names() {
 
 std::vector<FieldSpec> feature_set_fields(const std::string& feature_set) {
   std::vector<FieldSpec> out;
-  for (const auto& d : defs_of(feature_set))
-    out.push_back({d.name, d.kind});
+  for (const auto& f : fields_of(feature_set))
+    out.push_back({f.name, f.kind});
   return out;
 }
 
-std::pair<int64_t, int64_t> utc_year_month(int64_t timestamp) {
-  // Howard Hinnant's civil_from_days: exact for the proleptic Gregorian calendar.
-  int64_t days = timestamp >= 0 ? timestamp / 86400 : (timestamp - 86399) / 86400;
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  return {year, month};
-}
-
 RawRow raw_row(const User& user, const Movie& movie, int64_t timestamp) {
+  static const TableSchema schema = movielens_schema("seed");
+  static const std::vector<BoundField> bound = bind(schema);
   RawRow row;
   for (std::size_t f = 0; f < row.size(); ++f)
-    row[f] = seed_defs()[f].text(user, movie, timestamp);
+    row[f] = field_text(bound[f], user, movie, 0, timestamp);
   return row;
 }
 
@@ -179,105 +272,144 @@ RawFeatures featurize(const MovieLens& data, double label_threshold) {
 }
 
 RawFeatures featurize(const MovieLens& data, const FeatureOptions& options) {
-  const auto& all = defs_of(options.feature_set);
+  TableSchema schema = movielens_schema(
+      options.feature_set == "custom" ? "seed" : options.feature_set, options.label_threshold);
+  if (options.feature_set == "custom")
+    schema.fields = options.fields;
   for (const auto& name : options.drop_fields) {
-    if (std::none_of(all.begin(), all.end(), [&](const FieldDef& d) { return d.name == name; })) {
+    if (std::none_of(schema.fields.begin(), schema.fields.end(),
+                     [&](const TableField& f) { return f.name == name; })) {
       throw std::invalid_argument(fmt::format("\"{}\" is not a field of the {} feature set ({})",
-                                              name, options.feature_set, field_list(all)));
+                                              name, options.feature_set,
+                                              field_list(schema.fields)));
     }
   }
-  std::vector<FieldDef> defs;
-  for (const auto& d : all) {
-    if (std::find(options.drop_fields.begin(), options.drop_fields.end(), d.name) ==
-        options.drop_fields.end())
-      defs.push_back(d);
-  }
-  if (defs.empty()) {
+  schema.fields.erase(std::remove_if(schema.fields.begin(), schema.fields.end(),
+                                     [&](const TableField& f) {
+                                       return std::find(options.drop_fields.begin(),
+                                                        options.drop_fields.end(),
+                                                        f.name) != options.drop_fields.end();
+                                     }),
+                      schema.fields.end());
+  if (schema.fields.empty()) {
     throw std::invalid_argument(
         fmt::format("every field of the {} feature set is dropped", options.feature_set));
   }
-  const std::size_t fields = defs.size();
+  return featurize(data, schema, options.drop_ratings);
+}
+
+RawFeatures featurize(const MovieLens& data, const TableSchema& schema,
+                      const std::vector<int64_t>& drop_ratings) {
+  if (schema.label != "Rating" || std::isnan(schema.label_threshold)) {
+    throw std::invalid_argument(fmt::format(
+        "a MovieLens schema's label is Rating with a threshold (got label \"{}\")", schema.label));
+  }
+  const std::vector<BoundField> bound = bind(schema);
+  const std::size_t fields = bound.size();
   RawFeatures raw;
-  for (const auto& d : defs)
-    raw.fields.push_back({d.name, d.kind});
+  for (const auto& b : bound)
+    raw.fields.push_back({b.field->name, b.field->kind});
   raw.values.resize(fields);
   std::vector<Interner> interners;
   interners.reserve(fields);
   for (auto& values : raw.values)
     interners.emplace_back(values);
 
-  // Users and movies are featurised once each, time fields once per UTC month; rating
-  // rows copy their codes. Each cache row holds codes for every field (only the fields of
-  // its source are filled).
+  // Users and movies are featurised once each; a rating's own fields once per distinct
+  // derived value (its UTC month, say), found by an integer key. Each cache row holds codes
+  // (and numbers) for every field; only the fields of its source are filled.
   const User no_user;
   const Movie no_movie;
-  auto codes_of = [&](Source source, const User& u, const Movie& m, int64_t t) {
-    std::vector<int32_t> codes(fields, 0);
-    for (std::size_t f = 0; f < fields; ++f) {
-      if (defs[f].source == source)
-        codes[f] = interners[f].code(defs[f].text(u, m, t));
-    }
-    return codes;
-  };
-  std::unordered_map<int64_t, std::vector<int32_t>> user_codes;
-  for (const auto& user : data.users)
-    user_codes.emplace(user.id, codes_of(Source::user, user, no_movie, 0));
-  std::unordered_map<int64_t, std::vector<int32_t>> movie_codes;
-  for (const auto& movie : data.movies)
-    movie_codes.emplace(movie.id, codes_of(Source::movie, no_user, movie, 0));
-  std::unordered_map<int64_t, std::vector<int32_t>> month_codes;
-
-  std::vector<std::size_t> numeric_fields;
+  std::vector<std::size_t> numeric_of(fields, 0);  // field -> numeric column
+  std::size_t numeric_fields = 0;
   for (std::size_t f = 0; f < fields; ++f) {
-    if (defs[f].source == Source::timestamp)
-      numeric_fields.push_back(f);
+    if (bound[f].field->kind == FieldKind::numeric)
+      numeric_of[f] = numeric_fields++;
   }
+  struct Cached {
+    std::vector<int32_t> codes;
+    std::vector<double> numbers;
+  };
+  auto cache_of = [&](Source source, const User& u, const Movie& m) {
+    Cached c{std::vector<int32_t>(fields, 0), std::vector<double>(numeric_fields, 0.0)};
+    for (std::size_t f = 0; f < fields; ++f) {
+      if (bound[f].source != source)
+        continue;
+      if (bound[f].field->kind == FieldKind::numeric) {
+        c.numbers[numeric_of[f]] = static_cast<double>(column_number(bound[f].column, u, m, 0, 0));
+      } else {
+        c.codes[f] = interners[f].code(field_text(bound[f], u, m, 0, 0));
+      }
+    }
+    return c;
+  };
+  std::unordered_map<int64_t, Cached> user_cache;
+  for (const auto& user : data.users)
+    user_cache.emplace(user.id, cache_of(Source::user, user, no_movie));
+  std::unordered_map<int64_t, Cached> movie_cache;
+  for (const auto& movie : data.movies)
+    movie_cache.emplace(movie.id, cache_of(Source::movie, no_user, movie));
+  // A rating field's code by its key: the UTC month for utc_year / utc_month, else the value.
+  std::vector<std::unordered_map<int64_t, int32_t>> rating_codes(fields);
+
   const std::size_t n = data.ratings.size();
   raw.codes.reserve(n * fields);
-  raw.numeric.reserve(n * numeric_fields.size());
+  raw.numeric.reserve(n * numeric_fields);
   raw.labels.reserve(n);
   raw.user_ids.reserve(n);
   raw.movie_ids.reserve(n);
   raw.ratings.reserve(n);
   for (std::size_t r = 0; r < n; ++r) {
     const Rating& rating = data.ratings[r];
-    const auto u = user_codes.find(rating.user_id);
-    const auto m = movie_codes.find(rating.movie_id);
-    if (u == user_codes.end() || m == movie_codes.end()) {
+    const auto u = user_cache.find(rating.user_id);
+    const auto m = movie_cache.find(rating.movie_id);
+    if (u == user_cache.end() || m == movie_cache.end()) {
       throw DataError(
           fmt::format("rating {} names user {} and movie {}, one of which is not in "
                       "users.dat/movies.dat",
                       r + 1, rating.user_id, rating.movie_id));
     }
-    if (std::find(options.drop_ratings.begin(), options.drop_ratings.end(), rating.rating) !=
-        options.drop_ratings.end())
+    if (std::find(drop_ratings.begin(), drop_ratings.end(), rating.rating) != drop_ratings.end())
       continue;
-    const auto [year, month] = utc_year_month(rating.timestamp);
-    auto t = month_codes.find(year * 12 + month);
-    if (t == month_codes.end()) {
-      t = month_codes
-              .emplace(year * 12 + month,
-                       codes_of(Source::month, no_user, no_movie, rating.timestamp))
-              .first;
-    }
     for (std::size_t f = 0; f < fields; ++f) {
-      switch (defs[f].source) {
+      const BoundField& b = bound[f];
+      const bool numeric = b.field->kind == FieldKind::numeric;
+      switch (b.source) {
         case Source::user:
-          raw.codes.push_back(u->second[f]);
+          raw.codes.push_back(u->second.codes[f]);
+          if (numeric)
+            raw.numeric.push_back(u->second.numbers[numeric_of[f]]);
           break;
         case Source::movie:
-          raw.codes.push_back(m->second[f]);
+          raw.codes.push_back(m->second.codes[f]);
+          if (numeric)
+            raw.numeric.push_back(m->second.numbers[numeric_of[f]]);
           break;
-        case Source::month:
-          raw.codes.push_back(t->second[f]);
+        case Source::rating: {
+          const int64_t value =
+              column_number(b.column, no_user, no_movie, rating.rating, rating.timestamp);
+          if (numeric) {
+            raw.codes.push_back(0);
+            raw.numeric.push_back(static_cast<double>(value));
+            break;
+          }
+          int64_t key = value;
+          if (b.field->derive == "utc_year" || b.field->derive == "utc_month") {
+            const auto [year, month] = utc_year_month(value);
+            key = year * 12 + month;
+          }
+          auto it = rating_codes[f].find(key);
+          if (it == rating_codes[f].end()) {
+            const int32_t code = interners[f].code(
+                field_text(b, no_user, no_movie, rating.rating, rating.timestamp));
+            it = rating_codes[f].emplace(key, code).first;
+          }
+          raw.codes.push_back(it->second);
           break;
-        case Source::timestamp:
-          raw.codes.push_back(0);
-          raw.numeric.push_back(static_cast<double>(rating.timestamp));
-          break;
+        }
       }
     }
-    raw.labels.push_back(rating.rating >= options.label_threshold ? 1.0f : 0.0f);
+    raw.labels.push_back(rating.rating >= schema.label_threshold ? 1.0f : 0.0f);
     raw.user_ids.push_back(rating.user_id);
     raw.movie_ids.push_back(rating.movie_id);
     raw.ratings.push_back(static_cast<float>(rating.rating));

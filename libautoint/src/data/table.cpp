@@ -169,6 +169,7 @@ struct TableColumn {
   FieldKind kind = FieldKind::categorical;  // the raw features' kind (bucketize: categorical)
   bool log = false;                         // numeric log transform
   bool bucketize = false;
+  bool derive = false;  // categorical with a derivation (derive_value)
   char separator = '|';
   std::string name;  // the column's name, for messages
 };
@@ -456,6 +457,7 @@ class TableReader {
       c.kind = raw_.fields[f].kind;
       c.log = field.kind == FieldKind::numeric && field.transform == "log";
       c.bucketize = field.kind == FieldKind::numeric && field.transform == "bucketize";
+      c.derive = field.kind == FieldKind::categorical && !field.derive.empty();
       c.separator = field.separator;
       c.name = field.source_column();
       columns_.push_back(c);
@@ -595,6 +597,14 @@ class TableReader {
             return;
           }
           std::replace(joined.begin(), joined.end(), c.separator, '|');
+          part.codes.push_back(part.dictionaries[f].code(joined));
+        } else if (c.derive) {
+          if (!derive_value(schema_.fields[f], text, joined)) {
+            fail(fmt::format("column {}: \"{}\" is not an integer (field {} derives {} from it)",
+                             c.name, quoted_value(std::string(text)), schema_.fields[f].name,
+                             schema_.fields[f].derive));
+            return;
+          }
           part.codes.push_back(part.dictionaries[f].code(joined));
         } else {
           // A run's vocabulary file holds one value per line.
@@ -769,6 +779,63 @@ TableSchema table_preset(const std::string& name, int64_t min_count) {
       fmt::format("unknown table preset \"{}\" (expected one of: {})", quoted_value(name), names));
 }
 
+std::pair<int64_t, int64_t> utc_year_month(int64_t timestamp) {
+  // Howard Hinnant's civil_from_days: exact for the proleptic Gregorian calendar.
+  int64_t days = timestamp >= 0 ? timestamp / 86400 : (timestamp - 86399) / 86400;
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return {year, month};
+}
+
+bool derive_value(const TableField& field, std::string_view text, std::string& out) {
+  if (field.derive.empty()) {
+    out.assign(text.data(), text.size());
+    return true;
+  }
+  if (field.derive == "element") {
+    std::size_t begin = 0;
+    for (int64_t i = 0; !text.empty(); ++i) {
+      const std::size_t end = text.find(field.separator, begin);
+      if (i == field.index) {
+        out.assign(text.substr(begin, end == std::string_view::npos ? end : end - begin));
+        return true;
+      }
+      if (end == std::string_view::npos)
+        break;
+      begin = end + 1;
+    }
+    out = "none";
+    return true;
+  }
+  int64_t value = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (first != last && *first == '+')
+    ++first;
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc() || ptr != last || first == last)
+    return false;
+  if (field.derive == "decade") {
+    out = std::to_string(value / 10 * 10);
+  } else if (field.derive == "utc_year") {
+    out = std::to_string(utc_year_month(value).first);
+  } else if (field.derive == "utc_month") {
+    out = std::to_string(utc_year_month(value).second);
+  } else {
+    throw std::invalid_argument(
+        fmt::format("derive \"{}\": expected element, decade, utc_year "
+                    "or utc_month",
+                    field.derive));
+  }
+  return true;
+}
+
 void check_schema(const TableSchema& s) {
   if (s.separator == '"' || s.separator == '\n' || s.separator == '\r') {
     throw ConfigError(fmt::format(
@@ -803,15 +870,36 @@ void check_schema(const TableSchema& s) {
     }
     if (f.min_count < 1)
       throw ConfigError(fmt::format("{}: min_count must be >= 1 (got {})", where, f.min_count));
-    if (f.kind == FieldKind::multi_categorical) {
-      if (f.max_width < 1)
-        throw ConfigError(fmt::format("{}: max_width must be >= 1 (got {})", where, f.max_width));
+    // A multi-valued field's separator, and an element derivation's, split values in a cell.
+    const auto check_value_separator = [&] {
       if (f.separator == s.separator || f.separator == '"' || f.separator == '\n') {
         throw ConfigError(fmt::format(
             "{}: separator {} cannot separate values (it must differ from the column separator "
             "and from quotes and line ends)",
             where, quoted_value(std::string(1, f.separator))));
       }
+    };
+    if (f.kind == FieldKind::multi_categorical) {
+      if (f.max_width < 1)
+        throw ConfigError(fmt::format("{}: max_width must be >= 1 (got {})", where, f.max_width));
+      check_value_separator();
+    }
+    if (!f.derive.empty()) {
+      if (f.kind != FieldKind::categorical) {
+        throw ConfigError(fmt::format("{}: derive {} needs kind categorical (got {})", where,
+                                      f.derive,
+                                      f.kind == FieldKind::numeric ? "numeric" : "multi"));
+      }
+      if (f.derive != "element" && f.derive != "decade" && f.derive != "utc_year" &&
+          f.derive != "utc_month") {
+        throw ConfigError(
+            fmt::format("{}: derive \"{}\" is not one of element, decade, utc_year, utc_month",
+                        where, quoted_value(f.derive)));
+      }
+      if (f.derive == "element" && f.index < 0)
+        throw ConfigError(fmt::format("{}: index must be >= 0 (got {})", where, f.index));
+      if (f.derive == "element")
+        check_value_separator();
     }
     if (f.kind == FieldKind::numeric) {
       if (f.transform != "standardize" && f.transform != "log" && f.transform != "bucketize") {

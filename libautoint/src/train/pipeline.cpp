@@ -1,8 +1,10 @@
 // Config-driven data preparation and model construction.
 #include "autoint/train/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -55,11 +57,45 @@ data::Split split_in_order(int64_t begin, int64_t rows, double test_fraction,
   return split;
 }
 
+// A configured field (data.table.fields or data.fields), with `min_count` and `max_width`
+// where it leaves them at 0.
+data::TableField table_field(const config::TableFieldConfig& f, int64_t min_count,
+                             int64_t max_width) {
+  data::TableField field;
+  field.name = f.name;
+  field.column = f.column;
+  if (!parse_field_kind(f.kind, field.kind))
+    throw ConfigError(fmt::format("fields ({}): unknown kind {}", f.name, f.kind));
+  field.min_count = f.min_count > 0 ? f.min_count : min_count;
+  field.separator = f.separator.empty() ? '|' : f.separator[0];
+  field.max_width = f.max_width > 0 ? f.max_width : max_width;
+  field.transform = f.transform;
+  field.boundaries = f.boundaries;
+  field.derive = f.derive;
+  field.index = f.index;
+  return field;
+}
+
+// The vocabulary's min_counts and multi-valued width of a schema's fields.
+std::pair<std::vector<int64_t>, int64_t> vocabulary_limits(
+    const std::vector<data::TableField>& fields) {
+  std::vector<int64_t> min_counts;
+  int64_t max_width = 1;
+  for (const auto& f : fields) {
+    min_counts.push_back(f.min_count);
+    if (f.kind == FieldKind::multi_categorical)
+      max_width = std::max(max_width, f.max_width);
+  }
+  return {min_counts, max_width};
+}
+
 }  // namespace
 
 data::FeatureOptions feature_options(const config::DataConfig& config) {
   data::FeatureOptions options;
   options.feature_set = config.features;
+  for (const auto& f : config.fields)
+    options.fields.push_back(table_field(f, 1, config.max_multi_values));
   options.label_threshold = config.label_threshold;
   options.drop_ratings = config.drop_ratings;
   options.drop_fields = config.drop_fields;
@@ -88,10 +124,12 @@ PreparedData prepare_data(const data::MovieLens& movielens, const config::DataCo
                           const std::optional<data::Vocabulary>& vocabulary) {
   const auto start = util::Clock::now();
   data::RawFeatures raw;
+  const data::FeatureOptions options = feature_options(config);
   try {
-    raw = data::featurize(movielens, feature_options(config));
-  } catch (const std::invalid_argument& e) {  // an unknown or over-eager data.drop_fields
-    throw ConfigError(fmt::format("data.drop_fields: {}", e.what()));
+    raw = data::featurize(movielens, options);
+  } catch (const std::invalid_argument& e) {  // data.fields, or an unknown data.drop_fields
+    throw ConfigError(fmt::format(
+        "{}: {}", config.features == "custom" ? "data.fields" : "data.drop_fields", e.what()));
   }
   PreparedData out;
   out.split = data::split_rows(raw.rows(), config.test_fraction, config.validation_fraction,
@@ -101,7 +139,19 @@ PreparedData prepare_data(const data::MovieLens& movielens, const config::DataCo
   } else {
     std::vector<int64_t> fit_rows = out.split.train;
     fit_rows.insert(fit_rows.end(), out.split.validation.begin(), out.split.validation.end());
-    out.vocabulary = data::Vocabulary::fit(raw, fit_rows, config.max_multi_values, &out.notes);
+    if (config.features == "custom") {
+      // The kept fields' min_counts (data.drop_fields may have left some out).
+      std::vector<data::TableField> kept;
+      for (const auto& f : options.fields) {
+        if (std::find(config.drop_fields.begin(), config.drop_fields.end(), f.name) ==
+            config.drop_fields.end())
+          kept.push_back(f);
+      }
+      const auto [min_counts, max_width] = vocabulary_limits(kept);
+      out.vocabulary = data::Vocabulary::fit(raw, fit_rows, max_width, &out.notes, min_counts);
+    } else {
+      out.vocabulary = data::Vocabulary::fit(raw, fit_rows, config.max_multi_values, &out.notes);
+    }
   }
   out.train = make_dataset(raw, out.vocabulary, out.split.train);
   out.validation = make_dataset(raw, out.vocabulary, out.split.validation);
@@ -120,19 +170,8 @@ data::TableSchema table_schema(const config::DataConfig& config) {
     schema.header = t.header;
     schema.columns = t.columns;
     schema.label = t.label;
-    for (const auto& f : t.fields) {
-      data::TableField field;
-      field.name = f.name;
-      field.column = f.column;
-      if (!parse_field_kind(f.kind, field.kind))
-        throw ConfigError(fmt::format("data.table.fields ({}): unknown kind {}", f.name, f.kind));
-      field.min_count = f.min_count > 0 ? f.min_count : t.min_count;
-      field.separator = f.separator.empty() ? '|' : f.separator[0];
-      field.max_width = f.max_width > 0 ? f.max_width : config.max_multi_values;
-      field.transform = f.transform;
-      field.boundaries = f.boundaries;
-      schema.fields.push_back(field);
-    }
+    for (const auto& f : t.fields)
+      schema.fields.push_back(table_field(f, t.min_count, config.max_multi_values));
   }
   schema.label_threshold = t.label_threshold;
   schema.user = t.user;
@@ -190,14 +229,7 @@ PreparedData prepare_table(const data::RawFeatures& raw, const data::TableInfo& 
   if (vocabulary) {
     out.vocabulary = *vocabulary;
   } else {
-    const data::TableSchema schema = table_schema(config);
-    std::vector<int64_t> min_counts;
-    int64_t max_width = 1;
-    for (const auto& f : schema.fields) {
-      min_counts.push_back(f.min_count);
-      if (f.kind == FieldKind::multi_categorical)
-        max_width = std::max(max_width, f.max_width);
-    }
+    const auto [min_counts, max_width] = vocabulary_limits(table_schema(config).fields);
     std::vector<int64_t> fit_rows = out.split.train;
     fit_rows.insert(fit_rows.end(), out.split.validation.begin(), out.split.validation.end());
     out.vocabulary = data::Vocabulary::fit(raw, fit_rows, max_width, &out.notes, min_counts);

@@ -110,7 +110,7 @@ TEST_CASE("config errors name file, line, column, key, value and expectation", "
       {"data:\n  source: movielens\n", {}, "data.dir must name the ML-1M directory"},
       {kMinimal + "  features: criteo\n",
        {},
-       "t.yaml:3:13: data.features must be one of seed, paper (got criteo)"},
+       "t.yaml:3:13: data.features must be one of seed, paper, custom (got criteo)"},
       {kMinimal + "  drop_ratings: [3, 6]\n",
        {},
        "t.yaml:3:17: data.drop_ratings must be a list of integers in [1, 5] (got 6)"},
@@ -269,16 +269,21 @@ TEST_CASE("a table schema round-trips through to_yaml", "[config][table]") {
       "      - {name: g, kind: multi, separator: ',', max_width: 4}\n"
       "      - {name: n, kind: numeric, transform: log}\n"
       "      - {name: nb, column: n, kind: numeric, transform: bucketize, boundaries: [1, 10.5]}\n"
+      "      - {name: second_g, column: g, derive: element, index: 1, separator: ','}\n"
+      "      - {name: decade, column: n, derive: decade}\n"
       "model:\n"
       "  type: lr\n";
   const Config c = parse_config(yaml, "t.yaml");
   CHECK(c.data.table.separator == "\t");
   CHECK(c.data.table.label_threshold == 4);
-  REQUIRE(c.data.table.fields.size() == 4);
+  REQUIRE(c.data.table.fields.size() == 6);
   CHECK(c.data.table.fields[0].column == "u");
   CHECK(c.data.table.fields[0].min_count == 2);
   CHECK(c.data.table.fields[1].separator == ",");
   CHECK(c.data.table.fields[3].boundaries == std::vector<double>{1, 10.5});
+  CHECK(c.data.table.fields[4].derive == "element");
+  CHECK(c.data.table.fields[4].index == 1);
+  CHECK(c.data.table.fields[5].derive == "decade");
   const std::string text = autoint::config::to_yaml(c);
   const Config back = parse_config(text, "resolved.yaml");
   CHECK(autoint::config::to_yaml(back) == text);

@@ -9,6 +9,7 @@
 #include "tiny_movielens.h"
 
 using namespace autoint::data;
+using autoint::FieldKind;
 using autoint::test::tiny;
 
 TEST_CASE("UTC year and month of timestamps", "[data][features]") {
@@ -87,4 +88,54 @@ TEST_CASE("dropping fields, and what may not be dropped", "[data][features]") {
   options.drop_fields = {"gender",         "age",      "occupation", "zipcode", "genres",
                          "release_decade", "timestamp"};
   CHECK_THROWS_WITH(featurize(tiny(), options), Catch::Contains("every field"));
+}
+
+TEST_CASE("a MovieLens feature set of one's own: any fields over the joined columns",
+          "[data][features]") {
+  // The seed's set is a schema over the joined columns, with the table reader's derivations.
+  const TableSchema seed = movielens_schema("seed");
+  REQUIRE(seed.fields.size() == kNumFields);
+  CHECK(seed.fields[7].source_column() == "Genres");
+  CHECK(seed.fields[7].derive == "element");
+  CHECK(seed.fields[7].index == 1);
+  CHECK(seed.fields[12].derive == "utc_month");
+  CHECK(seed.label == "Rating");
+
+  TableSchema mine = seed;
+  TableField title;
+  title.name = "title";
+  title.column = "Title";
+  TableField age;
+  age.name = "age_number";
+  age.column = "Age";
+  age.kind = FieldKind::numeric;
+  TableField genre;
+  genre.name = "genre_b";
+  genre.column = "Genres";
+  genre.derive = "element";
+  genre.index = 1;
+  mine.fields = {title, age, genre};
+  const RawFeatures raw = featurize(tiny(), mine);
+  REQUIRE(raw.rows() == 4);
+  const auto text = [&](std::size_t r, std::size_t f) {
+    return raw.values[f][static_cast<std::size_t>(raw.codes[r * 3 + f])];
+  };
+  CHECK(text(0, 0) == "Toy Story (1995)");
+  CHECK(text(0, 2) == "Children's");
+  CHECK(text(1, 2) == "none");  // Heat has one genre
+  CHECK(raw.numeric == std::vector<double>{1, 1, 56, 56});
+  CHECK(raw.labels == std::vector<float>{1, 0, 1, 0});
+
+  TableSchema bad = mine;
+  bad.fields[0].column = "Budget";
+  CHECK_THROWS_WITH(featurize(tiny(), bad),
+                    Catch::Contains("\"Budget\" is not a MovieLens column"));
+  bad = mine;
+  bad.fields[1].column = "Gender";
+  CHECK_THROWS_WITH(featurize(tiny(), bad),
+                    Catch::Contains("column Gender does not hold integers (numeric)"));
+  bad = mine;
+  bad.fields[0].derive = "decade";
+  CHECK_THROWS_WITH(featurize(tiny(), bad),
+                    Catch::Contains("column Title does not hold integers (derive decade)"));
 }

@@ -2,15 +2,19 @@
 // parallel parsing, and its one-line errors.
 #include "autoint_catch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "autoint/data/features.h"
 #include "autoint/data/table.h"
 #include "autoint/error.h"
+#include "tiny_movielens.h"
 
 using namespace autoint;
 using namespace autoint::data;
@@ -338,5 +342,107 @@ TEST_CASE("data.max_rows counts data rows, not blank lines, and nothing past it 
   for (const auto& options : {at_once, chunked}) {
     CHECK_THROWS_MATCHES(read_text(text, s, nullptr, options), DataError,
                          MessageMatches("t\\.csv:8: unclosed quote"));
+  }
+}
+
+TEST_CASE("derived categorical values: element, decade, utc_year, utc_month", "[data][table]") {
+  TableField f = field("x");
+  std::string out;
+  f.derive = "element";
+  f.index = 1;
+  CHECK((derive_value(f, "Action|Comedy|Drama", out) && out == "Comedy"));
+  f.index = 3;
+  CHECK((derive_value(f, "Action|Comedy|Drama", out) && out == "none"));
+  f.index = 0;
+  CHECK((derive_value(f, "solo", out) && out == "solo"));
+  CHECK((derive_value(f, "", out) && out == "none"));  // an empty list has no first value
+  f.separator = ';';
+  f.index = 1;
+  CHECK((derive_value(f, "a;b", out) && out == "b"));
+  f.derive = "decade";
+  CHECK((derive_value(f, "1995", out) && out == "1990"));
+  CHECK((derive_value(f, "2000", out) && out == "2000"));
+  CHECK_FALSE(derive_value(f, "19x5", out));
+  CHECK_FALSE(derive_value(f, "", out));
+  f.derive = "utc_year";
+  CHECK((derive_value(f, "978307199", out) && out == "2000"));
+  f.derive = "utc_month";
+  CHECK((derive_value(f, "978307199", out) && out == "12"));
+  CHECK((derive_value(f, "978307200", out) && out == "1"));
+  f.derive = "";
+  CHECK((derive_value(f, "as is", out) && out == "as is"));
+}
+
+TEST_CASE("a table's derived fields, and a value they cannot derive from", "[data][table]") {
+  TableSchema s;
+  s.label = "click";
+  TableField year = field("year");
+  year.column = "ts";
+  year.derive = "utc_year";
+  TableField second = field("second_tag");
+  second.column = "tags";
+  second.derive = "element";
+  second.index = 1;
+  s.fields = {year, second};
+  const auto raw = read_text("click,ts,tags\n1,978307200,a|b\n0,978307199,c\n", s);
+  REQUIRE(raw.rows() == 2);
+  CHECK(value(raw, 0, 0) == "2001");
+  CHECK(value(raw, 1, 0) == "2000");
+  CHECK(value(raw, 0, 1) == "b");
+  CHECK(value(raw, 1, 1) == "none");
+  CHECK_THROWS_WITH(
+      read_text("click,ts,tags\n1,soon,a\n", s),
+      Catch::Contains("t.csv:2: column ts: \"soon\" is not an integer (field year derives "
+                      "utc_year from it)"));
+  TableSchema bad = s;
+  bad.fields[0].kind = FieldKind::numeric;
+  CHECK_THROWS_WITH(check_schema(bad),
+                    Catch::Contains("derive utc_year needs kind categorical (got numeric)"));
+  bad = s;
+  bad.fields[0].derive = "weekday";
+  CHECK_THROWS_WITH(check_schema(bad),
+                    Catch::Contains("is not one of element, decade, utc_year, utc_month"));
+  bad = s;
+  bad.fields[1].separator = ',';
+  CHECK_THROWS_WITH(check_schema(bad), Catch::Contains("cannot separate values"));
+}
+
+TEST_CASE("MovieLens is a schema: the joined columns read as a table equal featurize",
+          "[data][table]") {
+  const MovieLens ml = autoint::test::tiny();
+  // The three files joined on UserID and MovieID, as one CSV with movielens_columns().
+  std::string csv;
+  for (const auto& c : movielens_columns())
+    csv += (csv.empty() ? "" : ",") + c;
+  csv += "\n";
+  for (const auto& r : ml.ratings) {
+    const User& u = *std::find_if(ml.users.begin(), ml.users.end(),
+                                  [&](const User& x) { return x.id == r.user_id; });
+    const Movie& m = *std::find_if(ml.movies.begin(), ml.movies.end(),
+                                   [&](const Movie& x) { return x.id == r.movie_id; });
+    std::string genres;
+    for (const auto& g : m.genres)
+      genres += (genres.empty() ? "" : "|") + g;
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", u.id, u.gender, u.age, u.occupation,
+                       u.zipcode, m.id, m.title, genres, m.year, r.rating, r.timestamp);
+  }
+  for (const std::string set : {"seed", "paper"}) {
+    INFO("feature set " << set);
+    TableSchema schema = movielens_schema(set, 4.0);
+    schema.separator = ',';
+    const RawFeatures table = read_text(csv, schema);
+    FeatureOptions options;
+    options.feature_set = set;
+    const RawFeatures movielens = featurize(ml, options);
+    REQUIRE((table.fields == movielens.fields));
+    REQUIRE(table.rows() == movielens.rows());
+    CHECK(table.labels == movielens.labels);
+    CHECK(table.numeric == movielens.numeric);
+    for (std::size_t r = 0; r < static_cast<std::size_t>(table.rows()); ++r) {
+      for (std::size_t f = 0; f < table.fields.size(); ++f) {
+        if (table.fields[f].kind != FieldKind::numeric)
+          CHECK(value(table, r, f) == value(movielens, r, f));
+      }
+    }
   }
 }

@@ -277,3 +277,40 @@ TEST_CASE("fit takes option structs, not a config", "[train]") {
   CHECK(options.ranking.k == eval.top_k);
   CHECK(options.ranking.ease_lambda == eval.ease_lambda);
 }
+
+TEST_CASE("a custom MovieLens feature set from data.fields trains, reloads and re-evaluates",
+          "[train]") {
+  test::TempDir tmp;
+  const std::string dir = (tmp.path() / "run").string();
+  std::ostringstream console;
+  const auto config = small_config(
+      dir, {"data.features=custom", "train.epochs=1",
+            "data.fields=[{name: user, column: UserID, min_count: 30}, {name: genre, column: "
+            "Genres, derive: element, index: 0}, {name: genres, column: Genres, kind: multi}, "
+            "{name: month, column: Timestamp, derive: utc_month}, {name: age, column: Age, "
+            "kind: numeric}]"});
+  const auto summary = train::run_experiment(config, console);
+  CHECK(summary.evaluation.test.auc > 0.5);
+  auto run = train::load_run(dir, torch::kCPU);
+  REQUIRE(run.vocabulary.fields().size() == 5);
+  CHECK(run.vocabulary.fields()[2].kind == autoint::FieldKind::multi_categorical);
+  CHECK(run.model->embedding->numeric_columns() == 1);
+  // min_count 30: fewer user ids than users (150 users, 6,000 ratings: ~40 each, some fewer).
+  CHECK(run.vocabulary.cardinalities()[0] < 151);
+  CHECK(run.vocabulary.cardinalities()[3] <= 13);  // 12 months and the unseen id
+  const auto again = train::evaluate_run(dir, "", "cpu");
+  CHECK(again.test.auc == Approx(summary.evaluation.test.auc).margin(1e-9));
+
+  CHECK_THROWS_WITH(
+      train::run_experiment(
+          small_config(dir + "x",
+                       {"data.features=custom", "data.fields=[{name: budget, column: Budget}]"}),
+          console),
+      Catch::Contains("data.fields: field budget: \"Budget\" is not a MovieLens column"));
+  CHECK_THROWS_WITH(small_config(dir + "y", {"data.features=custom"}),
+                    Catch::Contains("data.features custom needs data.fields"));
+  CHECK_THROWS_WITH(
+      small_config(dir + "z", {"data.fields=[{name: g, column: Genres}]"}),
+      Catch::Contains("data.fields is read only with data.features custom (got data.features "
+                      "seed)"));
+}

@@ -27,10 +27,14 @@ struct TableFieldConfig {
   int64_t max_width = 0;                  // multi: 0: data.max_multi_values
   std::string transform = "standardize";  // numeric: "standardize", "log" or "bucketize"
   std::vector<double> boundaries;         // bucketize: strictly ascending
+  // categorical: "" (the text), "element" (value `index` of the text split at `separator`),
+  // "decade", "utc_year" or "utc_month" (data::derive_value).
+  std::string derive;
+  int64_t index = 0;
   bool operator==(const TableFieldConfig& o) const {
     return name == o.name && column == o.column && kind == o.kind && min_count == o.min_count &&
            separator == o.separator && max_width == o.max_width && transform == o.transform &&
-           boundaries == o.boundaries;
+           boundaries == o.boundaries && derive == o.derive && index == o.index;
   }
 };
 
@@ -60,7 +64,8 @@ struct DataConfig {
   std::string source = "movielens";
   std::string dir;  // ML-1M directory (users.dat, movies.dat, ratings.dat)
   SyntheticConfig synthetic;
-  std::string features = "seed";         // "seed" (13 categorical fields) or "paper" (7 fields)
+  // "seed" (13 categorical fields), "paper" (7 fields) or "custom" (`fields`, below).
+  std::string features = "seed";
   std::vector<std::string> drop_fields;  // fields of the feature set left out
   double label_threshold = 4.0;          // rating >= threshold is a positive
   // What counts as an interaction for train.objective implicit and the item-item
@@ -73,6 +78,9 @@ struct DataConfig {
   int64_t split_seed = 42;
   TableConfig table;
   int64_t max_rows = 0;  // table: read at most this many rows (0: all)
+  // features custom: MovieLens fields of one's own over the joined columns
+  // (data::movielens_columns()), in the form of data.table.fields.
+  std::vector<TableFieldConfig> fields;
 };
 
 struct ModelConfig {

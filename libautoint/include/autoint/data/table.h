@@ -6,6 +6,8 @@
 #include <istream>
 #include <limits>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "autoint/data/movielens.h"
@@ -34,9 +36,25 @@ struct TableField {
   // missing is a value of its own).
   std::string transform = "standardize";
   std::vector<double> boundaries;  // bucketize: strictly ascending, at least one
+  // categorical: the value derived from the column's text (derive_value): "" (the text
+  // itself), "element" (the `index`-th value of the text split at `separator`), "decade",
+  // "utc_year" or "utc_month". The MovieLens feature sets use all four (movielens_schema).
+  std::string derive;
+  int64_t index = 0;  // element: 0 is the first value
 
   const std::string& source_column() const { return column.empty() ? name : column; }
 };
+
+// The categorical value `field.derive` makes of a column's text, into `out`: "element", the
+// field.index-th value of the text split at field.separator, or "none" when the list is shorter
+// (the seed's genre2 of a one-genre movie); "decade", the integer rounded down to a multiple of
+// 10 ("1995" -> "1990"); "utc_year" and "utc_month", the year and month (1-12) in UTC of a unix
+// time in seconds. Returns false (out unspecified) when the text is not the integer that
+// "decade", "utc_year" or "utc_month" needs. Without a derivation, out is the text.
+bool derive_value(const TableField& field, std::string_view text, std::string& out);
+
+// Year and month (1-12) of a unix timestamp in UTC.
+std::pair<int64_t, int64_t> utc_year_month(int64_t timestamp);
 
 // How to read a table and which of its columns are what.
 struct TableSchema {
