@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "autoint/error.h"
+#include "autoint/util/allocator.h"
 #include "autoint/util/fnv1a.h"
 
 namespace autoint::data {
@@ -24,7 +25,9 @@ namespace {
 
 constexpr double kTableMissing = std::numeric_limits<double>::quiet_NaN();
 
-// A string -> code dictionary over string_views into its own storage (open addressing, FNV-1a).
+// A string -> code dictionary (open addressing). A slot holds the value's hash, its code and,
+// for values of up to 16 bytes (the common case of CTR tables: hashed ids, small counts), the
+// value itself, so that a lookup reads one slot and no string.
 class TableInterner {
  public:
   // The code of `text`, adding it if new.
@@ -32,36 +35,48 @@ class TableInterner {
     if ((values_.size() + 1) * 2 > slots_.size())
       grow();
     const uint64_t h = hash(text);
-    std::size_t i = h & (slots_.size() - 1);
-    while (true) {
-      const int32_t s = slots_[i];
-      if (s < 0) {
+    Key key{};
+    const bool inline_key = text.size() <= sizeof key.bytes;
+    if (inline_key && !text.empty())
+      std::memcpy(key.bytes, text.data(), text.size());
+    const auto size = static_cast<uint32_t>(text.size());
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.code < 0) {
         const auto c = static_cast<int32_t>(values_.size());
         values_.emplace_back(text);
-        hashes_.push_back(h);
-        slots_[i] = c;
+        slot = Slot{h, c, size, key};
         return c;
       }
-      if (hashes_[static_cast<std::size_t>(s)] == h && values_[static_cast<std::size_t>(s)] == text)
-        return s;
-      i = (i + 1) & (slots_.size() - 1);
+      if (slot.hash == h && slot.size == size &&
+          (inline_key ? slot.key == key : values_[static_cast<std::size_t>(slot.code)] == text))
+        return slot.code;
     }
   }
   const std::vector<std::string>& values() const { return values_; }
   std::vector<std::string>& values() { return values_; }
   void clear() {
     values_.clear();
-    hashes_.clear();
-    std::fill(slots_.begin(), slots_.end(), -1);
-  }
-  // Takes over existing values (codes 0..n-1).
-  void adopt(std::vector<std::string> values) {
-    clear();
-    for (auto& v : values)
-      code(v);
+    std::fill(slots_.begin(), slots_.end(), Slot{});
   }
 
  private:
+  struct Key {
+    char bytes[16];
+    bool operator==(const Key& other) const {
+      uint64_t a[2], b[2];
+      std::memcpy(a, bytes, sizeof a);
+      std::memcpy(b, other.bytes, sizeof b);
+      return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+    }
+  };
+  struct Slot {
+    uint64_t hash = 0;
+    int32_t code = -1;  // -1: empty
+    uint32_t size = 0;
+    Key key{};  // the value, zero-padded, when it has at most 16 bytes
+  };
   // Eight bytes at a time, multiply-xorshift mixed (values are hashed, never stored by it).
   static uint64_t hash(std::string_view text) {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ text.size();
@@ -81,18 +96,20 @@ class TableInterner {
     return h ^ (h >> 29);
   }
   void grow() {
-    std::vector<int32_t> slots(std::max<std::size_t>(64, slots_.size() * 2), -1);
-    for (std::size_t c = 0; c < values_.size(); ++c) {
-      std::size_t i = hashes_[c] & (slots.size() - 1);
-      while (slots[i] >= 0)
-        i = (i + 1) & (slots.size() - 1);
-      slots[i] = static_cast<int32_t>(c);
+    std::vector<Slot> slots(std::max<std::size_t>(64, slots_.size() * 2));
+    const std::size_t mask = slots.size() - 1;
+    for (const Slot& slot : slots_) {
+      if (slot.code < 0)
+        continue;
+      std::size_t i = slot.hash & mask;
+      while (slots[i].code >= 0)
+        i = (i + 1) & mask;
+      slots[i] = slot;
     }
     slots_.swap(slots);
   }
   std::vector<std::string> values_;
-  std::vector<uint64_t> hashes_;
-  std::vector<int32_t> slots_;
+  std::vector<Slot> slots_;
 };
 
 // Splits one record into field views. Unquoted fields are views into the record; quoted ones
@@ -132,11 +149,10 @@ std::string split_record_views(std::string_view record, char sep,
       }
       out.emplace_back(text);
     } else {
-      const void* found = i < n ? std::memchr(record.data() + i, sep, n - i) : nullptr;
-      const std::size_t end =
-          found != nullptr
-              ? static_cast<std::size_t>(static_cast<const char*>(found) - record.data())
-              : n;
+      // Cells are short (a call to memchr per cell costs more than this loop).
+      std::size_t end = i;
+      while (end < n && record[end] != sep)
+        ++end;
       out.push_back(record.substr(i, end - i));
       i = end;
     }
@@ -171,7 +187,8 @@ struct TableColumn {
   bool bucketize = false;
   bool derive = false;  // categorical with a derivation (derive_value)
   char separator = '|';
-  std::string name;  // the column's name, for messages
+  std::size_t slot = 0;  // the field's place among the id fields (numeric: the numeric fields)
+  std::string name;      // the column's name, for messages
 };
 
 // One thread's output for a range of rows of a chunk.
@@ -186,13 +203,12 @@ struct TablePart {
   std::vector<int32_t> users_to_global;
   std::vector<int32_t> items_to_global;
   std::size_t output_row = 0;  // where this part's rows go in the raw features
-  std::vector<int32_t> codes;  // [rows x fields], local codes
-  std::vector<double> numeric;
+  std::vector<int32_t> codes;  // [rows x id fields], local codes
+  std::vector<float> numeric;
   std::vector<float> labels;
   std::vector<int32_t> user_codes;
   std::vector<int32_t> item_codes;
   std::string error;  // the first error, with its file and line
-  std::size_t error_row = SIZE_MAX;
 };
 
 // Where the complete records of buffer[from, size) end.
@@ -273,17 +289,19 @@ RecordScan find_records(const std::string& buffer, std::size_t from, int64_t lin
 
 class TableReader {
  public:
-  TableReader(const TableSchema& schema, const TableReadOptions& options, RawFeatures& raw,
+  TableReader(const TableSchema& schema, const TableReadOptions& options, TableColumns& out,
               TableInfo& info)
-      : schema_(schema), options_(options), raw_(raw), info_(info) {
+      : schema_(schema), options_(options), out_(out), info_(info) {
     check_schema(schema);
     for (const auto& f : schema.fields) {
       FieldKind kind = f.kind;
       if (f.kind == FieldKind::numeric && f.transform == "bucketize")
         kind = FieldKind::categorical;
-      raw_.fields.push_back({f.name, kind});
+      out_.fields.push_back({f.name, kind});
     }
-    raw_.values.resize(schema.fields.size());
+    out_.values.resize(schema.fields.size());
+    id_fields_ = static_cast<std::size_t>(out_.id_fields());
+    numeric_fields_ = static_cast<std::size_t>(out_.numeric_fields());
     dictionaries_.resize(schema.fields.size());
     threads_ = options.threads > 0
                    ? options.threads
@@ -295,7 +313,7 @@ class TableReader {
   void read(std::istream& in, const std::string& name) {
     name_ = name;
     last_row_unterminated_ = false;
-    int64_t rows_before = raw_.rows();
+    int64_t rows_before = out_.rows();
     std::string buffer;
     std::size_t start = 0;  // first byte of buffer not yet consumed
     int64_t line = 1;       // line number of buffer[start]
@@ -341,7 +359,7 @@ class TableReader {
         auto rows = static_cast<std::size_t>(static_cast<double>(size_hint_) / per_row * 1.02);
         if (schema_.max_rows > 0)
           rows = std::min(rows, static_cast<std::size_t>(schema_.max_rows));
-        reserve(static_cast<std::size_t>(raw_.rows()) + rows);
+        grow(static_cast<std::size_t>(out_.rows()) + rows, /*reserve_only=*/true);
       }
       parse(buffer, row_starts, row_ends, row_lines);
       // The last record of a file without a final line end; nothing past data.max_rows counts.
@@ -374,33 +392,40 @@ class TableReader {
     }
     if (header_pending)
       throw DataError(fmt::format("{}: no complete header row", name_));
-    info_.file_rows.push_back(raw_.rows() - rows_before);
-    if (raw_.rows() == rows_before && !full())
+    info_.file_rows.push_back(out_.rows() - rows_before);
+    if (out_.rows() == rows_before && !full())
       throw DataError(fmt::format("{}: no data rows after the header", name_));
   }
 
-  bool full() const { return schema_.max_rows > 0 && raw_.rows() >= schema_.max_rows; }
+  bool full() const { return schema_.max_rows > 0 && out_.rows() >= schema_.max_rows; }
 
   // The next file's size in bytes, when known (0: not known).
   void set_size_hint(std::uintmax_t bytes) { size_hint_ = bytes; }
 
-  // Calls resize_or_reserve(column, values) for each per-row column of the raw features, with
-  // the values `rows` rows take (the user and item columns only when the schema has them).
+  // Calls resize_or_reserve(column, values) for each per-row column, with the values `rows`
+  // rows take (the user and item columns only when the schema has them).
   template <class F>
   void for_each_column(std::size_t rows, F&& resize_or_reserve) {
-    const auto numeric = static_cast<std::size_t>(raw_.numeric_fields());
-    resize_or_reserve(raw_.codes, rows * columns_.size());
-    resize_or_reserve(raw_.numeric, rows * numeric);
-    resize_or_reserve(raw_.labels, rows);
-    resize_or_reserve(raw_.ratings, rows);
+    resize_or_reserve(out_.codes, rows * id_fields_);
+    resize_or_reserve(out_.numeric, rows * numeric_fields_);
+    resize_or_reserve(out_.labels, rows);
     if (user_ != SIZE_MAX)
-      resize_or_reserve(raw_.user_ids, rows);
+      resize_or_reserve(out_.user_ids, rows);
     if (item_ != SIZE_MAX)
-      resize_or_reserve(raw_.movie_ids, rows);
+      resize_or_reserve(out_.item_ids, rows);
   }
 
-  void reserve(std::size_t rows) {
-    for_each_column(rows, [](auto& column, std::size_t n) { column.reserve(n); });
+  // Grows (or reserves) each column, advising huge pages for a newly allocated buffer.
+  void grow(std::size_t rows, bool reserve_only) {
+    for_each_column(rows, [&](auto& column, std::size_t n) {
+      const void* before = column.data();
+      if (reserve_only)
+        column.reserve(n);
+      else
+        column.resize(n);
+      if (column.data() != before)
+        util::advise_huge_pages(column.data(), column.capacity() * sizeof(column[0]));
+    });
   }
 
   // The first record, while the header is pending, names the columns; it is then removed from
@@ -423,11 +448,7 @@ class TableReader {
 
   void finish() {
     for (std::size_t f = 0; f < dictionaries_.size(); ++f)
-      raw_.values[f] = std::move(dictionaries_[f].values());
-    if (!info_.has_users)
-      raw_.user_ids.clear();
-    if (!info_.has_items)
-      raw_.movie_ids.clear();
+      out_.values[f] = std::move(dictionaries_[f].values());
   }
 
  private:
@@ -449,12 +470,15 @@ class TableReader {
     };
     width_ = names.size();
     columns_.clear();
+    std::size_t id_slot = 0;
+    std::size_t numeric_slot = 0;
     for (std::size_t f = 0; f < schema_.fields.size(); ++f) {
       const TableField& field = schema_.fields[f];
       TableColumn c;
       c.index =
           find(field.source_column(), fmt::format("data.table.fields[{}] ({})", f, field.name));
-      c.kind = raw_.fields[f].kind;
+      c.kind = out_.fields[f].kind;
+      c.slot = c.kind == FieldKind::numeric ? numeric_slot++ : id_slot++;
       c.log = field.kind == FieldKind::numeric && field.transform == "log";
       c.bucketize = field.kind == FieldKind::numeric && field.transform == "bucketize";
       c.derive = field.kind == FieldKind::categorical && !field.derive.empty();
@@ -473,7 +497,7 @@ class TableReader {
              const std::vector<std::size_t>& ends, const std::vector<int64_t>& lines) {
     std::size_t rows = starts.size();
     if (schema_.max_rows > 0)
-      rows = std::min(rows, static_cast<std::size_t>(schema_.max_rows - raw_.rows()));
+      rows = std::min(rows, static_cast<std::size_t>(schema_.max_rows - out_.rows()));
     if (rows == 0)
       return;
     const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(threads_),
@@ -489,13 +513,13 @@ class TableReader {
     }
     // Global codes in row order (thread 0's new values first), so they do not depend on the
     // thread count; then every part writes its rows, translated, in parallel.
-    std::size_t row = static_cast<std::size_t>(raw_.rows());
+    std::size_t row = static_cast<std::size_t>(out_.rows());
     for (std::size_t t = 0; t < threads; ++t) {
       assign_global(parts_[t]);
       parts_[t].output_row = row;
       row += parts_[t].labels.size();
     }
-    for_each_column(row, [](auto& column, std::size_t n) { column.resize(n); });
+    grow(row, /*reserve_only=*/false);
     run_parallel(threads, [&](std::size_t t) { write_part(parts_[t]); });
     // A thread's dictionaries of a huge column would keep a copy of every value: start over.
     for (std::size_t t = 0; t < threads; ++t) {
@@ -526,18 +550,95 @@ class TableReader {
     part.items_to_global.clear();
   }
 
+  // One cell of field f: its code (id fields) or number (numeric fields) into `code` or
+  // `number`. Returns what is wrong with it, or nothing.
+  std::string take_cell(std::size_t f, std::string_view text, bool quoted, TablePart& part,
+                        int32_t& code, float& number, std::string& joined) const {
+    const TableColumn& c = columns_[f];
+    if (c.kind == FieldKind::numeric || c.bucketize) {
+      double value = kTableMissing;
+      if (!text.empty() && !parse_table_number(text, value)) {
+        return fmt::format(
+            "column {}: \"{}\" is not a number (expected a number, or nothing for a missing "
+            "value)",
+            c.name, quoted_value(std::string(text)));
+      }
+      if (c.log && value > 2) {
+        const double l = std::log(value);
+        value = l * l;
+      }
+      if (c.bucketize) {
+        std::string bucket = "missing";
+        if (!std::isnan(value)) {
+          const auto& bounds = schema_.fields[f].boundaries;
+          bucket = std::to_string(std::upper_bound(bounds.begin(), bounds.end(), value) -
+                                  bounds.begin());
+        }
+        code = part.dictionaries[f].code(bucket);
+      } else {
+        number = static_cast<float>(value);
+      }
+    } else if (c.kind == FieldKind::multi_categorical && c.separator != '|') {
+      joined.assign(text.data(), text.size());
+      if (joined.find('|') != std::string::npos) {
+        return fmt::format(
+            "column {}: \"{}\" holds '|', which multi-valued values cannot contain (they are "
+            "stored joined by it)",
+            c.name, quoted_value(joined));
+      }
+      std::replace(joined.begin(), joined.end(), c.separator, '|');
+      code = part.dictionaries[f].code(joined);
+    } else if (c.derive) {
+      if (!derive_value(schema_.fields[f], text, joined)) {
+        return fmt::format("column {}: \"{}\" is not an integer (field {} derives {} from it)",
+                           c.name, quoted_value(std::string(text)), schema_.fields[f].name,
+                           schema_.fields[f].derive);
+      }
+      code = part.dictionaries[f].code(joined);
+    } else {
+      // A run's vocabulary file holds one value per line.
+      if (quoted && text.find_first_of("\r\n") != std::string_view::npos) {
+        return fmt::format("column {}: \"{}\" holds a line end, which a categorical value cannot",
+                           c.name, quoted_value(std::string(text)));
+      }
+      code = part.dictionaries[f].code(text);
+    }
+    return {};
+  }
+
+  // A label cell's label, or what is wrong with it.
+  std::string take_label(std::string_view text, float& label) const {
+    double value = 0;
+    if (!parse_table_number(text, value)) {
+      return fmt::format("label column {}: \"{}\" is not a number", schema_.label,
+                         quoted_value(std::string(text)));
+    }
+    if (std::isnan(schema_.label_threshold)) {
+      if (value != 0 && value != 1) {
+        return fmt::format(
+            "label column {}: {} is neither 0 nor 1 (set data.table.label_threshold to turn "
+            "other values into labels)",
+            schema_.label, quoted_value(std::string(text)));
+      }
+      label = static_cast<float>(value);
+    } else {
+      label = value >= schema_.label_threshold ? 1.0f : 0.0f;
+    }
+    return {};
+  }
+
+  // Rows [a, b) of the chunk into the part, in row order; part.error names the first bad row.
   void parse_range(const std::string& buffer, const std::vector<std::size_t>& starts,
                    const std::vector<std::size_t>& ends, const std::vector<int64_t>& lines,
                    std::size_t a, std::size_t b, TablePart& part) const {
-    const std::size_t fields = columns_.size();
-    if (part.dictionaries.size() != fields)
+    if (part.dictionaries.size() != columns_.size())
       reset_dictionaries(part);
+    part.error.clear();
     part.codes.clear();
     part.numeric.clear();
     part.labels.clear();
     part.user_codes.clear();
     part.item_codes.clear();
-    part.error.clear();
     std::vector<std::string_view> cells;
     std::deque<std::string> scratch;
     std::string joined;
@@ -559,84 +660,27 @@ class TableReader {
         fail(what);
         return;
       }
-      for (std::size_t f = 0; f < fields; ++f) {
-        const TableColumn& c = columns_[f];
-        const std::string_view text = cells[c.index];
-        if (c.kind == FieldKind::numeric || c.bucketize) {
-          double value = kTableMissing;
-          if (!text.empty() && !parse_table_number(text, value)) {
-            fail(
-                fmt::format("column {}: \"{}\" is not a number (expected a number, or nothing "
-                            "for a missing value)",
-                            c.name, quoted_value(std::string(text))));
-            return;
-          }
-          if (c.log && value > 2) {
-            const double l = std::log(value);
-            value = l * l;
-          }
-          if (c.bucketize) {
-            std::string bucket = "missing";
-            if (!std::isnan(value)) {
-              const auto& bounds = schema_.fields[f].boundaries;
-              bucket = std::to_string(std::upper_bound(bounds.begin(), bounds.end(), value) -
-                                      bounds.begin());
-            }
-            part.codes.push_back(part.dictionaries[f].code(bucket));
-          } else {
-            part.codes.push_back(0);
-            part.numeric.push_back(value);
-          }
-        } else if (c.kind == FieldKind::multi_categorical && c.separator != '|') {
-          joined.assign(text.data(), text.size());
-          if (joined.find('|') != std::string::npos) {
-            fail(
-                fmt::format("column {}: \"{}\" holds '|', which multi-valued values cannot "
-                            "contain (they are stored joined by it)",
-                            c.name, quoted_value(joined)));
-            return;
-          }
-          std::replace(joined.begin(), joined.end(), c.separator, '|');
-          part.codes.push_back(part.dictionaries[f].code(joined));
-        } else if (c.derive) {
-          if (!derive_value(schema_.fields[f], text, joined)) {
-            fail(fmt::format("column {}: \"{}\" is not an integer (field {} derives {} from it)",
-                             c.name, quoted_value(std::string(text)), schema_.fields[f].name,
-                             schema_.fields[f].derive));
-            return;
-          }
-          part.codes.push_back(part.dictionaries[f].code(joined));
-        } else {
-          // A run's vocabulary file holds one value per line.
-          if (quoted && text.find_first_of("\r\n") != std::string_view::npos) {
-            fail(
-                fmt::format("column {}: \"{}\" holds a line end, which a categorical value "
-                            "cannot",
-                            c.name, quoted_value(std::string(text))));
-            return;
-          }
-          part.codes.push_back(part.dictionaries[f].code(text));
-        }
-      }
-      double label = 0;
-      const std::string_view label_text = cells[label_];
-      if (!parse_table_number(label_text, label)) {
-        fail(fmt::format("label column {}: \"{}\" is not a number", schema_.label,
-                         quoted_value(std::string(label_text))));
-        return;
-      }
-      if (std::isnan(schema_.label_threshold)) {
-        if (label != 0 && label != 1) {
-          fail(
-              fmt::format("label column {}: {} is neither 0 nor 1 (set data.table.label_threshold "
-                          "to turn other values into labels)",
-                          schema_.label, quoted_value(std::string(label_text))));
+      for (std::size_t f = 0; f < columns_.size(); ++f) {
+        int32_t code = 0;
+        float number = 0;
+        const std::string what =
+            take_cell(f, cells[columns_[f].index], quoted, part, code, number, joined);
+        if (!what.empty()) {
+          fail(what);
           return;
         }
-        part.labels.push_back(static_cast<float>(label));
-      } else {
-        part.labels.push_back(label >= schema_.label_threshold ? 1.0f : 0.0f);
+        if (columns_[f].kind == FieldKind::numeric)
+          part.numeric.push_back(number);
+        else
+          part.codes.push_back(code);
       }
+      float label = 0;
+      const std::string what = take_label(cells[label_], label);
+      if (!what.empty()) {
+        fail(what);
+        return;
+      }
+      part.labels.push_back(label);
       if (user_ != SIZE_MAX)
         part.user_codes.push_back(part.users.code(cells[user_]));
       if (item_ != SIZE_MAX)
@@ -662,39 +706,41 @@ class TableReader {
 
   // Writes the part's rows, codes translated to global ones, at part.output_row.
   void write_part(const TablePart& part) {
-    const std::size_t fields = columns_.size();
+    const std::size_t ids = id_fields_;
     const std::size_t rows = part.labels.size();
-    const std::size_t numeric = part.numeric.size() / std::max<std::size_t>(rows, 1);
     const std::size_t at = part.output_row;
-    int32_t* codes = raw_.codes.data() + at * fields;
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t f = 0; f < fields; ++f) {
-        const int32_t local = part.codes[r * fields + f];
-        codes[r * fields + f] = columns_[f].kind == FieldKind::numeric
-                                    ? 0
-                                    : part.to_global[f][static_cast<std::size_t>(local)];
-      }
+    // The id fields' translations, in slot order.
+    std::vector<const int32_t*> to_global;
+    for (std::size_t f = 0; f < columns_.size(); ++f) {
+      if (columns_[f].kind != FieldKind::numeric)
+        to_global.push_back(part.to_global[f].data());
+    }
+    const int32_t* local = part.codes.data();
+    int32_t* codes = out_.codes.data() + at * ids;
+    for (std::size_t i = 0; i < rows * ids; i += ids) {
+      for (std::size_t f = 0; f < ids; ++f)
+        codes[i + f] = to_global[f][local[i + f]];
     }
     std::copy(part.numeric.begin(), part.numeric.end(),
-              raw_.numeric.begin() + static_cast<std::ptrdiff_t>(at * numeric));
+              out_.numeric.begin() + static_cast<std::ptrdiff_t>(at * numeric_fields_));
     std::copy(part.labels.begin(), part.labels.end(),
-              raw_.labels.begin() + static_cast<std::ptrdiff_t>(at));
-    std::copy(part.labels.begin(), part.labels.end(),
-              raw_.ratings.begin() + static_cast<std::ptrdiff_t>(at));
+              out_.labels.begin() + static_cast<std::ptrdiff_t>(at));
     for (std::size_t r = 0; r < part.user_codes.size(); ++r) {
-      raw_.user_ids[at + r] =
+      out_.user_ids[at + r] =
           int64_t{part.users_to_global[static_cast<std::size_t>(part.user_codes[r])]} + 1;
     }
     for (std::size_t r = 0; r < part.item_codes.size(); ++r) {
-      raw_.movie_ids[at + r] =
+      out_.item_ids[at + r] =
           int64_t{part.items_to_global[static_cast<std::size_t>(part.item_codes[r])]} + 1;
     }
   }
 
   const TableSchema& schema_;
   const TableReadOptions& options_;
-  RawFeatures& raw_;
+  TableColumns& out_;
   TableInfo& info_;
+  std::size_t id_fields_ = 0;
+  std::size_t numeric_fields_ = 0;
   int threads_ = 1;
   std::string name_;
   std::vector<TableColumn> columns_;
@@ -922,51 +968,64 @@ void check_schema(const TableSchema& s) {
   }
 }
 
-DataFingerprint fingerprint(const RawFeatures& raw) {
+int64_t TableColumns::id_fields() const {
+  int64_t n = 0;
+  for (const auto& f : fields)
+    n += f.kind == FieldKind::numeric ? 0 : 1;
+  return n;
+}
+
+int64_t TableColumns::numeric_fields() const {
+  return static_cast<int64_t>(fields.size()) - id_fields();
+}
+
+DataFingerprint fingerprint(const TableColumns& columns) {
   util::Fnv1a h;
   const auto text = [&](const std::string& t) {
     const uint64_t size = t.size();
     h.update(&size, sizeof size);
     h.update(t.data(), t.size());
   };
-  for (std::size_t f = 0; f < raw.fields.size(); ++f) {
-    text(raw.fields[f].name);
-    text(to_string(raw.fields[f].kind));
-    for (const auto& v : raw.values[f])
+  for (std::size_t f = 0; f < columns.fields.size(); ++f) {
+    text(columns.fields[f].name);
+    text(to_string(columns.fields[f].kind));
+    for (const auto& v : columns.values[f])
       text(v);
   }
-  h.update(raw.codes.data(), raw.codes.size() * sizeof(int32_t));
-  h.update(raw.numeric.data(), raw.numeric.size() * sizeof(double));
-  h.update(raw.labels.data(), raw.labels.size() * sizeof(float));
-  h.update(raw.user_ids.data(), raw.user_ids.size() * sizeof(int64_t));
-  h.update(raw.movie_ids.data(), raw.movie_ids.size() * sizeof(int64_t));
-  const auto distinct = [](const std::vector<int64_t>& ids) {
+  h.update(columns.codes.data(), columns.codes.size() * sizeof(int32_t));
+  h.update(columns.numeric.data(), columns.numeric.size() * sizeof(float));
+  h.update(columns.labels.data(), columns.labels.size() * sizeof(float));
+  h.update(columns.user_ids.data(), columns.user_ids.size() * sizeof(int64_t));
+  h.update(columns.item_ids.data(), columns.item_ids.size() * sizeof(int64_t));
+  const auto distinct = [](const util::UninitVector<int64_t>& ids) {
     return ids.empty() ? int64_t{0} : *std::max_element(ids.begin(), ids.end());
   };
-  return DataFingerprint{distinct(raw.user_ids), distinct(raw.movie_ids), raw.rows(), h.hex()};
+  return DataFingerprint{distinct(columns.user_ids), distinct(columns.item_ids), columns.rows(),
+                         h.hex()};
 }
 
-RawFeatures read_table(std::istream& in, const std::string& name, const TableSchema& schema,
-                       TableInfo* info, const TableReadOptions& options) {
-  RawFeatures raw;
+TableColumns read_table_columns(std::istream& in, const std::string& name,
+                                const TableSchema& schema, TableInfo* info,
+                                const TableReadOptions& options) {
+  TableColumns columns;
   TableInfo local;
   TableInfo& out = info != nullptr ? *info : local;
   out = {};
-  TableReader reader(schema, options, raw, out);
+  TableReader reader(schema, options, columns, out);
   reader.read(in, name);
   reader.finish();
-  return raw;
+  return columns;
 }
 
-RawFeatures read_table(const std::vector<std::string>& paths, const TableSchema& schema,
-                       TableInfo* info, const TableReadOptions& options) {
+TableColumns read_table_columns(const std::vector<std::string>& paths, const TableSchema& schema,
+                                TableInfo* info, const TableReadOptions& options) {
   if (paths.empty())
     throw ConfigError("data.table.train: empty (expected a file to read)");
-  RawFeatures raw;
+  TableColumns columns;
   TableInfo local;
   TableInfo& out = info != nullptr ? *info : local;
   out = {};
-  TableReader reader(schema, options, raw, out);
+  TableReader reader(schema, options, columns, out);
   for (const auto& path : paths) {
     if (reader.full())
       break;  // data.max_rows reached
@@ -979,7 +1038,40 @@ RawFeatures read_table(const std::vector<std::string>& paths, const TableSchema&
     reader.read(in, path);
   }
   reader.finish();
+  return columns;
+}
+
+RawFeatures to_raw_features(TableColumns columns) {
+  RawFeatures raw;
+  const auto rows = static_cast<std::size_t>(columns.rows());
+  const std::size_t fields = columns.fields.size();
+  const auto ids = static_cast<std::size_t>(columns.id_fields());
+  raw.codes.assign(rows * fields, 0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::size_t id = 0;
+    for (std::size_t f = 0; f < fields; ++f) {
+      if (columns.fields[f].kind != FieldKind::numeric)
+        raw.codes[r * fields + f] = columns.codes[r * ids + id++];
+    }
+  }
+  raw.numeric.assign(columns.numeric.begin(), columns.numeric.end());
+  raw.fields = std::move(columns.fields);
+  raw.values = std::move(columns.values);
+  raw.labels.assign(columns.labels.begin(), columns.labels.end());
+  raw.ratings = raw.labels;
+  raw.user_ids.assign(columns.user_ids.begin(), columns.user_ids.end());
+  raw.movie_ids.assign(columns.item_ids.begin(), columns.item_ids.end());
   return raw;
+}
+
+RawFeatures read_table(std::istream& in, const std::string& name, const TableSchema& schema,
+                       TableInfo* info, const TableReadOptions& options) {
+  return to_raw_features(read_table_columns(in, name, schema, info, options));
+}
+
+RawFeatures read_table(const std::vector<std::string>& paths, const TableSchema& schema,
+                       TableInfo* info, const TableReadOptions& options) {
+  return to_raw_features(read_table_columns(paths, schema, info, options));
 }
 
 }  // namespace autoint::data

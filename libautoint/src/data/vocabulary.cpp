@@ -38,31 +38,21 @@ std::vector<std::string> split_values(const std::string& text) {
 Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& rows,
                            int64_t max_width, std::vector<std::string>* notes,
                            const std::vector<int64_t>& min_counts) {
-  if (max_width < 1)
-    throw std::invalid_argument(fmt::format("max_width must be >= 1 (got {})", max_width));
-  if (!min_counts.empty() && min_counts.size() != raw.fields.size()) {
-    throw std::invalid_argument(fmt::format("min_counts has {} entries for {} fields",
-                                            min_counts.size(), raw.fields.size()));
-  }
-  Vocabulary vocab;
-  const auto fields = static_cast<int64_t>(raw.fields.size());
-  vocab.fields_ = raw.fields;
-  vocab.values_.resize(raw.fields.size());
-  vocab.widths_.assign(raw.fields.size(), 0);
-  vocab.means_.assign(raw.fields.size(), 0.0);
-  vocab.stds_.assign(raw.fields.size(), 1.0);
+  const std::size_t fcount = raw.fields.size();
   const int64_t numeric_stride = raw.numeric_fields();
   // One pass over the rows for every field's value counts, first rows and numeric sums, and
   // one for the squared deviations: a row's codes (and numbers) are adjacent, so each row is
   // fetched once, not once per field (the rows are a shuffled split). Missing numbers (NaN,
   // from tables) are left out, and encoded as the mean.
-  const auto fcount = static_cast<std::size_t>(fields);
-  std::vector<std::vector<int64_t>> seen_count(fcount);
-  std::vector<std::vector<int64_t>> first_seen(fcount);
+  Counts counts;
+  counts.seen.resize(fcount);
+  counts.first_row.resize(fcount);
+  counts.means.assign(fcount, 0.0);
+  counts.stds.assign(fcount, 0.0);
   for (std::size_t f = 0; f < fcount; ++f) {
     if (raw.fields[f].kind != FieldKind::numeric) {
-      seen_count[f].assign(raw.values[f].size(), 0);
-      first_seen[f].assign(raw.values[f].size(), -1);
+      counts.seen[f].assign(raw.values[f].size(), 0);
+      counts.first_row[f].assign(raw.values[f].size(), -1);
     }
   }
   const auto ncount = static_cast<std::size_t>(numeric_stride);
@@ -70,7 +60,7 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
   std::vector<double> squares(ncount, 0.0);
   std::vector<int64_t> present(ncount, 0);
   for (int64_t r : rows) {
-    const int32_t* codes = raw.codes.data() + r * fields;
+    const int32_t* codes = raw.codes.data() + r * static_cast<int64_t>(fcount);
     const double* numbers = raw.numeric.data() + r * numeric_stride;
     std::size_t n = 0;
     for (std::size_t f = 0; f < fcount; ++f) {
@@ -85,8 +75,8 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
         continue;
       }
       const auto code = static_cast<std::size_t>(codes[f]);
-      if (seen_count[f][code]++ == 0)
-        first_seen[f][code] = r;
+      if (counts.seen[f][code]++ == 0)
+        counts.first_row[f][code] = r;
     }
   }
   std::vector<double> means(ncount, 0.0);
@@ -101,33 +91,61 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
       }
     }
   }
-  int64_t numeric_column = 0;
-  for (int64_t f = 0; f < fields; ++f) {
-    const auto fi = static_cast<std::size_t>(f);
+  for (std::size_t f = 0, n = 0; f < fcount; ++f) {
+    if (raw.fields[f].kind != FieldKind::numeric)
+      continue;
+    counts.means[f] = means[n];
+    counts.stds[f] =
+        present[n] == 0 ? 0.0 : std::sqrt(squares[n] / static_cast<double>(present[n]));
+    ++n;
+  }
+  const auto row_name = [&](int64_t row) {
+    const auto r = static_cast<std::size_t>(row);
+    return raw.user_ids.size() > r && raw.movie_ids.size() > r
+               ? fmt::format("user {}, movie {}", raw.user_ids[r], raw.movie_ids[r])
+               : fmt::format("row {}", r + 1);
+  };
+  return from_counts(raw.fields, raw.values, counts, max_width, notes, min_counts, row_name);
+}
+
+Vocabulary Vocabulary::from_counts(const std::vector<FieldSpec>& fields,
+                                   const std::vector<std::vector<std::string>>& dictionaries,
+                                   const Counts& counts, int64_t max_width,
+                                   std::vector<std::string>* notes,
+                                   const std::vector<int64_t>& min_counts,
+                                   const std::function<std::string(int64_t)>& row_name) {
+  if (max_width < 1)
+    throw std::invalid_argument(fmt::format("max_width must be >= 1 (got {})", max_width));
+  if (!min_counts.empty() && min_counts.size() != fields.size()) {
+    throw std::invalid_argument(
+        fmt::format("min_counts has {} entries for {} fields", min_counts.size(), fields.size()));
+  }
+  Vocabulary vocab;
+  vocab.fields_ = fields;
+  vocab.values_.resize(fields.size());
+  vocab.widths_.assign(fields.size(), 0);
+  vocab.means_.assign(fields.size(), 0.0);
+  vocab.stds_.assign(fields.size(), 1.0);
+  for (std::size_t fi = 0; fi < fields.size(); ++fi) {
     auto& values = vocab.values_[fi];
-    if (raw.fields[fi].kind == FieldKind::numeric) {
-      const auto n = static_cast<std::size_t>(numeric_column);
-      const double mean = means[n];
-      const double std =
-          present[n] == 0 ? 0.0 : std::sqrt(squares[n] / static_cast<double>(present[n]));
-      vocab.means_[fi] = mean;
-      vocab.stds_[fi] = std > 0 ? std : 1.0;
-      ++numeric_column;
+    if (fields[fi].kind == FieldKind::numeric) {
+      vocab.means_[fi] = counts.means[fi];
+      vocab.stds_[fi] = counts.stds[fi] > 0 ? counts.stds[fi] : 1.0;
       continue;
     }
-    const std::vector<int64_t>& seen = seen_count[fi];
-    const std::vector<int64_t>& first_row = first_seen[fi];
+    const std::vector<int64_t>& seen = counts.seen[fi];
+    const std::vector<int64_t>& first_row = counts.first_row[fi];
     const int64_t min_count = min_counts.empty() ? 1 : min_counts[fi];
     std::unordered_map<std::string, int64_t> multi_counts;  // multi-valued, min_count > 1
     int64_t widest = 0, widest_row = -1;
     for (std::size_t code = 0; code < seen.size(); ++code) {
       if (!seen[code])
         continue;
-      if (raw.fields[fi].kind == FieldKind::categorical) {
+      if (fields[fi].kind == FieldKind::categorical) {
         if (seen[code] >= min_count)
-          values.push_back(raw.values[fi][code]);
+          values.push_back(dictionaries[fi][code]);
       } else {
-        const auto list = split_values(raw.values[fi][code]);
+        const auto list = split_values(dictionaries[fi][code]);
         if (min_count > 1) {
           for (const auto& v : list)
             multi_counts[v] += seen[code];
@@ -146,19 +164,14 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
     }
     vocab.widths_[fi] = std::min(widest, max_width);
     if (widest > max_width && notes != nullptr) {
-      const auto r = static_cast<std::size_t>(widest_row);
       notes->push_back(fmt::format(
           "data: field {} has {} values in its widest row ({}); each row keeps the first {} "
           "(data.max_multi_values)",
-          raw.fields[fi].name, widest,
-          raw.user_ids.size() > r && raw.movie_ids.size() > r
-              ? fmt::format("user {}, movie {}", raw.user_ids[r], raw.movie_ids[r])
-              : fmt::format("row {}", r + 1),
-          max_width));
+          fields[fi].name, widest, row_name(widest_row), max_width));
     }
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
-    if (raw.fields[fi].kind == FieldKind::multi_categorical)
+    if (fields[fi].kind == FieldKind::multi_categorical)
       vocab.widths_[fi] = std::max<int64_t>(vocab.widths_[fi], 1);
   }
   vocab.build_index();
@@ -221,6 +234,32 @@ int64_t Vocabulary::id(int64_t field, const std::string& raw) const {
   return it == index_[fi].end() ? 0 : it->second;
 }
 
+std::vector<int64_t> Vocabulary::value_ids(int64_t field,
+                                           const std::vector<std::string>& values) const {
+  const auto fields = static_cast<int64_t>(fields_.size());
+  if (field < 0 || field >= fields)
+    throw std::out_of_range(fmt::format("field index {} is not in [0, {})", field, fields));
+  const auto fi = static_cast<std::size_t>(field);
+  if (fields_[fi].kind == FieldKind::numeric) {
+    throw std::out_of_range(
+        fmt::format("field {} ({}) is numeric and has no ids", field, fields_[fi].name));
+  }
+  const auto w = static_cast<std::size_t>(
+      fields_[fi].kind == FieldKind::multi_categorical ? widths_[fi] : int64_t{1});
+  std::vector<int64_t> out(values.size() * w, 0);
+  if (fields_[fi].kind == FieldKind::categorical) {
+    for (std::size_t c = 0; c < values.size(); ++c)
+      out[c] = id(field, values[c]);
+    return out;
+  }
+  for (std::size_t c = 0; c < values.size(); ++c) {
+    const auto list = split_values(values[c]);
+    for (std::size_t i = 0; i < list.size() && i < w; ++i)
+      out[c * w + i] = id(field, list[i]);
+  }
+  return out;
+}
+
 Vocabulary::Encoded Vocabulary::encode(const RawFeatures& raw,
                                        const std::vector<int64_t>& rows) const {
   if (raw.fields != fields_) {
@@ -235,19 +274,8 @@ Vocabulary::Encoded Vocabulary::encode(const RawFeatures& raw,
   std::vector<std::vector<int64_t>> code_to_ids(fields_.size());
   for (int64_t f = 0; f < fields; ++f) {
     const auto fi = static_cast<std::size_t>(f);
-    if (fields_[fi].kind == FieldKind::numeric)
-      continue;
-    const auto w = static_cast<std::size_t>(width[fi]);
-    code_to_ids[fi].assign(raw.values[fi].size() * w, 0);
-    for (std::size_t c = 0; c < raw.values[fi].size(); ++c) {
-      if (fields_[fi].kind == FieldKind::categorical) {
-        code_to_ids[fi][c] = id(f, raw.values[fi][c]);
-        continue;
-      }
-      const auto list = split_values(raw.values[fi][c]);
-      for (std::size_t i = 0; i < list.size() && i < w; ++i)
-        code_to_ids[fi][c * w + i] = id(f, list[i]);
-    }
+    if (fields_[fi].kind != FieldKind::numeric)
+      code_to_ids[fi] = value_ids(f, raw.values[fi]);
   }
   const auto n = static_cast<int64_t>(rows.size());
   Encoded out{torch::empty({n, columns}, torch::kInt64),
@@ -266,9 +294,7 @@ Vocabulary::Encoded Vocabulary::encode(const RawFeatures& raw,
       for (int64_t f = 0; f < fields; ++f) {
         const auto fi = static_cast<std::size_t>(f);
         if (fields_[fi].kind == FieldKind::numeric) {
-          const double v = values[numeric_column];
-          numeric[i * numeric_stride + numeric_column] =
-              std::isnan(v) ? 0.0f : static_cast<float>((v - means_[fi]) / stds_[fi]);
+          numeric[i * numeric_stride + numeric_column] = standardized(fi, values[numeric_column]);
           ++numeric_column;
           continue;
         }

@@ -75,9 +75,15 @@ FieldKind FieldEmbeddingImpl::kind(int64_t field) const {
   return kinds.empty() ? FieldKind::categorical : kinds[static_cast<std::size_t>(field)];
 }
 
-torch::Tensor FieldEmbeddingImpl::forward(const torch::Tensor& ids, const torch::Tensor& numeric) {
-  TORCH_CHECK(ids.dim() == 2 && ids.size(1) == id_columns_, "FieldEmbedding expects ids [B, ",
-              id_columns_, "] (got ", ids.sizes(), ")");
+torch::Tensor FieldEmbeddingImpl::forward(const torch::Tensor& given_ids,
+                                          const torch::Tensor& numeric) {
+  TORCH_CHECK(given_ids.dim() == 2 && given_ids.size(1) == id_columns_,
+              "FieldEmbedding expects ids [B, ", id_columns_, "] (got ", given_ids.sizes(), ")");
+  TORCH_CHECK(given_ids.scalar_type() == torch::kInt64 || given_ids.scalar_type() == torch::kInt32,
+              "FieldEmbedding expects int64 or int32 ids (got ", given_ids.scalar_type(), ")");
+  // int32 ids (a table's, half the memory) are widened per batch; int64 ones are used as given.
+  const torch::Tensor ids =
+      given_ids.scalar_type() == torch::kInt64 ? given_ids : given_ids.to(torch::kInt64);
   if (all_categorical_)
     return torch::embedding(weight, ids + offsets);
   const int64_t rows = ids.size(0);

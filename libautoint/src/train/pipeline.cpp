@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "autoint/data/synthetic.h"
+#include "autoint/data/table_encoding.h"
 #include "autoint/error.h"
 #include "autoint/util/clock.h"
 
@@ -180,27 +182,28 @@ data::TableSchema table_schema(const config::DataConfig& config) {
   return schema;
 }
 
-data::RawFeatures load_table(const config::DataConfig& config, data::TableInfo& info) {
+data::TableColumns load_table(const config::DataConfig& config, data::TableInfo& info) {
   std::vector<std::string> paths{config.table.train};
   if (config.table.split == "files") {
     if (!config.table.validation.empty())
       paths.push_back(config.table.validation);
     paths.push_back(config.table.test);
   }
-  return data::read_table(paths, table_schema(config), &info);
+  return data::read_table_columns(paths, table_schema(config), &info);
 }
 
-PreparedData prepare_table(const data::RawFeatures& raw, const data::TableInfo& info,
+PreparedData prepare_table(data::TableColumns&& columns, const data::TableInfo& info,
                            const config::DataConfig& config,
                            const std::optional<data::Vocabulary>& vocabulary) {
   const auto start = util::Clock::now();
   PreparedData out;
+  const int64_t rows = columns.rows();
   const config::TableConfig& t = config.table;
   if (t.split == "random") {
-    out.split = data::split_rows(raw.rows(), config.test_fraction, config.validation_fraction,
+    out.split = data::split_rows(rows, config.test_fraction, config.validation_fraction,
                                  static_cast<uint64_t>(config.split_seed));
   } else if (t.split == "order") {
-    out.split = split_in_order(0, raw.rows(), config.test_fraction, config.validation_fraction);
+    out.split = split_in_order(0, rows, config.test_fraction, config.validation_fraction);
   } else {
     const std::vector<int64_t>& n = info.file_rows;
     const bool validation_file = !t.validation.empty();
@@ -217,26 +220,26 @@ PreparedData prepare_table(const data::RawFeatures& raw, const data::TableInfo& 
     } else {
       out.split = split_in_order(0, n[0], 0.0, config.validation_fraction);
     }
-    const int64_t test_begin = raw.rows() - n.back();
-    for (int64_t r = test_begin; r < raw.rows(); ++r)
+    const int64_t test_begin = rows - n.back();
+    for (int64_t r = test_begin; r < rows; ++r)
       out.split.test.push_back(r);
   }
   if (out.split.train.empty() || out.split.test.empty()) {
     throw DataError(
         fmt::format("{}: {} rows give {} training and {} test rows; expected at least one of each",
-                    t.train, raw.rows(), out.split.train.size(), out.split.test.size()));
+                    t.train, rows, out.split.train.size(), out.split.test.size()));
   }
-  if (vocabulary) {
-    out.vocabulary = *vocabulary;
-  } else {
-    const auto [min_counts, max_width] = vocabulary_limits(table_schema(config).fields);
-    std::vector<int64_t> fit_rows = out.split.train;
-    fit_rows.insert(fit_rows.end(), out.split.validation.begin(), out.split.validation.end());
-    out.vocabulary = data::Vocabulary::fit(raw, fit_rows, max_width, &out.notes, min_counts);
-  }
-  out.train = make_dataset(raw, out.vocabulary, out.split.train);
-  out.validation = make_dataset(raw, out.vocabulary, out.split.validation);
-  out.test = make_dataset(raw, out.vocabulary, out.split.test);
+  data::TableEncodingOptions encoding;
+  std::tie(encoding.min_counts, encoding.max_width) =
+      vocabulary_limits(table_schema(config).fields);
+  if (vocabulary)
+    encoding.vocabulary = &*vocabulary;
+  data::EncodedTable encoded = data::encode_table(std::move(columns), out.split, encoding);
+  out.vocabulary = std::move(encoded.vocabulary);
+  out.train = std::move(encoded.train);
+  out.validation = std::move(encoded.validation);
+  out.test = std::move(encoded.test);
+  out.notes = std::move(encoded.notes);
   out.featurize_seconds = util::seconds_since(start);
   return out;
 }

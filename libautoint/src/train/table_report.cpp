@@ -20,24 +20,25 @@ TableReport measure_table(const config::DataConfig& config) {
   TableReport report;
   const auto start = util::Clock::now();
   data::TableInfo info;
-  data::RawFeatures raw = load_table(config, info);
+  data::TableColumns columns = load_table(config, info);
   report.read_seconds = util::seconds_since(start);
-  report.rows = raw.rows();
-  report.fields = static_cast<int64_t>(raw.fields.size());
+  report.rows = columns.rows();
+  report.fields = static_cast<int64_t>(columns.fields.size());
   report.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  report.raw_bytes =
-      static_cast<double>(raw.codes.size() * sizeof(int32_t) + raw.numeric.size() * sizeof(double) +
-                          raw.labels.size() * sizeof(float) * 2);
-  const PreparedData prepared = prepare_table(raw, info, config);
-  raw = {};
+  report.raw_bytes = static_cast<double>(
+      columns.codes.size() * sizeof(int32_t) + columns.numeric.size() * sizeof(float) +
+      columns.labels.size() * sizeof(float) +
+      (columns.user_ids.size() + columns.item_ids.size()) * sizeof(int64_t));
+  const PreparedData prepared = prepare_table(std::move(columns), info, config);
   report.encode_seconds = prepared.featurize_seconds;
   report.train_rows = prepared.train.rows();
   report.validation_rows = prepared.validation.rows();
   report.test_rows = prepared.test.rows();
   report.cardinalities = prepared.vocabulary.cardinalities();
   for (const auto* d : {&prepared.train, &prepared.validation, &prepared.test}) {
-    for (const auto& t :
-         {d->features, d->labels, d->user_ids, d->movie_ids, d->ratings, d->numeric}) {
+    // A table's ratings are its labels (one tensor): counted once.
+    const torch::Tensor ratings = d->ratings.is_same(d->labels) ? torch::Tensor() : d->ratings;
+    for (const auto& t : {d->features, d->labels, d->user_ids, d->movie_ids, ratings, d->numeric}) {
       if (t.defined())
         report.encoded_bytes += static_cast<double>(t.numel() * t.element_size());
     }

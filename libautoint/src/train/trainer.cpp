@@ -677,7 +677,7 @@ class Fitter {
 struct SourceData {
   bool table = false;
   data::MovieLens movielens;
-  data::RawFeatures table_raw;
+  data::TableColumns table_columns;
   data::TableInfo table_info;
 };
 
@@ -685,24 +685,23 @@ SourceData load_source(const config::DataConfig& config) {
   SourceData out;
   out.table = config.source == "table";
   if (out.table)
-    out.table_raw = load_table(config, out.table_info);
+    out.table_columns = load_table(config, out.table_info);
   else
     out.movielens = load_movielens(config);
   return out;
 }
 
 data::DataFingerprint source_fingerprint(const SourceData& source) {
-  return source.table ? data::fingerprint(source.table_raw) : data::fingerprint(source.movielens);
+  return source.table ? data::fingerprint(source.table_columns)
+                      : data::fingerprint(source.movielens);
 }
 
-// Featurised, split and encoded; a table's raw features are released (the tensors hold them).
+// Featurised, split and encoded; a table's columns become the tensors (encoded in place).
 PreparedData prepare_source(SourceData& source, const config::DataConfig& config,
                             const std::optional<data::Vocabulary>& vocabulary = std::nullopt) {
-  PreparedData out = source.table
-                         ? prepare_table(source.table_raw, source.table_info, config, vocabulary)
-                         : prepare_data(source.movielens, config, vocabulary);
-  source.table_raw = {};
-  return out;
+  if (source.table)
+    return prepare_table(std::move(source.table_columns), source.table_info, config, vocabulary);
+  return prepare_data(source.movielens, config, vocabulary);
 }
 
 }  // namespace
@@ -776,7 +775,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   const std::string data_summary =
       table ? fmt::format(
                   "table {} ({} rows, {} fields{}{})", config.data.table.train,
-                  source.table_raw.rows(), source.table_raw.fields.size(),
+                  source.table_columns.rows(), source.table_columns.fields.size(),
                   source.table_info.has_users ? fmt::format(", {} users", fingerprint.users) : "",
                   source.table_info.has_items ? fmt::format(", {} items", fingerprint.movies) : "")
             : fmt::format("{} ({} users, {} movies, {} ratings)",

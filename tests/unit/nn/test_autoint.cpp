@@ -79,6 +79,22 @@ TEST_CASE("multi-valued fields mean-pool their non-padding ids", "[nn]") {
   REQUIRE_THROWS(emb->forward(ids.narrow(1, 0, 4)));  // too few id columns
 }
 
+TEST_CASE("int32 ids (a table's) embed as their int64 values do; other types are refused", "[nn]") {
+  torch::manual_seed(0);
+  const std::vector<autoint::FieldKind> kinds{autoint::FieldKind::categorical,
+                                              autoint::FieldKind::multi_categorical,
+                                              autoint::FieldKind::numeric};
+  FieldEmbedding mixed(FieldEmbeddingOptions({3, 5, 1}, 4).kinds(kinds).widths({1, 2, 0}));
+  FieldEmbedding plain(FieldEmbeddingOptions({3, 2}, 4));
+  const auto ids = torch::tensor({2, 1, 4, 0, 3, 0}, torch::kInt64).view({2, 3});
+  const auto numeric = torch::tensor({0.5f, -1.0f}).view({2, 1});
+  CHECK(torch::equal(mixed->forward(ids.to(torch::kInt32), numeric), mixed->forward(ids, numeric)));
+  const auto two = torch::tensor({2, 1, 0, 1}, torch::kInt64).view({2, 2});
+  CHECK(torch::equal(plain->forward(two.to(torch::kInt32)), plain->forward(two)));
+  CHECK_THROWS_WITH(plain->forward(two.to(torch::kFloat32)),
+                    Catch::Contains("expects int64 or int32 ids"));
+}
+
 TEST_CASE("numeric fields embed as value times a learned vector", "[nn]") {
   torch::manual_seed(0);
   const std::vector<autoint::FieldKind> kinds{

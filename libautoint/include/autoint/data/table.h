@@ -13,6 +13,7 @@
 #include "autoint/data/movielens.h"
 #include "autoint/data/raw_features.h"
 #include "autoint/field_kind.h"
+#include "autoint/util/allocator.h"
 
 namespace autoint::data {
 
@@ -100,27 +101,58 @@ struct TableInfo {
   bool has_items = false;  // raw.movie_ids holds the item column's ids (else it is empty)
 };
 
-// Reads the files, in order, as one table with `schema` into raw features: fields in schema
-// order (a bucketized numeric field is categorical; numeric values are transformed but not
-// yet standardised, missing ones NaN), labels, and ids (1, 2, ... in order of first
-// appearance) of the user and item columns when the schema has them; raw.ratings holds the
-// label. Parses a chunk at a time on `threads` threads; codes are the same for any thread count.
+// A table as the reader holds it: the model's compact layout, before encoding. Codes (int32)
+// of the id fields (categorical, multi-valued and bucketized numeric fields, in schema order)
+// into per-field dictionaries of the text met, numeric values as float32 (transformed, not yet
+// standardised; NaN: missing), labels, and ids (1, 2, ... in order of first appearance) of the
+// user and item columns when the schema has them. encode_table (data/table_encoding.h) turns
+// it into the model's tensors in place.
+// The per-row buffers are written once, in parallel: they are not zeroed when they grow.
+struct TableColumns {
+  std::vector<FieldSpec> fields;                 // schema order (bucketized: categorical)
+  std::vector<std::vector<std::string>> values;  // [field][code] -> text (numeric: empty)
+  util::UninitVector<int32_t> codes;             // row-major [rows x id fields]
+  util::UninitVector<float> numeric;             // row-major [rows x numeric fields]
+  util::UninitVector<float> labels;              // 0 or 1
+  util::UninitVector<int64_t> user_ids;          // per row; empty without a user column
+  util::UninitVector<int64_t> item_ids;          // per row; empty without an item column
+  int64_t rows() const { return static_cast<int64_t>(labels.size()); }
+  int64_t id_fields() const;
+  int64_t numeric_fields() const;
+};
+
+// Reads the files, in order, as one table with `schema`. Streams each file a chunk at a time,
+// parsed on `threads` threads into per-thread dictionaries merged in row order: codes are the
+// same for any thread count and chunk size. Large columns are backed by transparent huge pages
+// where the system offers them.
 // Throws DataError naming the file, line and column, the value, and what was expected: a row
 // with too few or too many columns, a non-number in a numeric or label column, a label that is
 // not 0/1 without a threshold, an unclosed quote, an empty file, a missing file. Throws
 // ConfigError when a column of the schema is not in a file's header (naming the header's
 // columns) or the schema is bad (check_schema).
+TableColumns read_table_columns(const std::vector<std::string>& paths, const TableSchema& schema,
+                                TableInfo* info = nullptr, const TableReadOptions& options = {});
+
+// As read_table_columns, from a stream named `name` in messages (one file).
+TableColumns read_table_columns(std::istream& in, const std::string& name,
+                                const TableSchema& schema, TableInfo* info = nullptr,
+                                const TableReadOptions& options = {});
+
+// The columns as raw features (the form Vocabulary::fit and the MovieLens featurizer share):
+// a code per field (numeric: 0), numeric values as double, raw.ratings = raw.labels,
+// raw.movie_ids = the item ids.
+RawFeatures to_raw_features(TableColumns columns);
+
+// read_table_columns, as raw features.
 RawFeatures read_table(const std::vector<std::string>& paths, const TableSchema& schema,
                        TableInfo* info = nullptr, const TableReadOptions& options = {});
-
-// As read_table, from a stream named `name` in messages (one file).
 RawFeatures read_table(std::istream& in, const std::string& name, const TableSchema& schema,
                        TableInfo* info = nullptr, const TableReadOptions& options = {});
 
 // The fingerprint a run's manifest records for a table: users and movies count the distinct
 // user and item ids (0 without those columns), ratings the rows; the hash covers the fields,
 // their values, every row's codes, numeric values and label.
-DataFingerprint fingerprint(const RawFeatures& raw);
+DataFingerprint fingerprint(const TableColumns& columns);
 
 // Splits one record of delimited text (no line end) into fields per RFC 4180: a field that
 // starts with a quote runs to the matching quote, "" inside it is one quote. Returns false (and

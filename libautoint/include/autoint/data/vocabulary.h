@@ -1,7 +1,9 @@
 // The fitted encoding of raw features: label-encoding vocabulary and numeric normalisation.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,6 +37,26 @@ class Vocabulary {
                         int64_t max_width = 32, std::vector<std::string>* notes = nullptr,
                         const std::vector<int64_t>& min_counts = {});
 
+  // What fit counts over its rows, for a source that counts its own (encode_table).
+  struct Counts {
+    // [field][code] (categorical and multi-valued; empty for numeric): the rows holding the
+    // code, and the first of them (-1: none; it names the row in a note).
+    std::vector<std::vector<int64_t>> seen;
+    std::vector<std::vector<int64_t>> first_row;
+    // [field] (numeric; else unused): mean and standard deviation of the present values
+    // (0 and 0 when none is).
+    std::vector<double> means;
+    std::vector<double> stds;
+  };
+  // The vocabulary fit makes of its counts: `values` are the fields' dictionaries (as
+  // RawFeatures::values), `row_name(r)` names row r in a note about a cut multi-valued field.
+  static Vocabulary from_counts(const std::vector<FieldSpec>& fields,
+                                const std::vector<std::vector<std::string>>& values,
+                                const Counts& counts, int64_t max_width,
+                                std::vector<std::string>* notes,
+                                const std::vector<int64_t>& min_counts,
+                                const std::function<std::string(int64_t)>& row_name);
+
   const std::vector<FieldSpec>& fields() const { return fields_; }
   std::vector<FieldKind> kinds() const;
   // Embedding table rows per field: ids including 0; 1 for a numeric field.
@@ -45,6 +67,17 @@ class Vocabulary {
   // The id of a raw value of a categorical field or one value of a multi-valued field (0
   // if unseen in training). Throws std::out_of_range for a bad or numeric field.
   int64_t id(int64_t field, const std::string& raw) const;
+
+  // The ids of each of a field's raw values (a dictionary, as RawFeatures::values[field]):
+  // [values.size() x width] (a multi-valued value's ids padded with 0 and cut to the width).
+  // Throws std::out_of_range for a bad or numeric field.
+  std::vector<int64_t> value_ids(int64_t field, const std::vector<std::string>& values) const;
+
+  // A numeric field's value, standardised with the training mean and standard deviation (NaN,
+  // missing: 0, the mean).
+  float standardized(std::size_t field, double value) const {
+    return std::isnan(value) ? 0.0f : static_cast<float>((value - means_[field]) / stds_[field]);
+  }
 
   struct Encoded {
     torch::Tensor ids;      // [rows, sum(widths)] int64

@@ -23,7 +23,7 @@ struct FieldEmbeddingOptions {
   TORCH_ARG(std::vector<int64_t>, widths) = {};
 };
 
-// ids [B, C] (field-local, int64) and numeric [B, N] (float32) -> embeddings [B, F,
+// ids [B, C] (field-local, int64 or int32) and numeric [B, N] (float32) -> embeddings [B, F,
 // embed_dim], one per field in order. C counts one column per categorical field and
 // `width` columns per multi-valued one; N counts the numeric fields. A categorical field
 // looks its id up; a multi-valued field averages the embeddings of its non-zero ids (id 0

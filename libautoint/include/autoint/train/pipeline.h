@@ -25,8 +25,8 @@ data::MovieLens load_movielens(const config::DataConfig& config);
 data::TableSchema table_schema(const config::DataConfig& config);
 
 // The files of data.table (train, then validation and test with split files) read with
-// table_schema(config) into raw features; `info` gets the rows per file.
-data::RawFeatures load_table(const config::DataConfig& config, data::TableInfo& info);
+// table_schema(config) into columns; `info` gets the rows per file.
+data::TableColumns load_table(const config::DataConfig& config, data::TableInfo& info);
 
 struct PreparedData {
   data::Vocabulary vocabulary;
@@ -45,9 +45,10 @@ PreparedData prepare_data(const data::MovieLens& movielens, const config::DataCo
 
 // The model options a config describes, for a fitted encoding's fields.
 // As prepare_data for a table (data.source table): split by data.table.split, the vocabulary
-// fitted with each field's min_count; user_ids / movie_ids are undefined without a user / item
-// column, and ratings hold the labels.
-PreparedData prepare_table(const data::RawFeatures& raw, const data::TableInfo& info,
+// fitted with each field's min_count, encoded in place (data::encode_table: the columns are
+// consumed; features are int32, the splits views of one set of tensors); user_ids / movie_ids
+// are undefined without a user / item column, and ratings hold the labels.
+PreparedData prepare_table(data::TableColumns&& columns, const data::TableInfo& info,
                            const config::DataConfig& config,
                            const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
 

@@ -20,7 +20,7 @@ struct TableReport {
   int64_t validation_rows = 0;
   int64_t test_rows = 0;
   std::vector<int64_t> cardinalities;  // embedding rows per field (out-of-vocabulary id included)
-  double raw_bytes = 0;                // the raw codes, numeric values and labels read
+  double raw_bytes = 0;                // the columns read: codes, numeric values, labels, ids
   double encoded_bytes = 0;            // every tensor of the three splits
   std::vector<std::string> notes;
 };

@@ -1,0 +1,46 @@
+// A table's columns into the model's tensors, encoded in place (no second copy of the table).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autoint/data/dataset.h"
+#include "autoint/data/table.h"
+#include "autoint/data/vocabulary.h"
+
+namespace autoint::data {
+
+struct TableEncodingOptions {
+  std::vector<int64_t> min_counts;  // per field, as Vocabulary::fit (empty: 1 each)
+  int64_t max_width = 32;           // a multi-valued field's most ids, as Vocabulary::fit
+  // Encode with this vocabulary (a saved run's) instead of fitting one; it must have the
+  // columns' fields.
+  const Vocabulary* vocabulary = nullptr;
+};
+
+struct EncodedTable {
+  Vocabulary vocabulary;
+  TensorDataset train;
+  TensorDataset validation;
+  TensorDataset test;
+  std::vector<std::string> notes;  // as Vocabulary::fit's
+};
+
+// Encodes the columns into the datasets of `split`, whose three row lists must together hold
+// every row of the table once. In place: the rows are reordered within the columns' own buffers
+// (train, validation, test; each split's rows in the order its list gives), the vocabulary is
+// fitted on the training and validation rows as Vocabulary::fit does (unless one is given), the
+// codes become ids and the numeric values are standardised, and the tensors take the buffers
+// over. The three datasets are views of one set of tensors: features int32 [rows, id columns],
+// numeric float32 [rows, numeric fields], labels float32, ratings the labels (the same tensor),
+// user_ids and movie_ids int64 (the columns' user and item ids; undefined without them). Peak
+// memory: the columns plus 8 bytes per row (and, with a multi-valued field wider than one id,
+// the wider id buffer while it is filled). The ids, numbers and labels equal those of
+// Vocabulary::fit and encode on to_raw_features(columns) for the same rows, the ids as int32.
+// Throws std::invalid_argument when the split is not a partition of the rows or the given
+// vocabulary has other fields.
+EncodedTable encode_table(TableColumns&& columns, const Split& split,
+                          const TableEncodingOptions& options = {});
+
+}  // namespace autoint::data

@@ -1,0 +1,173 @@
+// encode_table: a table's columns encoded in place equal Vocabulary::fit + encode on the same
+// rows, for random, ordered and given-vocabulary encodings, with and without multi-valued fields.
+#include "autoint_catch.h"
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "autoint/data/dataset.h"
+#include "autoint/data/table.h"
+#include "autoint/data/table_encoding.h"
+#include "autoint/data/vocabulary.h"
+
+using namespace autoint;
+using namespace autoint::data;
+
+namespace {
+
+TableField encoding_field(const std::string& name, FieldKind kind = FieldKind::categorical,
+                          int64_t min_count = 1) {
+  TableField f;
+  f.name = name;
+  f.kind = kind;
+  f.min_count = min_count;
+  return f;
+}
+
+// A table of `rows` rows: user, item, a categorical city (rare values), a numeric age (some
+// missing), a multi-valued tags column (when `multi`) and a bucketized score.
+std::string encoding_table(int rows, bool multi) {
+  std::string text = multi ? "click,u,i,city,age,tags,score\n" : "click,u,i,city,age,score\n";
+  for (int r = 0; r < rows; ++r) {
+    text += std::to_string((r * 7) % 3 == 0) + ",u" + std::to_string(r % 17) + ",i" +
+            std::to_string((r * 13) % 29) + ",c" + std::to_string((r * r) % 41) + "," +
+            (r % 11 == 0 ? "" : std::to_string(r % 60) + ".25");
+    if (multi)
+      text += ",\"" + std::string(r % 5 == 0 ? "" : "x") + (r % 3 == 0 ? "|y|z" : "") + "\"";
+    text += "," + std::to_string((r * 31) % 97) + "\n";
+  }
+  return text;
+}
+
+TableSchema encoding_schema(bool multi) {
+  TableSchema s;
+  s.label = "click";
+  s.user = "u";
+  s.item = "i";
+  TableField score = encoding_field("score", FieldKind::numeric);
+  score.transform = "bucketize";
+  score.boundaries = {10, 50};
+  s.fields = {encoding_field("city", FieldKind::categorical, 3),
+              encoding_field("age", FieldKind::numeric), encoding_field("i")};
+  if (multi) {
+    TableField tags = encoding_field("tags", FieldKind::multi_categorical);
+    s.fields.push_back(tags);
+  }
+  s.fields.push_back(score);
+  return s;
+}
+
+TableColumns columns_of(const std::string& text, const TableSchema& schema) {
+  std::istringstream in(text);
+  return read_table_columns(in, "t.csv", schema);
+}
+
+// What the raw-features path makes of the same rows.
+TensorDataset reference(const RawFeatures& raw, const Vocabulary& vocab,
+                        const std::vector<int64_t>& rows) {
+  const auto encoded = vocab.encode(raw, rows);
+  TensorDataset d;
+  d.features = encoded.ids;
+  d.numeric = encoded.numeric;
+  std::vector<float> labels;
+  std::vector<int64_t> users, items;
+  for (int64_t r : rows) {
+    labels.push_back(raw.labels[static_cast<std::size_t>(r)]);
+    users.push_back(raw.user_ids[static_cast<std::size_t>(r)]);
+    items.push_back(raw.movie_ids[static_cast<std::size_t>(r)]);
+  }
+  d.labels = torch::tensor(labels);
+  d.user_ids = torch::tensor(users, torch::kInt64);
+  d.movie_ids = torch::tensor(items, torch::kInt64);
+  return d;
+}
+
+void check_same(const TensorDataset& got, const TensorDataset& want) {
+  REQUIRE(got.rows() == want.rows());
+  CHECK(got.features.scalar_type() == torch::kInt32);
+  CHECK(torch::equal(got.features.to(torch::kInt64), want.features));
+  CHECK(torch::equal(got.numeric, want.numeric));
+  CHECK(torch::equal(got.labels, want.labels));
+  CHECK(got.ratings.is_same(got.labels));
+  CHECK(torch::equal(got.user_ids, want.user_ids));
+  CHECK(torch::equal(got.movie_ids, want.movie_ids));
+}
+
+}  // namespace
+
+TEST_CASE("encode_table equals Vocabulary::fit and encode on the same rows", "[data][table]") {
+  for (const bool multi : {false, true}) {
+    for (const bool random : {true, false}) {
+      CAPTURE(multi, random);
+      const TableSchema schema = encoding_schema(multi);
+      const std::string text = encoding_table(3000, multi);
+      const TableColumns columns = columns_of(text, schema);
+      const Split split = random ? split_rows(columns.rows(), 0.2, 0.1, 7)
+                                 : Split{{0, 1, 2}, {3}, {}};  // replaced below
+      Split used = split;
+      if (!random) {  // in file order: nothing moves
+        used = {};
+        for (int64_t r = 0; r < columns.rows(); ++r)
+          (r < 2000 ? used.train : r < 2400 ? used.validation : used.test).push_back(r);
+      }
+      const RawFeatures raw = to_raw_features(columns);
+      std::vector<int64_t> fit_rows = used.train;
+      fit_rows.insert(fit_rows.end(), used.validation.begin(), used.validation.end());
+      std::vector<int64_t> min_counts;
+      for (const auto& f : schema.fields)
+        min_counts.push_back(f.min_count);
+      const Vocabulary vocab = Vocabulary::fit(raw, fit_rows, 2, nullptr, min_counts);
+
+      TableEncodingOptions options;
+      options.min_counts = min_counts;
+      options.max_width = 2;
+      EncodedTable encoded = encode_table(TableColumns(columns), used, options);
+      CHECK(encoded.vocabulary == vocab);
+      check_same(encoded.train, reference(raw, vocab, used.train));
+      check_same(encoded.validation, reference(raw, vocab, used.validation));
+      check_same(encoded.test, reference(raw, vocab, used.test));
+      if (multi) {
+        REQUIRE(encoded.notes.size() == 1);  // tags has 3 values in a row, max_width 2
+        CHECK_THAT(encoded.notes[0], Catch::Contains("field tags has 3 values in its widest row "
+                                                     "(row "));
+      } else {
+        CHECK(encoded.notes.empty());
+      }
+      // The splits are views of one buffer (no copies).
+      CHECK(encoded.validation.features.data_ptr<int32_t>() ==
+            encoded.train.features.data_ptr<int32_t>() +
+                used.train.size() * static_cast<std::size_t>(encoded.train.features.size(1)));
+
+      // A given vocabulary (a saved run's) encodes the same.
+      options.vocabulary = &vocab;
+      EncodedTable again = encode_table(TableColumns(columns), used, options);
+      CHECK(again.vocabulary == vocab);
+      CHECK(torch::equal(again.test.features, encoded.test.features));
+      CHECK(torch::equal(again.test.numeric, encoded.test.numeric));
+    }
+  }
+}
+
+TEST_CASE("encode_table refuses a split that is not a partition and another vocabulary",
+          "[data][table]") {
+  const TableSchema schema = encoding_schema(false);
+  const TableColumns columns = columns_of(encoding_table(10, false), schema);
+  CHECK_THROWS_WITH(encode_table(TableColumns(columns), Split{{0, 1, 2}, {}, {3}}),
+                    Catch::Contains("the split lists 4 rows for a table of 10 rows"));
+  CHECK_THROWS_WITH(
+      encode_table(TableColumns(columns), Split{{0, 1, 2, 3, 4, 5, 6, 7, 8}, {}, {8}}),
+      Catch::Contains("row 8 is out of range or listed twice"));
+  CHECK_THROWS_WITH(
+      encode_table(TableColumns(columns), Split{{0, 1, 2, 3, 4, 5, 6, 7, 8}, {}, {10}}),
+      Catch::Contains("row 10 is out of range or listed twice"));
+  TableSchema other = schema;
+  other.fields.pop_back();
+  const TableColumns fewer = columns_of(encoding_table(10, false), other);
+  const Vocabulary vocab = Vocabulary::fit(to_raw_features(fewer), {0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  TableEncodingOptions options;
+  options.vocabulary = &vocab;
+  CHECK_THROWS_WITH(encode_table(TableColumns(columns), split_rows(10, 0.2, 0.0, 1), options),
+                    Catch::Contains("other fields than the vocabulary was fitted on"));
+}
