@@ -32,8 +32,12 @@ RowBuffer row_buffer(util::UninitVector<T>& column, std::size_t rows) {
 // Reorders the rows of every buffer in place so that row p holds what row order[p] held, one
 // permutation cycle at a time (a row is saved once per cycle, not per move). Throws
 // std::invalid_argument when `order` is not a permutation of [0, n).
-void permute_rows(const std::vector<int64_t>& order, const std::vector<RowBuffer>& buffers) {
+void permute_rows(const std::vector<int64_t>& order, std::vector<RowBuffer> buffers) {
   const std::size_t n = order.size();
+  // Columns the table does not have (no numeric field, no user column) have no rows to move.
+  buffers.erase(std::remove_if(buffers.begin(), buffers.end(),
+                               [](const RowBuffer& b) { return b.data == nullptr; }),
+                buffers.end());
   std::vector<bool> done(n, false);
   for (int64_t r : order) {
     if (r < 0 || static_cast<std::size_t>(r) >= n || done[static_cast<std::size_t>(r)]) {
@@ -78,6 +82,8 @@ void permute_rows(const std::vector<int64_t>& order, const std::vector<RowBuffer
 template <class T>
 torch::Tensor adopt(util::UninitVector<T>&& column, torch::IntArrayRef sizes,
                     torch::ScalarType type) {
+  if (column.empty())  // nothing to own (from_blob would not call the deleter on null data)
+    return torch::empty(sizes, torch::TensorOptions().dtype(type));
   auto* owner = new util::UninitVector<T>(std::move(column));
   return torch::from_blob(
       owner->data(), sizes, [owner](void*) { delete owner; }, torch::TensorOptions().dtype(type));

@@ -150,6 +150,27 @@ TEST_CASE("encode_table equals Vocabulary::fit and encode on the same rows", "[d
   }
 }
 
+TEST_CASE("encode_table on a table without numeric fields, users or items", "[data][table]") {
+  // The absent columns are empty buffers: nothing to reorder (a null memcpy before the fix).
+  TableSchema schema;
+  schema.label = "click";
+  schema.fields = {encoding_field("city"), encoding_field("i")};
+  const TableColumns columns = columns_of(encoding_table(500, false), schema);
+  REQUIRE(columns.numeric.empty());
+  REQUIRE(columns.user_ids.empty());
+  const Split split = split_rows(columns.rows(), 0.2, 0.1, 3);
+  const RawFeatures raw = to_raw_features(columns);
+  std::vector<int64_t> fit_rows = split.train;
+  fit_rows.insert(fit_rows.end(), split.validation.begin(), split.validation.end());
+  const Vocabulary vocab = Vocabulary::fit(raw, fit_rows);
+  const EncodedTable encoded = encode_table(TableColumns(columns), split);
+  CHECK(encoded.vocabulary == vocab);
+  CHECK(torch::equal(encoded.test.features.to(torch::kInt64), vocab.encode(raw, split.test).ids));
+  CHECK(encoded.test.numeric.size(1) == 0);
+  CHECK_FALSE(encoded.test.user_ids.defined());
+  CHECK_FALSE(encoded.test.movie_ids.defined());
+}
+
 TEST_CASE("encode_table refuses a split that is not a partition and another vocabulary",
           "[data][table]") {
   const TableSchema schema = encoding_schema(false);
