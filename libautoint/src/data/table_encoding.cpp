@@ -2,6 +2,7 @@
 #include "autoint/data/table_encoding.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -101,6 +102,20 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
     throw std::invalid_argument(
         "the table to encode has other fields than the vocabulary was fitted on");
   }
+  const auto check_size = [&](const char* what, std::size_t size, std::size_t expected) {
+    if (size != expected) {
+      throw std::invalid_argument(fmt::format(
+          "the table's {} has {} values for {} rows (expected {})", what, size, rows, expected));
+    }
+  };
+  if (columns.values.size() != fields) {
+    throw std::invalid_argument(
+        fmt::format("the table has {} dictionaries for {} fields", columns.values.size(), fields));
+  }
+  check_size("codes", columns.codes.size(), rows * ids);
+  check_size("numeric", columns.numeric.size(), rows * numeric);
+  check_size("user_ids", columns.user_ids.size(), columns.user_ids.empty() ? 0 : rows);
+  check_size("item_ids", columns.item_ids.size(), columns.item_ids.empty() ? 0 : rows);
   // Train, validation, test: the fitting rows come first, every split is a slice.
   std::vector<int64_t> order;
   order.reserve(rows);
@@ -144,6 +159,11 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
       const int32_t* code = columns.codes.data() + r * ids;
       for (std::size_t s = 0; s < ids; ++s) {
         const auto c = static_cast<std::size_t>(code[s]);
+        if (c >= columns.values[id_field[s]].size()) {
+          throw std::invalid_argument(fmt::format(
+              "code {} of field {} in row {} is not in its dictionary of {} values", code[s],
+              columns.fields[id_field[s]].name, order[r] + 1, columns.values[id_field[s]].size()));
+        }
         if (seen[s][c]++ == 0)
           first[s][c] = order[r];
       }
@@ -181,6 +201,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
   const std::vector<int64_t> widths = out.vocabulary.widths();
   std::vector<std::size_t> width(ids), at(ids);
   std::vector<std::vector<int32_t>> to_ids(ids);
+  std::vector<std::size_t> dictionary_size(ids);
   std::size_t id_columns = 0;
   for (std::size_t s = 0; s < ids; ++s) {
     const std::size_t f = id_field[s];
@@ -190,6 +211,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
     const std::vector<int64_t> mapped =
         out.vocabulary.value_ids(static_cast<int64_t>(f), columns.values[f]);
     to_ids[s].assign(mapped.begin(), mapped.end());
+    dictionary_size[s] = columns.values[f].size();
   }
   columns.values = {};
   util::UninitVector<int32_t> expanded;
@@ -198,18 +220,23 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
     util::advise_huge_pages(expanded.data(), expanded.capacity() * sizeof(int32_t));
     expanded.resize(rows * id_columns);
   }
+  std::atomic<bool> bad_code{false};  // a code outside its dictionary (checked as mapped)
   at::parallel_for(0, static_cast<int64_t>(rows), 16384, [&](int64_t begin, int64_t end) {
     for (auto r = static_cast<std::size_t>(begin); r < static_cast<std::size_t>(end); ++r) {
       int32_t* code = columns.codes.data() + r * ids;
-      if (id_columns == ids) {
-        for (std::size_t s = 0; s < ids; ++s)
-          code[s] = to_ids[s][static_cast<std::size_t>(code[s])];
-        continue;
-      }
-      int32_t* to = expanded.data() + r * id_columns;
+      int32_t* to = id_columns == ids ? code : expanded.data() + r * id_columns;
       for (std::size_t s = 0; s < ids; ++s) {
-        const int32_t* from = to_ids[s].data() + static_cast<std::size_t>(code[s]) * width[s];
-        std::copy(from, from + width[s], to + at[s]);
+        const auto c = static_cast<std::size_t>(code[s]);
+        if (c >= dictionary_size[s]) {
+          bad_code.store(true, std::memory_order_relaxed);
+          continue;
+        }
+        if (id_columns == ids) {
+          code[s] = to_ids[s][c];
+        } else {
+          const int32_t* from = to_ids[s].data() + c * width[s];
+          std::copy(from, from + width[s], to + at[s]);
+        }
       }
     }
     for (auto r = static_cast<std::size_t>(begin); r < static_cast<std::size_t>(end); ++r) {
@@ -218,6 +245,8 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
         v[s] = out.vocabulary.standardized(numeric_field[s], v[s]);
     }
   });
+  if (bad_code)
+    throw std::invalid_argument("the table's codes are not all in their fields' dictionaries");
   if (id_columns != ids)
     columns.codes = std::move(expanded);
 

@@ -183,6 +183,20 @@ TEST_CASE("encode_table refuses a split that is not a partition and another voca
   CHECK_THROWS_WITH(
       encode_table(TableColumns(columns), Split{{0, 1, 2, 3, 4, 5, 6, 7, 8}, {}, {10}}),
       Catch::Contains("row 10 is out of range or listed twice"));
+  TableColumns short_codes = columns;
+  short_codes.codes.pop_back();
+  CHECK_THROWS_WITH(encode_table(std::move(short_codes), split_rows(10, 0.2, 0.0, 1)),
+                    Catch::Contains("the table's codes has"));
+  TableColumns bad_code = columns;
+  bad_code.codes[7] = 1000;  // row 3's second id field (3 per row)
+  CHECK_THROWS_WITH(encode_table(TableColumns(bad_code), Split{{2, 0, 1, 3, 4, 5, 6, 7}, {8}, {9}}),
+                    Catch::Contains("code 1000 of field i in row 3 is not in its dictionary"));
+  TableEncodingOptions given;
+  const Vocabulary fitted =
+      encode_table(TableColumns(columns), split_rows(10, 0.2, 0.0, 1)).vocabulary;
+  given.vocabulary = &fitted;
+  CHECK_THROWS_WITH(encode_table(std::move(bad_code), split_rows(10, 0.2, 0.0, 1), given),
+                    Catch::Contains("codes are not all in their fields' dictionaries"));
   TableSchema other = schema;
   other.fields.pop_back();
   const TableColumns fewer = columns_of(encoding_table(10, false), other);

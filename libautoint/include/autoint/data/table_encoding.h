@@ -38,8 +38,9 @@ struct EncodedTable {
 // memory: the columns plus 8 bytes per row (and, with a multi-valued field wider than one id,
 // the wider id buffer while it is filled). The ids, numbers and labels equal those of
 // Vocabulary::fit and encode on to_raw_features(columns) for the same rows, the ids as int32.
-// Throws std::invalid_argument when the split is not a partition of the rows or the given
-// vocabulary has other fields.
+// Throws std::invalid_argument when the split is not a partition of the rows, the given
+// vocabulary has other fields, or the columns are inconsistent (sizes that do not match the
+// rows and fields, a code outside its field's dictionary).
 EncodedTable encode_table(TableColumns&& columns, const Split& split,
                           const TableEncodingOptions& options = {});
 
