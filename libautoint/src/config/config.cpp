@@ -569,6 +569,11 @@ std::vector<Param> build_params() {
       "model.attention_kernel", [](Config& c) -> std::string& { return c.model.attention_kernel; },
       {"auto", "plain", "fused"},
       "Attention implementation: fused CPU kernel, plain LibTorch ops, or auto (fused on CPU)."));
+  p.push_back(string_list_param(
+      "model.dot_fields", [](Config& c) -> std::vector<std::string>& { return c.model.dot_fields; },
+      "Empty, or two field names (e.g. [user_id, movie_id]): the dot product of their "
+      "embeddings is added to the logit (matrix factorisation's term; autoint and "
+      "autoint_plus)."));
   // train
   p.push_back(string_param(
       "train.objective", [](Config& c) -> std::string& { return c.train.objective; },
@@ -1161,6 +1166,13 @@ void validate(const Config& c, const std::string& origin) {
         "{}: model.num_layers must be >= 1 when model.type is autoint (got 0): plain AutoInt "
         "has no other branch",
         origin));
+  }
+  if (const auto& dot = c.model.dot_fields;
+      !dot.empty() && (dot.size() != 2 || dot[0] == dot[1] || c.model.type == "lr")) {
+    throw ConfigError(fmt::format(
+        "{}: model.dot_fields must be empty or two different field names, with model.type "
+        "autoint or autoint_plus (got [{}] with model.type {})",
+        origin, fmt::join(dot, ", "), c.model.type));
   }
   if (c.model.attention_kernel == "fused" && c.model.attention_dropout > 0) {
     throw ConfigError(

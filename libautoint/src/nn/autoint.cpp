@@ -33,6 +33,11 @@ void AutoIntImpl::reset() {
   TORCH_CHECK(o.dnn_dropout() >= 0 && o.dnn_dropout() < 1, "dnn_dropout must be in [0, 1) (got ",
               o.dnn_dropout(), ")");
   const auto fields = static_cast<int64_t>(o.cardinalities().size());
+  const auto& dot = o.dot_fields();
+  TORCH_CHECK(dot.empty() || (dot.size() == 2 && dot[0] != dot[1] && dot[0] >= 0 && dot[1] >= 0 &&
+                              dot[0] < fields && dot[1] < fields),
+              "dot_fields must be empty or two different field indices in [0, ", fields, ") (got [",
+              fmt::format("{}", fmt::join(dot, ", ")), "])");
   embedding = register_module("embedding",
                               FieldEmbedding(FieldEmbeddingOptions(o.cardinalities(), o.embed_dim())
                                                  .kinds(o.field_kinds())
@@ -84,6 +89,8 @@ std::pair<torch::Tensor, torch::Tensor> AutoIntImpl::forward_with_embeddings(
       h = dnn->forward(h);
     logit = logit + dnn_out->forward(h);
   }
+  if (const auto& dot = options.dot_fields(); !dot.empty())
+    logit = logit + (e.select(1, dot[0]) * e.select(1, dot[1])).sum(1, /*keepdim=*/true);
   return {logit.squeeze(1), e};
 }
 
@@ -100,11 +107,14 @@ void AutoIntImpl::set_kernel(AttentionKernel kernel) {
 void AutoIntImpl::pretty_print(std::ostream& stream) const {
   stream << fmt::format(
       "autoint::nn::AutoInt{}(fields={}, embed_dim={}, layers={}, heads={}, attention_dim={}, "
-      "dnn={}, dnn_dropout={})",
+      "dnn={}, dnn_dropout={}{})",
       options.use_dnn() ? "Plus" : "", options.cardinalities().size(), options.embed_dim(),
       options.num_layers(), options.num_heads(), head_dim(options),
       options.use_dnn() ? fmt::format("[{}]", fmt::join(options.dnn_hidden_units(), ", ")) : "none",
-      options.dnn_dropout());
+      options.dnn_dropout(),
+      options.dot_fields().empty()
+          ? ""
+          : fmt::format(", dot_fields=[{}]", fmt::join(options.dot_fields(), ", ")));
 }
 
 int64_t expected_parameter_count(const AutoIntOptions& o) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "autoint/data/synthetic.h"
 #include "autoint/data/table_encoding.h"
@@ -257,13 +258,36 @@ nn::AttentionKernel attention_kernel(const std::string& name) {
 
 nn::AutoIntOptions model_options(const config::ModelConfig& config,
                                  const data::Vocabulary& vocabulary) {
-  return model_options(config, vocabulary.cardinalities())
+  std::vector<int64_t> dot;
+  const auto& fields = vocabulary.fields();
+  for (const std::string& name : config.dot_fields) {
+    const auto it = std::find_if(fields.begin(), fields.end(),
+                                 [&](const data::FieldSpec& f) { return f.name == name; });
+    if (it == fields.end()) {
+      std::vector<std::string> names;
+      for (const auto& f : fields)
+        names.push_back(f.name);
+      throw ConfigError(fmt::format("model.dot_fields: no field \"{}\" (the fields are {})", name,
+                                    fmt::join(names, ", ")));
+    }
+    dot.push_back(it - fields.begin());
+  }
+  config::ModelConfig by_index = config;
+  by_index.dot_fields.clear();
+  return model_options(by_index, vocabulary.cardinalities())
       .field_kinds(vocabulary.kinds())
-      .field_widths(vocabulary.widths());
+      .field_widths(vocabulary.widths())
+      .dot_fields(dot);
 }
 
 nn::AutoIntOptions model_options(const config::ModelConfig& c,
                                  const std::vector<int64_t>& cardinalities) {
+  if (!c.dot_fields.empty()) {
+    throw ConfigError(fmt::format(
+        "model.dot_fields [{}] names fields, but only field cardinalities were given (expected "
+        "the data's vocabulary)",
+        fmt::join(c.dot_fields, ", ")));
+  }
   if (c.type == "lr") {
     // A linear function of the field embeddings (attention_out + dnn_out, no hidden layer):
     // logistic regression over the same ids and numeric values.

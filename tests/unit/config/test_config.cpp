@@ -102,6 +102,13 @@ TEST_CASE("config errors name file, line, column, key, value and expectation", "
        {},
        "model.dnn_hidden_units must be a list of integers >= 1 (got 0)"},
       {kMinimal + "model: 3\n", {}, "t.yaml:3:1: model must be a section of keys (got 3)"},
+      {kMinimal + "model:\n  dot_fields: [user_id]\n",
+       {},
+       "model.dot_fields must be empty or two different field names, with model.type autoint "
+       "or autoint_plus (got [user_id] with model.type autoint_plus)"},
+      {kMinimal + "model:\n  type: lr\n  dot_fields: [user_id, movie_id]\n",
+       {},
+       "(got [user_id, movie_id] with model.type lr)"},
       {kMinimal,
        {"model.num_heads=0"},
        "--set model.num_heads=0: model.num_heads must be in [1, 64] (got 0)"},

@@ -206,6 +206,25 @@ TEST_CASE("AutoInt+ shapes and parameter count against the formula", "[nn]") {
                     Catch::Contains("num_layers >= 1"));
 }
 
+TEST_CASE("dot_fields adds the two fields' embedding dot product to the logit", "[nn]") {
+  torch::manual_seed(5);
+  AutoInt model{AutoIntOptions(kCards).dot_fields({0, 4})};
+  model->eval();
+  CHECK(count(*model) == expected_parameter_count(model->options));
+  const auto ids = random_ids(kCards, 9);
+  const auto [with_dot, e] = model->forward_with_embeddings(ids);
+  model->options.dot_fields({});
+  const auto without = model->forward(ids);
+  const auto expected = without + (e.select(1, 0) * e.select(1, 4)).sum(1);
+  CHECK(torch::allclose(with_dot, expected, 1e-5, 1e-6));
+  CHECK_FALSE(torch::allclose(with_dot, without, 1e-5, 1e-6));
+  for (const auto& bad : {std::vector<int64_t>{1}, std::vector<int64_t>{2, 2},
+                          std::vector<int64_t>{0, 13}, std::vector<int64_t>{-1, 3}}) {
+    CHECK_THROWS_WITH(AutoInt(AutoIntOptions(kCards).dot_fields(bad)),
+                      Catch::Contains("dot_fields must be empty or two different field indices"));
+  }
+}
+
 TEST_CASE("gradients reach every parameter", "[nn]") {
   torch::manual_seed(3);
   for (auto options : {AutoIntOptions(kCards), AutoIntOptions(kCards).use_dnn(false),

@@ -215,3 +215,19 @@ TEST_CASE("full ranking reports the item-item baselines beside the per-movie one
   CHECK(knn.hr == Approx(0.5));
   CHECK(knn.ndcg == Approx(0.5));
 }
+
+TEST_CASE("model.dot_fields resolve by name against the vocabulary", "[full_ranking]") {
+  const HandMade h = ranking_hand_made();
+  config::ModelConfig model;
+  model.dot_fields = {"movie_id", "user_id"};
+  const auto options = train::model_options(model, h.data.vocabulary);
+  CHECK((options.dot_fields() == std::vector<int64_t>{5, 0}));
+  nn::AutoInt m(options);
+  CHECK(m->forward(h.data.train.features).sizes() == torch::IntArrayRef({4}));
+  model.dot_fields = {"user_id", "film"};
+  CHECK_THROWS_WITH(train::model_options(model, h.data.vocabulary),
+                    Catch::Contains("model.dot_fields: no field \"film\" (the fields are user_id, "
+                                    "gender,"));
+  CHECK_THROWS_WITH(train::model_options(model, h.data.vocabulary.cardinalities()),
+                    Catch::Contains("only field cardinalities were given"));
+}

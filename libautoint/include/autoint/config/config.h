@@ -98,6 +98,8 @@ struct ModelConfig {
                                         nn::defaults::kDnnHiddenUnits.end()};
   double dropout = nn::defaults::kDnnDropout;  // DNN dropout
   std::string attention_kernel = "auto";       // "auto", "plain" or "fused"
+  // Empty, or two field names whose embeddings' dot product is added to the logit.
+  std::vector<std::string> dot_fields;
 };
 
 // Sampled negatives of train.objective implicit.

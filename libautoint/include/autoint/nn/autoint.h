@@ -37,12 +37,17 @@ struct AutoIntOptions {
                                                      defaults::kDnnHiddenUnits.end());
   TORCH_ARG(double, dnn_dropout) = defaults::kDnnDropout;
   TORCH_ARG(AttentionKernel, kernel) = AttentionKernel::automatic;
+  // Empty, or two field indices (a, b): the dot product of their embeddings is added to the
+  // logit, the factorisation term of matrix factorisation and of DeepFM's FM part (an MLP
+  // learns a dot product poorly: Rendle et al., RecSys 2020). No parameters of its own.
+  TORCH_ARG(std::vector<int64_t>, dot_fields) = {};
 };
 
 // ids [B, C] (and numeric [B, N] when there are numeric fields; see FieldEmbedding)
 // -> logits [B]. The attention branch ends in a bias-free linear layer on
 // the flattened last interacting layer; the DNN branch (AutoInt+) runs on the
-// flattened embeddings: Linear-ReLU-Dropout per hidden layer, then Linear to 1.
+// flattened embeddings: Linear-ReLU-Dropout per hidden layer, then Linear to 1; with
+// dot_fields, <e_a, e_b> is added.
 class AutoIntImpl : public torch::nn::Cloneable<AutoIntImpl> {
  public:
   explicit AutoIntImpl(AutoIntOptions options);

@@ -43,15 +43,16 @@ struct PreparedData {
 PreparedData prepare_data(const data::MovieLens& movielens, const config::DataConfig& config,
                           const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
 
-// The model options a config describes, for a fitted encoding's fields.
 // As prepare_data for a table (data.source table): split by data.table.split, the vocabulary
 // fitted with each field's min_count, encoded in place (data::encode_table: the columns are
-// consumed; features are int32, the splits views of one set of tensors); user_ids / movie_ids
+// consumed; features are int32, the splits views of one set of tensors); user_ids / item_ids
 // are undefined without a user / item column, and ratings hold the labels.
 PreparedData prepare_table(data::TableColumns&& columns, const data::TableInfo& info,
                            const config::DataConfig& config,
                            const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
 
+// The model options a config describes, for a fitted encoding's fields; model.dot_fields are
+// resolved to the vocabulary's field indices (ConfigError for an unknown name).
 nn::AutoIntOptions model_options(const config::ModelConfig& config,
                                  const data::Vocabulary& vocabulary);
 // As above for all-categorical fields with the given embedding table sizes.
