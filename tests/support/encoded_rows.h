@@ -29,7 +29,7 @@ inline data::TensorDataset encode_rows(const data::RawFeatures& raw,
   d.labels = torch::tensor(labels, torch::kFloat32);
   d.ratings = torch::tensor(ratings, torch::kFloat32);
   d.user_ids = torch::tensor(users, torch::kInt64);
-  d.movie_ids = torch::tensor(movies, torch::kInt64);
+  d.item_ids = torch::tensor(movies, torch::kInt64);
   return d;
 }
 

@@ -59,8 +59,12 @@ Split split_rows(int64_t rows, double test_fraction, double validation_fraction,
 }
 
 TensorDataset TensorDataset::to(const torch::Device& device) const {
-  return {features.to(device), labels.to(device), user_ids,
-          movie_ids,           ratings,           has_numeric() ? numeric.to(device) : numeric};
+  return {features.to(device),
+          labels.to(device),
+          user_ids,
+          item_ids,
+          ratings,
+          has_numeric() ? numeric.to(device) : numeric};
 }
 
 BatchIterator::BatchIterator(const TensorDataset& dataset, int64_t batch_size, bool shuffle,

@@ -31,10 +31,11 @@ constexpr double kTableMissing = std::numeric_limits<double>::quiet_NaN();
 class TableInterner {
  public:
   // The code of `text`, adding it if new.
-  int32_t code(std::string_view text) {
+  int32_t code(std::string_view text) { return code(text, hash(text)); }
+  // As above, with the text's hash (TableInterner::hash) computed by the caller.
+  int32_t code(std::string_view text, uint64_t h) {
     if ((values_.size() + 1) * 2 > slots_.size())
       grow();
-    const uint64_t h = hash(text);
     Key key{};
     const bool inline_key = text.size() <= sizeof key.bytes;
     if (inline_key && !text.empty())
@@ -54,6 +55,13 @@ class TableInterner {
         return slot.code;
     }
   }
+  // Starts loading the slot where the lookup of a value with hash h begins: a row's fields
+  // look their values up in as many tables, too big for the cache together, so the reader
+  // asks for every field's slot before it waits for the first.
+  void prefetch(uint64_t h) const {
+    if (!slots_.empty())
+      __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
   const std::vector<std::string>& values() const { return values_; }
   std::vector<std::string>& values() { return values_; }
   void clear() {
@@ -61,22 +69,6 @@ class TableInterner {
     std::fill(slots_.begin(), slots_.end(), Slot{});
   }
 
- private:
-  struct Key {
-    char bytes[16];
-    bool operator==(const Key& other) const {
-      uint64_t a[2], b[2];
-      std::memcpy(a, bytes, sizeof a);
-      std::memcpy(b, other.bytes, sizeof b);
-      return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
-    }
-  };
-  struct Slot {
-    uint64_t hash = 0;
-    int32_t code = -1;  // -1: empty
-    uint32_t size = 0;
-    Key key{};  // the value, zero-padded, when it has at most 16 bytes
-  };
   // Eight bytes at a time, multiply-xorshift mixed (values are hashed, never stored by it).
   static uint64_t hash(std::string_view text) {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ text.size();
@@ -95,6 +87,23 @@ class TableInterner {
     }
     return h ^ (h >> 29);
   }
+
+ private:
+  struct Key {
+    char bytes[16];
+    bool operator==(const Key& other) const {
+      uint64_t a[2], b[2];
+      std::memcpy(a, bytes, sizeof a);
+      std::memcpy(b, other.bytes, sizeof b);
+      return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+    }
+  };
+  struct Slot {
+    uint64_t hash = 0;
+    int32_t code = -1;  // -1: empty
+    uint32_t size = 0;
+    Key key{};  // the value, zero-padded, when it has at most 16 bytes
+  };
   void grow() {
     std::vector<Slot> slots(std::max<std::size_t>(64, slots_.size() * 2));
     const std::size_t mask = slots.size() - 1;
@@ -187,8 +196,8 @@ struct TableColumn {
   bool bucketize = false;
   bool derive = false;  // categorical with a derivation (derive_value)
   char separator = '|';
-  std::size_t slot = 0;  // the field's place among the id fields (numeric: the numeric fields)
-  std::string name;      // the column's name, for messages
+  bool plain = false;  // the text itself is looked up (categorical, or multi-valued split at '|')
+  std::string name;    // the column's name, for messages
 };
 
 // One thread's output for a range of rows of a chunk.
@@ -470,19 +479,18 @@ class TableReader {
     };
     width_ = names.size();
     columns_.clear();
-    std::size_t id_slot = 0;
-    std::size_t numeric_slot = 0;
     for (std::size_t f = 0; f < schema_.fields.size(); ++f) {
       const TableField& field = schema_.fields[f];
       TableColumn c;
       c.index =
           find(field.source_column(), fmt::format("data.table.fields[{}] ({})", f, field.name));
       c.kind = out_.fields[f].kind;
-      c.slot = c.kind == FieldKind::numeric ? numeric_slot++ : id_slot++;
       c.log = field.kind == FieldKind::numeric && field.transform == "log";
       c.bucketize = field.kind == FieldKind::numeric && field.transform == "bucketize";
       c.derive = field.kind == FieldKind::categorical && !field.derive.empty();
       c.separator = field.separator;
+      c.plain = c.kind != FieldKind::numeric && !c.bucketize && !c.derive &&
+                !(c.kind == FieldKind::multi_categorical && c.separator != '|');
       c.name = field.source_column();
       columns_.push_back(c);
     }
@@ -552,8 +560,9 @@ class TableReader {
 
   // One cell of field f: its code (id fields) or number (numeric fields) into `code` or
   // `number`. Returns what is wrong with it, or nothing.
-  std::string take_cell(std::size_t f, std::string_view text, bool quoted, TablePart& part,
-                        int32_t& code, float& number, std::string& joined) const {
+  // `hash` is the text's TableInterner::hash when the column is plain (else unused).
+  std::string take_cell(std::size_t f, std::string_view text, bool quoted, uint64_t hash,
+                        TablePart& part, int32_t& code, float& number, std::string& joined) const {
     const TableColumn& c = columns_[f];
     if (c.kind == FieldKind::numeric || c.bucketize) {
       double value = kTableMissing;
@@ -601,7 +610,7 @@ class TableReader {
         return fmt::format("column {}: \"{}\" holds a line end, which a categorical value cannot",
                            c.name, quoted_value(std::string(text)));
       }
-      code = part.dictionaries[f].code(text);
+      code = part.dictionaries[f].code(text, hash);
     }
     return {};
   }
@@ -642,6 +651,7 @@ class TableReader {
     std::vector<std::string_view> cells;
     std::deque<std::string> scratch;
     std::string joined;
+    std::vector<uint64_t> hashes(columns_.size(), 0);
     for (std::size_t r = a; r < b; ++r) {
       const std::string_view record(buffer.data() + starts[r], ends[r] - starts[r]);
       const auto fail = [&](const std::string& what) {
@@ -661,10 +671,16 @@ class TableReader {
         return;
       }
       for (std::size_t f = 0; f < columns_.size(); ++f) {
+        if (columns_[f].plain) {
+          hashes[f] = TableInterner::hash(cells[columns_[f].index]);
+          part.dictionaries[f].prefetch(hashes[f]);
+        }
+      }
+      for (std::size_t f = 0; f < columns_.size(); ++f) {
         int32_t code = 0;
         float number = 0;
         const std::string what =
-            take_cell(f, cells[columns_[f].index], quoted, part, code, number, joined);
+            take_cell(f, cells[columns_[f].index], quoted, hashes[f], part, code, number, joined);
         if (!what.empty()) {
           fail(what);
           return;

@@ -153,8 +153,6 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
       seen[s] = counts.seen[f].data();
       first[s] = counts.first_row[f].data();
     }
-    std::vector<double> sums(numeric, 0.0), squares(numeric, 0.0), means(numeric, 0.0);
-    std::vector<int64_t> present(numeric, 0);
     for (std::size_t r = 0; r < fit_rows; ++r) {
       const int32_t* code = columns.codes.data() + r * ids;
       for (std::size_t s = 0; s < ids; ++s) {
@@ -167,29 +165,12 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
         if (seen[s][c]++ == 0)
           first[s][c] = order[r];
       }
-      // Two passes for numbers (mean, then squared deviations), NaN (missing) left out, in
-      // row order as Vocabulary::fit sums them.
-      const float* v = columns.numeric.data() + r * numeric;
-      for (std::size_t s = 0; s < numeric; ++s) {
-        if (!std::isnan(v[s])) {
-          sums[s] += v[s];
-          ++present[s];
-        }
-      }
     }
-    for (std::size_t s = 0; s < numeric; ++s)
-      means[s] = present[s] == 0 ? 0.0 : sums[s] / static_cast<double>(present[s]);
-    for (std::size_t r = 0; numeric > 0 && r < fit_rows; ++r) {
-      const float* v = columns.numeric.data() + r * numeric;
-      for (std::size_t s = 0; s < numeric; ++s) {
-        if (!std::isnan(v[s]))
-          squares[s] += (v[s] - means[s]) * (v[s] - means[s]);
-      }
-    }
+    const auto [means, stds] = numeric_moments(
+        fit_rows, numeric, [&](std::size_t r) { return columns.numeric.data() + r * numeric; });
     for (std::size_t s = 0; s < numeric; ++s) {
       counts.means[numeric_field[s]] = means[s];
-      counts.stds[numeric_field[s]] =
-          present[s] == 0 ? 0.0 : std::sqrt(squares[s] / static_cast<double>(present[s]));
+      counts.stds[numeric_field[s]] = stds[s];
     }
     out.vocabulary = Vocabulary::from_counts(
         columns.fields, columns.values, counts, options.max_width, &out.notes, options.min_counts,
@@ -270,7 +251,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
     d.features = part(features);
     d.labels = part(labels);
     d.user_ids = part(users);
-    d.movie_ids = part(items);
+    d.item_ids = part(items);
     d.ratings = d.labels;
     d.numeric = part(numbers);
     return d;

@@ -40,10 +40,10 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
                            const std::vector<int64_t>& min_counts) {
   const std::size_t fcount = raw.fields.size();
   const int64_t numeric_stride = raw.numeric_fields();
-  // One pass over the rows for every field's value counts, first rows and numeric sums, and
-  // one for the squared deviations: a row's codes (and numbers) are adjacent, so each row is
-  // fetched once, not once per field (the rows are a shuffled split). Missing numbers (NaN,
-  // from tables) are left out, and encoded as the mean.
+  // One pass over the rows for every field's value counts (a row's codes are adjacent, so each
+  // row is fetched once, not once per field: the rows are a shuffled split), then the numeric
+  // fields' moments (numeric_moments: missing numbers, NaN from tables, are left out, and
+  // encoded as the mean).
   Counts counts;
   counts.seen.resize(fcount);
   counts.first_row.resize(fcount);
@@ -55,48 +55,24 @@ Vocabulary Vocabulary::fit(const RawFeatures& raw, const std::vector<int64_t>& r
       counts.first_row[f].assign(raw.values[f].size(), -1);
     }
   }
-  const auto ncount = static_cast<std::size_t>(numeric_stride);
-  std::vector<double> sums(ncount, 0.0);
-  std::vector<double> squares(ncount, 0.0);
-  std::vector<int64_t> present(ncount, 0);
   for (int64_t r : rows) {
     const int32_t* codes = raw.codes.data() + r * static_cast<int64_t>(fcount);
-    const double* numbers = raw.numeric.data() + r * numeric_stride;
-    std::size_t n = 0;
     for (std::size_t f = 0; f < fcount; ++f) {
-      if (raw.fields[f].kind == FieldKind::numeric) {
-        // Two passes (mean, then squared deviations) for accuracy on unix times.
-        const double v = numbers[n];
-        if (!std::isnan(v)) {
-          sums[n] += v;
-          ++present[n];
-        }
-        ++n;
+      if (raw.fields[f].kind == FieldKind::numeric)
         continue;
-      }
       const auto code = static_cast<std::size_t>(codes[f]);
       if (counts.seen[f][code]++ == 0)
         counts.first_row[f][code] = r;
     }
   }
-  std::vector<double> means(ncount, 0.0);
-  for (std::size_t n = 0; n < ncount; ++n)
-    means[n] = present[n] == 0 ? 0.0 : sums[n] / static_cast<double>(present[n]);
-  if (ncount > 0) {
-    for (int64_t r : rows) {
-      const double* numbers = raw.numeric.data() + r * numeric_stride;
-      for (std::size_t n = 0; n < ncount; ++n) {
-        if (!std::isnan(numbers[n]))
-          squares[n] += (numbers[n] - means[n]) * (numbers[n] - means[n]);
-      }
-    }
-  }
+  const auto [means, stds] =
+      numeric_moments(rows.size(), static_cast<std::size_t>(numeric_stride),
+                      [&](std::size_t i) { return raw.numeric.data() + rows[i] * numeric_stride; });
   for (std::size_t f = 0, n = 0; f < fcount; ++f) {
     if (raw.fields[f].kind != FieldKind::numeric)
       continue;
     counts.means[f] = means[n];
-    counts.stds[f] =
-        present[n] == 0 ? 0.0 : std::sqrt(squares[n] / static_cast<double>(present[n]));
+    counts.stds[f] = stds[n];
     ++n;
   }
   const auto row_name = [&](int64_t row) {

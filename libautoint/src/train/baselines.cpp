@@ -25,7 +25,7 @@ struct TrainingCounts {
 void add_counts(const data::TensorDataset& dataset, TrainingCounts& counts) {
   if (dataset.rows() == 0)
     return;
-  const torch::Tensor ids = dataset.movie_ids.to(torch::kCPU, torch::kInt64).contiguous();
+  const torch::Tensor ids = dataset.item_ids.to(torch::kCPU, torch::kInt64).contiguous();
   const torch::Tensor labels = dataset.labels.to(torch::kCPU, torch::kFloat32).contiguous();
   const torch::Tensor ratings = dataset.ratings.to(torch::kCPU, torch::kFloat32).contiguous();
   const int64_t* id = ids.data_ptr<int64_t>();
@@ -110,7 +110,7 @@ torch::Tensor test_scores(const PreparedData& data, const MovieScorer& score) {
   torch::Tensor out = torch::empty({rows}, torch::kFloat32);
   if (rows == 0)
     return out;
-  const torch::Tensor ids = data.test.movie_ids.to(torch::kCPU, torch::kInt64).contiguous();
+  const torch::Tensor ids = data.test.item_ids.to(torch::kCPU, torch::kInt64).contiguous();
   const int64_t* id = ids.data_ptr<int64_t>();
   float* p = out.data_ptr<float>();
   for (int64_t i = 0; i < rows; ++i)

@@ -33,7 +33,7 @@ void collect(const data::TensorDataset& dataset, const data::CandidateRows& cand
   if (dataset.rows() == 0)
     return;
   const auto user_ids = dataset.user_ids.to(torch::kCPU, torch::kInt64).contiguous();
-  const auto movie_ids = dataset.movie_ids.to(torch::kCPU, torch::kInt64).contiguous();
+  const auto movie_ids = dataset.item_ids.to(torch::kCPU, torch::kInt64).contiguous();
   const auto labels = dataset.labels.to(torch::kCPU, torch::kFloat32).contiguous();
   const int64_t* user = user_ids.data_ptr<int64_t>();
   const int64_t* movie = movie_ids.data_ptr<int64_t>();

@@ -29,7 +29,7 @@ ImplicitEpochs::ImplicitEpochs(const PreparedData& data, const data::MovieLens& 
   std::vector<double> counts(static_cast<std::size_t>(candidates_->movies()), 0.0);
   std::vector<int64_t> positive_rows, positive_users;
   const auto users = train.user_ids.to(torch::kCPU, torch::kInt64).contiguous();
-  const auto movies = train.movie_ids.to(torch::kCPU, torch::kInt64).contiguous();
+  const auto movies = train.item_ids.to(torch::kCPU, torch::kInt64).contiguous();
   const auto labels = train.labels.to(torch::kCPU, torch::kFloat32).contiguous();
   for (int64_t i = 0; i < train.rows(); ++i) {
     const int64_t user = users.data_ptr<int64_t>()[i];

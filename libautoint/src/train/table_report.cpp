@@ -38,7 +38,7 @@ TableReport measure_table(const config::DataConfig& config) {
   for (const auto* d : {&prepared.train, &prepared.validation, &prepared.test}) {
     // A table's ratings are its labels (one tensor): counted once.
     const torch::Tensor ratings = d->ratings.is_same(d->labels) ? torch::Tensor() : d->ratings;
-    for (const auto& t : {d->features, d->labels, d->user_ids, d->movie_ids, ratings, d->numeric}) {
+    for (const auto& t : {d->features, d->labels, d->user_ids, d->item_ids, ratings, d->numeric}) {
       if (t.defined())
         report.encoded_bytes += static_cast<double>(t.numel() * t.element_size());
     }

@@ -909,7 +909,7 @@ Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
   }
   if (config.data.source != "table") {
     out.baselines = evaluate_baselines(data, ec.top_k, seed);
-  } else if (data.test.movie_ids.defined()) {
+  } else if (data.test.item_ids.defined()) {
     // A table's item column: the per-item scorers on its labels (movie_mean needs 1-5 ratings).
     for (auto& b : evaluate_baselines(data, ec.top_k, seed)) {
       if (b.name != "movie_mean")

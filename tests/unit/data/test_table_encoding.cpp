@@ -80,7 +80,7 @@ TensorDataset reference(const RawFeatures& raw, const Vocabulary& vocab,
   }
   d.labels = torch::tensor(labels);
   d.user_ids = torch::tensor(users, torch::kInt64);
-  d.movie_ids = torch::tensor(items, torch::kInt64);
+  d.item_ids = torch::tensor(items, torch::kInt64);
   return d;
 }
 
@@ -92,7 +92,7 @@ void check_same(const TensorDataset& got, const TensorDataset& want) {
   CHECK(torch::equal(got.labels, want.labels));
   CHECK(got.ratings.is_same(got.labels));
   CHECK(torch::equal(got.user_ids, want.user_ids));
-  CHECK(torch::equal(got.movie_ids, want.movie_ids));
+  CHECK(torch::equal(got.item_ids, want.item_ids));
 }
 
 }  // namespace
@@ -168,7 +168,7 @@ TEST_CASE("encode_table on a table without numeric fields, users or items", "[da
   CHECK(torch::equal(encoded.test.features.to(torch::kInt64), vocab.encode(raw, split.test).ids));
   CHECK(encoded.test.numeric.size(1) == 0);
   CHECK_FALSE(encoded.test.user_ids.defined());
-  CHECK_FALSE(encoded.test.movie_ids.defined());
+  CHECK_FALSE(encoded.test.item_ids.defined());
 }
 
 TEST_CASE("encode_table refuses a split that is not a partition and another vocabulary",

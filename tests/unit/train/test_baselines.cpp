@@ -24,7 +24,7 @@ data::TensorDataset make_dataset(const std::vector<int64_t>& movies,
   d.features = torch::zeros({rows, 13}, torch::kInt64);
   d.labels = torch::tensor(labels, torch::kFloat32);
   d.user_ids = torch::arange(rows, torch::kInt64) % 2;
-  d.movie_ids = torch::tensor(movies, torch::kInt64);
+  d.item_ids = torch::tensor(movies, torch::kInt64);
   d.ratings = torch::tensor(ratings, torch::kFloat32);
   return d;
 }

@@ -27,14 +27,15 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed);
 Split split_rows(int64_t rows, double test_fraction, double validation_fraction, uint64_t seed);
 
 // A split held as whole tensors: features [rows, id columns] int64, labels [rows] float32,
-// user_ids and movie_ids [rows] int64 and ratings [rows] float32 (the raw 1-5 rating;
-// for grouping, baselines and reporting, CPU), and numeric [rows, numeric fields] float32
-// (undefined or without columns when the feature set has no numeric field).
+// user_ids and item_ids [rows] int64 (MovieLens: the user and movie ids; a table: its user and
+// item columns' ids, undefined without them) and ratings [rows] float32 (the raw 1-5 rating; a
+// table's labels; for grouping, baselines and reporting, CPU), and numeric [rows, numeric fields]
+// float32 (undefined or without columns when the feature set has no numeric field).
 struct TensorDataset {
   torch::Tensor features;
   torch::Tensor labels;
   torch::Tensor user_ids;
-  torch::Tensor movie_ids;
+  torch::Tensor item_ids;
   torch::Tensor ratings;
   torch::Tensor numeric;
   int64_t rows() const { return features.defined() ? features.size(0) : 0; }

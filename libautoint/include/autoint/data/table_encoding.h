@@ -34,7 +34,7 @@ struct EncodedTable {
 // codes become ids and the numeric values are standardised, and the tensors take the buffers
 // over. The three datasets are views of one set of tensors: features int32 [rows, id columns],
 // numeric float32 [rows, numeric fields], labels float32, ratings the labels (the same tensor),
-// user_ids and movie_ids int64 (the columns' user and item ids; undefined without them). Peak
+// user_ids and item_ids int64 (the columns' user and item ids; undefined without them). Peak
 // memory: the columns plus 8 bytes per row (and, with a multi-valued field wider than one id,
 // the wider id buffer while it is filled). The ids, numbers and labels equal those of
 // Vocabulary::fit and encode on to_raw_features(columns) for the same rows, the ids as int32.

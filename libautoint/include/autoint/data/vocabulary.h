@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -22,6 +23,42 @@ namespace autoint::data {
 // are padded with 0 to the field's width (the most values a training row has, at most
 // `max_width`; longer lists are cut). Numeric fields: standardised with the training rows'
 // mean and standard deviation.
+// The mean and (population) standard deviation of each of `count` numeric columns over `rows`
+// rows, missing values (NaN) left out (0 and 0 for a column without any): two passes in row
+// order, the mean and then the squared deviations, for accuracy on unix times. `row(i)` points
+// at the i-th row's `count` values (float or double). Vocabulary::fit and encode_table both
+// standardise with it.
+template <class Row>
+std::pair<std::vector<double>, std::vector<double>> numeric_moments(std::size_t rows,
+                                                                    std::size_t count,
+                                                                    const Row& row) {
+  std::vector<double> sums(count, 0.0), squares(count, 0.0), means(count, 0.0), stds(count, 0.0);
+  std::vector<int64_t> present(count, 0);
+  if (count == 0)
+    return {means, stds};
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto* v = row(r);
+    for (std::size_t n = 0; n < count; ++n) {
+      if (!std::isnan(v[n])) {
+        sums[n] += v[n];
+        ++present[n];
+      }
+    }
+  }
+  for (std::size_t n = 0; n < count; ++n)
+    means[n] = present[n] == 0 ? 0.0 : sums[n] / static_cast<double>(present[n]);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto* v = row(r);
+    for (std::size_t n = 0; n < count; ++n) {
+      if (!std::isnan(v[n]))
+        squares[n] += (v[n] - means[n]) * (v[n] - means[n]);
+    }
+  }
+  for (std::size_t n = 0; n < count; ++n)
+    stds[n] = present[n] == 0 ? 0.0 : std::sqrt(squares[n] / static_cast<double>(present[n]));
+  return {means, stds};
+}
+
 class Vocabulary {
  public:
   Vocabulary() = default;
