@@ -4,55 +4,87 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
-#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include "autoint/util/allocator.h"
+#include "autoint/util/parallel.h"
 
 namespace autoint::data {
 namespace {
 
-// A per-row buffer to reorder: its bytes and the bytes of one row.
-struct RowBuffer {
+// A slice of a per-row buffer to reorder: `bytes` bytes at the start of every row of `stride`
+// bytes.
+struct RowSlice {
   char* data = nullptr;
-  std::size_t row_bytes = 0;
+  std::size_t stride = 0;
+  std::size_t bytes = 0;
 };
 
 template <class T>
-RowBuffer row_buffer(util::UninitVector<T>& column, std::size_t rows) {
+RowSlice row_buffer(util::UninitVector<T>& column, std::size_t rows) {
   if (column.empty() || rows == 0)
     return {};
-  return {reinterpret_cast<char*>(column.data()), column.size() / rows * sizeof(T)};
+  const std::size_t size = column.size() / rows * sizeof(T);
+  return {reinterpret_cast<char*>(column.data()), size, size};
 }
 
-// Reorders the rows of every buffer in place so that row p holds what row order[p] held, one
-// permutation cycle at a time (a row is saved once per cycle, not per move). Throws
-// std::invalid_argument when `order` is not a permutation of [0, n).
-void permute_rows(const std::vector<int64_t>& order, std::vector<RowBuffer> buffers) {
+// Throws std::invalid_argument when `order` is not a permutation of [0, order.size()).
+void check_permutation(const std::vector<int64_t>& order) {
   const std::size_t n = order.size();
-  // Columns the table does not have (no numeric field, no user column) have no rows to move.
-  buffers.erase(std::remove_if(buffers.begin(), buffers.end(),
-                               [](const RowBuffer& b) { return b.data == nullptr; }),
-                buffers.end());
-  std::vector<bool> done(n, false);
+  std::vector<bool> seen(n, false);
   for (int64_t r : order) {
-    if (r < 0 || static_cast<std::size_t>(r) >= n || done[static_cast<std::size_t>(r)]) {
+    if (r < 0 || static_cast<std::size_t>(r) >= n || seen[static_cast<std::size_t>(r)]) {
       throw std::invalid_argument(
           fmt::format("the split's rows are not a partition of the table's {} rows (row {} is "
                       "out of range or listed twice)",
                       n, r));
     }
-    done[static_cast<std::size_t>(r)] = true;
+    seen[static_cast<std::size_t>(r)] = true;
   }
-  std::fill(done.begin(), done.end(), false);
-  std::vector<std::vector<char>> saved(buffers.size());
-  for (std::size_t b = 0; b < buffers.size(); ++b)
-    saved[b].resize(buffers[b].row_bytes);
+}
+
+// Shares the buffers' row bytes out among `threads` slice lists of about equal width, cutting
+// buffers at multiples of 4 bytes (every column's element is 4 or 8 bytes wide).
+std::vector<std::vector<RowSlice>> share_out(const std::vector<RowSlice>& buffers,
+                                             std::size_t threads) {
+  std::size_t words = 0;
+  for (const RowSlice& b : buffers)
+    words += b.bytes / 4;
+  threads = std::max<std::size_t>(1, std::min(threads, words));
+  std::vector<std::vector<RowSlice>> out(threads);
+  std::size_t b = 0, done = 0;  // the next words to hand out: buffer b from its word `done`
+  for (std::size_t t = 0; t < threads; ++t) {
+    std::size_t left = (t + 1) * words / threads - t * words / threads;  // thread t's share
+    while (left > 0) {
+      const std::size_t take = std::min(left, buffers[b].bytes / 4 - done);
+      out[t].push_back({buffers[b].data + done * 4, buffers[b].stride, take * 4});
+      left -= take;
+      done += take;
+      if (done == buffers[b].bytes / 4) {
+        ++b;
+        done = 0;
+      }
+    }
+  }
+  return out;
+}
+
+// Reorders the rows of every slice in place so that row p holds what row order[p] held, one
+// permutation cycle at a time (a row is saved once per cycle, not per move). `order` must be a
+// permutation of its indices.
+void permute_rows(const std::vector<int64_t>& order, const std::vector<RowSlice>& slices) {
+  const std::size_t n = order.size();
+  std::vector<bool> done(n, false);
+  std::vector<std::vector<char>> saved(slices.size());
+  for (std::size_t b = 0; b < slices.size(); ++b)
+    saved[b].resize(slices[b].bytes);
   for (std::size_t start = 0; start < n; ++start) {
     if (done[start])
       continue;
@@ -60,17 +92,16 @@ void permute_rows(const std::vector<int64_t>& order, std::vector<RowBuffer> buff
       done[start] = true;
       continue;
     }
-    for (std::size_t b = 0; b < buffers.size(); ++b)
-      std::memcpy(saved[b].data(), buffers[b].data + start * buffers[b].row_bytes,
-                  buffers[b].row_bytes);
+    for (std::size_t b = 0; b < slices.size(); ++b)
+      std::memcpy(saved[b].data(), slices[b].data + start * slices[b].stride, slices[b].bytes);
     std::size_t j = start;
     while (true) {
       done[j] = true;
       const auto k = static_cast<std::size_t>(order[j]);
-      for (std::size_t b = 0; b < buffers.size(); ++b) {
-        const std::size_t size = buffers[b].row_bytes;
-        char* to = buffers[b].data + j * size;
-        std::memcpy(to, k == start ? saved[b].data() : buffers[b].data + k * size, size);
+      for (std::size_t b = 0; b < slices.size(); ++b) {
+        const RowSlice& s = slices[b];
+        std::memcpy(s.data + j * s.stride, k == start ? saved[b].data() : s.data + k * s.stride,
+                    s.bytes);
       }
       if (k == start)
         break;
@@ -78,6 +109,13 @@ void permute_rows(const std::vector<int64_t>& order, std::vector<RowBuffer> buff
     }
   }
 }
+
+// The first code outside its field's dictionary met while counting: its row (in the reordered
+// table) and id field.
+struct BadCode {
+  std::size_t row = SIZE_MAX;
+  std::size_t field = SIZE_MAX;
+};
 
 // A tensor over the vector's buffer (no copy); the tensor owns it from now on.
 template <class T>
@@ -126,9 +164,21 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
         fmt::format("the split lists {} rows for a table of {} rows (expected each row once)",
                     order.size(), rows));
   }
-  permute_rows(order, {row_buffer(columns.codes, rows), row_buffer(columns.numeric, rows),
-                       row_buffer(columns.labels, rows), row_buffer(columns.user_ids, rows),
-                       row_buffer(columns.item_ids, rows)});
+  check_permutation(order);
+  const std::size_t threads = util::thread_count(options.threads);
+  {
+    std::vector<RowSlice> buffers;
+    // Columns the table does not have (no numeric field, no user column) have no rows to move.
+    for (const RowSlice& b : {row_buffer(columns.codes, rows), row_buffer(columns.numeric, rows),
+                              row_buffer(columns.labels, rows), row_buffer(columns.user_ids, rows),
+                              row_buffer(columns.item_ids, rows)}) {
+      if (b.data != nullptr)
+        buffers.push_back(b);
+    }
+    // Each thread follows every cycle, moving its own share of each row's bytes.
+    const auto shares = share_out(buffers, threads);
+    util::run_parallel(shares.size(), [&](std::size_t t) { permute_rows(order, shares[t]); });
+  }
   const std::size_t fit_rows = split.train.size() + split.validation.size();
 
   EncodedTable out;
@@ -144,7 +194,6 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
     counts.first_row.resize(fields);
     counts.means.assign(fields, 0.0);
     counts.stds.assign(fields, 0.0);
-    // One pass over the fitting rows for every field (a row's values are adjacent).
     std::vector<int64_t*> seen(ids), first(ids);
     for (std::size_t s = 0; s < ids; ++s) {
       const std::size_t f = id_field[s];
@@ -153,24 +202,48 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
       seen[s] = counts.seen[f].data();
       first[s] = counts.first_row[f].data();
     }
-    for (std::size_t r = 0; r < fit_rows; ++r) {
-      const int32_t* code = columns.codes.data() + r * ids;
-      for (std::size_t s = 0; s < ids; ++s) {
-        const auto c = static_cast<std::size_t>(code[s]);
-        if (c >= columns.values[id_field[s]].size()) {
-          throw std::invalid_argument(fmt::format(
-              "code {} of field {} in row {} is not in its dictionary of {} values", code[s],
-              columns.fields[id_field[s]].name, order[r] + 1, columns.values[id_field[s]].size()));
+    // The fields are shared out among the threads; each counts its id fields over the fitting
+    // rows in order and sums its numeric fields as numeric_moments does, so the counts, first
+    // rows and moments are those of one thread.
+    std::vector<BadCode> bad(threads);
+    std::vector<std::vector<double>> means(threads), stds(threads);
+    util::run_parallel(threads, [&](std::size_t t) {
+      const std::size_t s0 = ids * t / threads, s1 = ids * (t + 1) / threads;
+      for (std::size_t r = 0; r < fit_rows && s0 < s1; ++r) {
+        const int32_t* code = columns.codes.data() + r * ids;
+        for (std::size_t s = s0; s < s1; ++s) {
+          const auto c = static_cast<std::size_t>(code[s]);
+          if (c >= columns.values[id_field[s]].size()) {
+            bad[t] = {r, s};
+            return;
+          }
+          if (seen[s][c]++ == 0)
+            first[s][c] = order[r];
         }
-        if (seen[s][c]++ == 0)
-          first[s][c] = order[r];
       }
+      const std::size_t n0 = numeric * t / threads, n1 = numeric * (t + 1) / threads;
+      std::tie(means[t], stds[t]) = numeric_moments(fit_rows, n1 - n0, [&](std::size_t r) {
+        return columns.numeric.data() + r * numeric + n0;
+      });
+    });
+    // The first bad code in row order, as one thread counting row by row would meet it.
+    const BadCode first_bad =
+        *std::min_element(bad.begin(), bad.end(), [](const BadCode& a, const BadCode& b) {
+          return std::tie(a.row, a.field) < std::tie(b.row, b.field);
+        });
+    if (first_bad.row != SIZE_MAX) {
+      const std::size_t s = first_bad.field;
+      throw std::invalid_argument(
+          fmt::format("code {} of field {} in row {} is not in its dictionary of {} values",
+                      columns.codes[first_bad.row * ids + s], columns.fields[id_field[s]].name,
+                      order[first_bad.row] + 1, columns.values[id_field[s]].size()));
     }
-    const auto [means, stds] = numeric_moments(
-        fit_rows, numeric, [&](std::size_t r) { return columns.numeric.data() + r * numeric; });
-    for (std::size_t s = 0; s < numeric; ++s) {
-      counts.means[numeric_field[s]] = means[s];
-      counts.stds[numeric_field[s]] = stds[s];
+    for (std::size_t t = 0; t < threads; ++t) {
+      const std::size_t n0 = numeric * t / threads;
+      for (std::size_t s = 0; s < means[t].size(); ++s) {
+        counts.means[numeric_field[n0 + s]] = means[t][s];
+        counts.stds[numeric_field[n0 + s]] = stds[t][s];
+      }
     }
     out.vocabulary = Vocabulary::from_counts(
         columns.fields, columns.values, counts, options.max_width, &out.notes, options.min_counts,
@@ -202,8 +275,9 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
     expanded.resize(rows * id_columns);
   }
   std::atomic<bool> bad_code{false};  // a code outside its dictionary (checked as mapped)
-  at::parallel_for(0, static_cast<int64_t>(rows), 16384, [&](int64_t begin, int64_t end) {
-    for (auto r = static_cast<std::size_t>(begin); r < static_cast<std::size_t>(end); ++r) {
+  util::run_parallel(threads, [&](std::size_t t) {
+    const std::size_t begin = rows * t / threads, end = rows * (t + 1) / threads;
+    for (std::size_t r = begin; r < end; ++r) {
       int32_t* code = columns.codes.data() + r * ids;
       int32_t* to = id_columns == ids ? code : expanded.data() + r * id_columns;
       for (std::size_t s = 0; s < ids; ++s) {
@@ -220,7 +294,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
         }
       }
     }
-    for (auto r = static_cast<std::size_t>(begin); r < static_cast<std::size_t>(end); ++r) {
+    for (std::size_t r = begin; r < end; ++r) {
       float* v = columns.numeric.data() + r * numeric;
       for (std::size_t s = 0; s < numeric; ++s)
         v[s] = out.vocabulary.standardized(numeric_field[s], v[s]);

@@ -206,3 +206,52 @@ TEST_CASE("encode_table refuses a split that is not a partition and another voca
   CHECK_THROWS_WITH(encode_table(TableColumns(columns), split_rows(10, 0.2, 0.0, 1), options),
                     Catch::Contains("other fields than the vocabulary was fitted on"));
 }
+
+TEST_CASE("encode_table gives the same datasets on any number of threads", "[data][table]") {
+  // The rows are reordered with each thread moving a share of every row's bytes, the fields are
+  // counted and summed one thread per field group, and the codes are mapped per row range: the
+  // result is that of one thread, bit for bit.
+  for (const bool multi : {false, true}) {
+    const TableSchema schema = encoding_schema(multi);
+    const TableColumns columns = columns_of(encoding_table(2000, multi), schema);
+    const Split split = split_rows(columns.rows(), 0.2, 0.1, 5);
+    TableEncodingOptions options;
+    options.max_width = 3;
+    options.threads = 1;
+    const EncodedTable one = encode_table(TableColumns(columns), split, options);
+    for (const int threads : {2, 3, 7, 64}) {
+      CAPTURE(multi, threads);
+      options.threads = threads;
+      const EncodedTable many = encode_table(TableColumns(columns), split, options);
+      CHECK(many.vocabulary == one.vocabulary);
+      CHECK(many.notes == one.notes);
+      for (const auto& [a, b] :
+           {std::pair{&many.train, &one.train}, std::pair{&many.validation, &one.validation},
+            std::pair{&many.test, &one.test}}) {
+        CHECK(torch::equal(a->features, b->features));
+        CHECK(torch::equal(a->numeric, b->numeric));
+        CHECK(torch::equal(a->labels, b->labels));
+        CHECK(torch::equal(a->user_ids, b->user_ids));
+        CHECK(torch::equal(a->item_ids, b->item_ids));
+      }
+    }
+  }
+}
+
+TEST_CASE("encode_table on threads reports the first bad code in row order", "[data][table]") {
+  // Fields i (id column 1) and score (id column 2) are counted on different threads; the bad
+  // code of the earlier row is the one reported, whichever thread finds its own first.
+  const TableSchema schema = encoding_schema(false);
+  TableColumns columns = columns_of(encoding_table(10, false), schema);
+  REQUIRE(columns.id_fields() == 3);
+  columns.codes[2 * 3 + 1] = 1000;  // row 3, field i
+  columns.codes[1 * 3 + 2] = 999;   // row 2, field score
+  for (const int threads : {1, 3}) {
+    CAPTURE(threads);
+    TableEncodingOptions options;
+    options.threads = threads;
+    CHECK_THROWS_WITH(
+        encode_table(TableColumns(columns), Split{{0, 1, 2, 3, 4, 5, 6, 7}, {8}, {9}}, options),
+        Catch::Contains("code 999 of field score in row 2 is not in its dictionary"));
+  }
+}

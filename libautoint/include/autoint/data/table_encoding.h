@@ -17,6 +17,9 @@ struct TableEncodingOptions {
   // Encode with this vocabulary (a saved run's) instead of fitting one; it must have the
   // columns' fields.
   const Vocabulary* vocabulary = nullptr;
+  // Threads for reordering, counting and mapping (0: the hardware's). The result does not
+  // depend on it: each field is counted and summed over the rows in order on one thread.
+  int threads = 0;
 };
 
 struct EncodedTable {
@@ -35,12 +38,12 @@ struct EncodedTable {
 // over. The three datasets are views of one set of tensors: features int32 [rows, id columns],
 // numeric float32 [rows, numeric fields], labels float32, ratings the labels (the same tensor),
 // user_ids and item_ids int64 (the columns' user and item ids; undefined without them). Peak
-// memory: the columns plus 8 bytes per row (and, with a multi-valued field wider than one id,
-// the wider id buffer while it is filled). The ids, numbers and labels equal those of
-// Vocabulary::fit and encode on to_raw_features(columns) for the same rows, the ids as int32.
-// Throws std::invalid_argument when the split is not a partition of the rows, the given
-// vocabulary has other fields, or the columns are inconsistent (sizes that do not match the
-// rows and fields, a code outside its field's dictionary).
+// memory: the columns plus 8 bytes per row and 1 bit per row and thread (and, with a
+// multi-valued field wider than one id, the wider id buffer while it is filled). The ids, numbers
+// and labels equal those of Vocabulary::fit and encode on to_raw_features(columns) for the same
+// rows, the ids as int32. Throws std::invalid_argument when the split is not a partition of the
+// rows, the given vocabulary has other fields, or the columns are inconsistent (sizes that do not
+// match the rows and fields, a code outside its field's dictionary).
 EncodedTable encode_table(TableColumns&& columns, const Split& split,
                           const TableEncodingOptions& options = {});
 
