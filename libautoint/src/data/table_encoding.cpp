@@ -61,7 +61,8 @@ std::vector<std::vector<RowSlice>> share_out(const std::vector<RowSlice>& buffer
   std::vector<std::vector<RowSlice>> out(threads);
   std::size_t b = 0, done = 0;  // the next words to hand out: buffer b from its word `done`
   for (std::size_t t = 0; t < threads; ++t) {
-    std::size_t left = (t + 1) * words / threads - t * words / threads;  // thread t's share
+    const auto [first, end] = util::share_of(words, t, threads);
+    std::size_t left = end - first;  // thread t's share
     while (left > 0) {
       const std::size_t take = std::min(left, buffers[b].bytes / 4 - done);
       out[t].push_back({buffers[b].data + done * 4, buffers[b].stride, take * 4});
@@ -208,7 +209,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
     std::vector<BadCode> bad(threads);
     std::vector<std::vector<double>> means(threads), stds(threads);
     util::run_parallel(threads, [&](std::size_t t) {
-      const std::size_t s0 = ids * t / threads, s1 = ids * (t + 1) / threads;
+      const auto [s0, s1] = util::share_of(ids, t, threads);
       for (std::size_t r = 0; r < fit_rows && s0 < s1; ++r) {
         const int32_t* code = columns.codes.data() + r * ids;
         for (std::size_t s = s0; s < s1; ++s) {
@@ -221,7 +222,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
             first[s][c] = order[r];
         }
       }
-      const std::size_t n0 = numeric * t / threads, n1 = numeric * (t + 1) / threads;
+      const auto [n0, n1] = util::share_of(numeric, t, threads);
       std::tie(means[t], stds[t]) = numeric_moments(fit_rows, n1 - n0, [&](std::size_t r) {
         return columns.numeric.data() + r * numeric + n0;
       });
@@ -239,7 +240,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
                       order[first_bad.row] + 1, columns.values[id_field[s]].size()));
     }
     for (std::size_t t = 0; t < threads; ++t) {
-      const std::size_t n0 = numeric * t / threads;
+      const std::size_t n0 = util::share_of(numeric, t, threads).first;
       for (std::size_t s = 0; s < means[t].size(); ++s) {
         counts.means[numeric_field[n0 + s]] = means[t][s];
         counts.stds[numeric_field[n0 + s]] = stds[t][s];
@@ -276,7 +277,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
   }
   std::atomic<bool> bad_code{false};  // a code outside its dictionary (checked as mapped)
   util::run_parallel(threads, [&](std::size_t t) {
-    const std::size_t begin = rows * t / threads, end = rows * (t + 1) / threads;
+    const auto [begin, end] = util::share_of(rows, t, threads);
     for (std::size_t r = begin; r < end; ++r) {
       int32_t* code = columns.codes.data() + r * ids;
       int32_t* to = id_columns == ids ? code : expanded.data() + r * id_columns;

@@ -2,13 +2,13 @@
 #include "autoint/train/table_report.h"
 
 #include <chrono>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "autoint/error.h"
 #include "autoint/train/pipeline.h"
 #include "autoint/util/clock.h"
+#include "autoint/util/parallel.h"
 
 namespace autoint::train {
 
@@ -24,7 +24,7 @@ TableReport measure_table(const config::DataConfig& config) {
   report.read_seconds = util::seconds_since(start);
   report.rows = columns.rows();
   report.fields = static_cast<int64_t>(columns.fields.size());
-  report.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  report.threads = static_cast<int>(util::thread_count(0));  // the reader's default
   report.raw_bytes = static_cast<double>(
       columns.codes.size() * sizeof(int32_t) + columns.numeric.size() * sizeof(float) +
       columns.labels.size() * sizeof(float) +

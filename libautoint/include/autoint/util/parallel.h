@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace autoint::util {
@@ -17,6 +18,12 @@ inline std::size_t thread_count(int requested) {
   if (requested > 0)
     return static_cast<std::size_t>(requested);
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Part t of [0, n) cut into `parts` consecutive parts of near-equal size: [begin, end).
+inline std::pair<std::size_t, std::size_t> share_of(std::size_t n, std::size_t t,
+                                                    std::size_t parts) {
+  return {n * t / parts, n * (t + 1) / parts};
 }
 
 // Runs job(0), ..., job(n - 1) on n threads (the last on the calling thread) and waits for all
