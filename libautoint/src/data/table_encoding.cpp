@@ -1,4 +1,4 @@
-// In-place encoding of a table's columns: reorder the rows by split, count, map, wrap.
+// In-place encoding of a table's columns: count, move the rows to their splits, map, wrap.
 #include "autoint/data/table_encoding.h"
 
 #include <algorithm>
@@ -35,19 +35,60 @@ RowSlice row_buffer(util::UninitVector<T>& column, std::size_t rows) {
   return {reinterpret_cast<char*>(column.data()), size, size};
 }
 
-// Throws std::invalid_argument when `order` is not a permutation of [0, order.size()).
-void check_permutation(const std::vector<int64_t>& order) {
-  const std::size_t n = order.size();
-  std::vector<bool> seen(n, false);
-  for (int64_t r : order) {
-    if (r < 0 || static_cast<std::size_t>(r) >= n || seen[static_cast<std::size_t>(r)]) {
-      throw std::invalid_argument(
-          fmt::format("the split's rows are not a partition of the table's {} rows (row {} is "
-                      "out of range or listed twice)",
-                      n, r));
-    }
-    seen[static_cast<std::size_t>(r)] = true;
+// Each row's split (0 train, 1 validation, 2 test), from the split's lists; throws
+// std::invalid_argument unless they list every row of the table once.
+std::vector<uint8_t> split_parts(const Split& split, std::size_t rows) {
+  const std::size_t listed = split.train.size() + split.validation.size() + split.test.size();
+  if (listed != rows) {
+    throw std::invalid_argument(fmt::format(
+        "the split lists {} rows for a table of {} rows (expected each row once)", listed, rows));
   }
+  constexpr uint8_t kUnlisted = 3;
+  std::vector<uint8_t> parts(rows, kUnlisted);
+  uint8_t p = 0;
+  for (const auto* list : {&split.train, &split.validation, &split.test}) {
+    for (int64_t r : *list) {
+      if (r < 0 || static_cast<std::size_t>(r) >= rows ||
+          parts[static_cast<std::size_t>(r)] != kUnlisted) {
+        throw std::invalid_argument(
+            fmt::format("the split's rows are not a partition of the table's {} rows (row {} is "
+                        "out of range or listed twice)",
+                        rows, r));
+      }
+      parts[static_cast<std::size_t>(r)] = p;
+    }
+    ++p;
+  }
+  return parts;
+}
+
+// Moves the rows of `parts` [begin, end) whose part is `front` before the others by swapping
+// misplaced pairs, the first misplaced row from the front with the last from the back (Hoare's
+// partition; a row in place never moves, a row moves at most once); swap(i, j) exchanges rows
+// i and j. Returns the end of the front rows.
+template <class Swap>
+std::size_t move_to_front(std::vector<uint8_t>& parts, std::size_t begin, std::size_t end,
+                          uint8_t front, const Swap& swap) {
+  std::size_t i = begin, j = end;
+  while (true) {
+    while (i < j && parts[i] == front)
+      ++i;
+    while (i < j && parts[j - 1] != front)
+      --j;
+    if (i == j)
+      return i;
+    --j;  // parts[i] is not `front`, parts[j] is: i < j
+    swap(i, j);
+    std::swap(parts[i], parts[j]);
+    ++i;
+  }
+}
+
+// Orders the rows train, validation, test (the order encode_table leaves them in).
+template <class Swap>
+void partition_rows(std::vector<uint8_t> parts, const Swap& swap) {
+  const std::size_t train_end = move_to_front(parts, 0, parts.size(), 0, swap);
+  move_to_front(parts, train_end, parts.size(), 1, swap);
 }
 
 // Shares the buffers' row bytes out among `threads` slice lists of about equal width, cutting
@@ -77,42 +118,20 @@ std::vector<std::vector<RowSlice>> share_out(const std::vector<RowSlice>& buffer
   return out;
 }
 
-// Reorders the rows of every slice in place so that row p holds what row order[p] held, one
-// permutation cycle at a time (a row is saved once per cycle, not per move). `order` must be a
-// permutation of its indices.
-void permute_rows(const std::vector<int64_t>& order, const std::vector<RowSlice>& slices) {
-  const std::size_t n = order.size();
-  std::vector<bool> done(n, false);
-  std::vector<std::vector<char>> saved(slices.size());
-  for (std::size_t b = 0; b < slices.size(); ++b)
-    saved[b].resize(slices[b].bytes);
-  for (std::size_t start = 0; start < n; ++start) {
-    if (done[start])
-      continue;
-    if (static_cast<std::size_t>(order[start]) == start) {
-      done[start] = true;
-      continue;
-    }
-    for (std::size_t b = 0; b < slices.size(); ++b)
-      std::memcpy(saved[b].data(), slices[b].data + start * slices[b].stride, slices[b].bytes);
-    std::size_t j = start;
-    while (true) {
-      done[j] = true;
-      const auto k = static_cast<std::size_t>(order[j]);
-      for (std::size_t b = 0; b < slices.size(); ++b) {
-        const RowSlice& s = slices[b];
-        std::memcpy(s.data + j * s.stride, k == start ? saved[b].data() : s.data + k * s.stride,
-                    s.bytes);
-      }
-      if (k == start)
-        break;
-      j = k;
-    }
+// Exchanges rows i and j of every slice (through `scratch`, as wide as the widest slice).
+void swap_rows(const std::vector<RowSlice>& slices, std::size_t i, std::size_t j,
+               std::vector<char>& scratch) {
+  for (const RowSlice& s : slices) {
+    char* a = s.data + i * s.stride;
+    char* b = s.data + j * s.stride;
+    std::memcpy(scratch.data(), a, s.bytes);
+    std::memcpy(a, b, s.bytes);
+    std::memcpy(b, scratch.data(), s.bytes);
   }
 }
 
-// The first code outside its field's dictionary met while counting: its row (in the reordered
-// table) and id field.
+// The first code outside its field's dictionary met while counting: its row (in table order)
+// and id field.
 struct BadCode {
   std::size_t row = SIZE_MAX;
   std::size_t field = SIZE_MAX;
@@ -130,6 +149,16 @@ torch::Tensor adopt(util::UninitVector<T>&& column, torch::IntArrayRef sizes,
 }
 
 }  // namespace
+
+std::vector<int64_t> encoded_row_order(const Split& split) {
+  std::vector<uint8_t> parts =
+      split_parts(split, split.train.size() + split.validation.size() + split.test.size());
+  std::vector<int64_t> order(parts.size());
+  std::iota(order.begin(), order.end(), 0);
+  partition_rows(std::move(parts),
+                 [&](std::size_t i, std::size_t j) { std::swap(order[i], order[j]); });
+  return order;
+}
 
 EncodedTable encode_table(TableColumns&& columns, const Split& split,
                           const TableEncodingOptions& options) {
@@ -155,32 +184,11 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
   check_size("numeric", columns.numeric.size(), rows * numeric);
   check_size("user_ids", columns.user_ids.size(), columns.user_ids.empty() ? 0 : rows);
   check_size("item_ids", columns.item_ids.size(), columns.item_ids.empty() ? 0 : rows);
-  // Train, validation, test: the fitting rows come first, every split is a slice.
-  std::vector<int64_t> order;
-  order.reserve(rows);
-  for (const auto* part : {&split.train, &split.validation, &split.test})
-    order.insert(order.end(), part->begin(), part->end());
-  if (order.size() != rows) {
-    throw std::invalid_argument(
-        fmt::format("the split lists {} rows for a table of {} rows (expected each row once)",
-                    order.size(), rows));
-  }
-  check_permutation(order);
-  const std::size_t threads = util::thread_count(options.threads);
-  {
-    std::vector<RowSlice> buffers;
-    // Columns the table does not have (no numeric field, no user column) have no rows to move.
-    for (const RowSlice& b : {row_buffer(columns.codes, rows), row_buffer(columns.numeric, rows),
-                              row_buffer(columns.labels, rows), row_buffer(columns.user_ids, rows),
-                              row_buffer(columns.item_ids, rows)}) {
-      if (b.data != nullptr)
-        buffers.push_back(b);
-    }
-    // Each thread follows every cycle, moving its own share of each row's bytes.
-    const auto shares = share_out(buffers, threads);
-    util::run_parallel(shares.size(), [&](std::size_t t) { permute_rows(order, shares[t]); });
-  }
+  // Each row's split; the fitting rows (train and validation) are counted where they are, in
+  // table order, before the rows move.
+  const std::vector<uint8_t> parts = split_parts(split, rows);
   const std::size_t fit_rows = split.train.size() + split.validation.size();
+  const std::size_t threads = util::thread_count(options.threads);
 
   EncodedTable out;
   // The id fields' and the numeric fields' places in schema order.
@@ -204,13 +212,16 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
       first[s] = counts.first_row[f].data();
     }
     // The fields are shared out among the threads; each counts its id fields over the fitting
-    // rows in order and sums its numeric fields as numeric_moments does, so the counts, first
-    // rows and moments are those of one thread.
+    // rows in table order and sums its numeric fields with numeric_moments, so the counts, first
+    // rows and moments are those of one thread (and of Vocabulary::fit on the fitting rows in
+    // table order).
     std::vector<BadCode> bad(threads);
     std::vector<std::vector<double>> means(threads), stds(threads);
     util::run_parallel(threads, [&](std::size_t t) {
       const auto [s0, s1] = util::share_of(ids, t, threads);
-      for (std::size_t r = 0; r < fit_rows && s0 < s1; ++r) {
+      for (std::size_t r = 0; r < rows && s0 < s1; ++r) {
+        if (parts[r] > 1)
+          continue;
         const int32_t* code = columns.codes.data() + r * ids;
         for (std::size_t s = s0; s < s1; ++s) {
           const auto c = static_cast<std::size_t>(code[s]);
@@ -219,12 +230,22 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
             return;
           }
           if (seen[s][c]++ == 0)
-            first[s][c] = order[r];
+            first[s][c] = static_cast<int64_t>(r);
         }
       }
+      // numeric_moments asks for the fitting rows 0, 1, ... in turn (twice): a cursor walks
+      // the table's fitting rows alongside.
       const auto [n0, n1] = util::share_of(numeric, t, threads);
-      std::tie(means[t], stds[t]) = numeric_moments(fit_rows, n1 - n0, [&](std::size_t r) {
-        return columns.numeric.data() + r * numeric + n0;
+      std::size_t cursor = 0, next = 0;
+      std::tie(means[t], stds[t]) = numeric_moments(fit_rows, n1 - n0, [&](std::size_t i) {
+        if (i == 0)
+          cursor = 0;
+        else if (i != next)
+          throw std::logic_error("encode_table: numeric_moments did not ask for rows in turn");
+        while (parts[cursor] > 1)
+          ++cursor;
+        next = i + 1;
+        return columns.numeric.data() + cursor++ * numeric + n0;
       });
     });
     // The first bad code in row order, as one thread counting row by row would meet it.
@@ -237,7 +258,7 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
       throw std::invalid_argument(
           fmt::format("code {} of field {} in row {} is not in its dictionary of {} values",
                       columns.codes[first_bad.row * ids + s], columns.fields[id_field[s]].name,
-                      order[first_bad.row] + 1, columns.values[id_field[s]].size()));
+                      first_bad.row + 1, columns.values[id_field[s]].size()));
     }
     for (std::size_t t = 0; t < threads; ++t) {
       const std::size_t n0 = util::share_of(numeric, t, threads).first;
@@ -251,7 +272,28 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
         [](int64_t row) { return fmt::format("row {}", row + 1); });
   }
 
-  order = {};
+  {
+    // Train, validation, test: the fitting rows come first, every split is a slice.
+    std::vector<RowSlice> buffers;
+    // Columns the table does not have (no numeric field, no user column) have no rows to move.
+    for (const RowSlice& b : {row_buffer(columns.codes, rows), row_buffer(columns.numeric, rows),
+                              row_buffer(columns.labels, rows), row_buffer(columns.user_ids, rows),
+                              row_buffer(columns.item_ids, rows)}) {
+      if (b.data != nullptr)
+        buffers.push_back(b);
+    }
+    // Each thread makes every swap, exchanging its own share of the two rows' bytes.
+    const auto shares = share_out(buffers, threads);
+    util::run_parallel(shares.size(), [&](std::size_t t) {
+      std::size_t widest = 0;
+      for (const RowSlice& slice : shares[t])
+        widest = std::max(widest, slice.bytes);
+      std::vector<char> scratch(widest);
+      partition_rows(parts,
+                     [&](std::size_t i, std::size_t j) { swap_rows(shares[t], i, j, scratch); });
+    });
+  }
+
   // Codes to ids: in place when every id field is one column wide, else into a wider buffer.
   const std::vector<int64_t> widths = out.vocabulary.widths();
   std::vector<std::size_t> width(ids), at(ids);

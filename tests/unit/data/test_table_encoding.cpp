@@ -1,8 +1,11 @@
 // encode_table: a table's columns encoded in place equal Vocabulary::fit + encode on the same
-// rows, for random, ordered and given-vocabulary encodings, with and without multi-valued fields.
+// rows, for random, ordered and given-vocabulary encodings, with and without multi-valued fields;
+// encoded_row_order says where the rows went.
 #include "autoint_catch.h"
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -84,6 +87,24 @@ TensorDataset reference(const RawFeatures& raw, const Vocabulary& vocab,
   return d;
 }
 
+// The training and validation rows in table order (what encode_table fits on).
+std::vector<int64_t> fitting_rows(const Split& split) {
+  std::vector<int64_t> rows = split.train;
+  rows.insert(rows.end(), split.validation.begin(), split.validation.end());
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+// The rows encode_table leaves in each split, in order: train, validation, test.
+Split encoded_split(const Split& split) {
+  const std::vector<int64_t> order = encoded_row_order(split);
+  const auto train = static_cast<std::ptrdiff_t>(split.train.size());
+  const auto fit = train + static_cast<std::ptrdiff_t>(split.validation.size());
+  return {{order.begin(), order.begin() + train},
+          {order.begin() + train, order.begin() + fit},
+          {order.begin() + fit, order.end()}};
+}
+
 void check_same(const TensorDataset& got, const TensorDataset& want) {
   REQUIRE(got.rows() == want.rows());
   CHECK(got.features.scalar_type() == torch::kInt32);
@@ -113,21 +134,22 @@ TEST_CASE("encode_table equals Vocabulary::fit and encode on the same rows", "[d
           (r < 2000 ? used.train : r < 2400 ? used.validation : used.test).push_back(r);
       }
       const RawFeatures raw = to_raw_features(columns);
-      std::vector<int64_t> fit_rows = used.train;
-      fit_rows.insert(fit_rows.end(), used.validation.begin(), used.validation.end());
       std::vector<int64_t> min_counts;
       for (const auto& f : schema.fields)
         min_counts.push_back(f.min_count);
-      const Vocabulary vocab = Vocabulary::fit(raw, fit_rows, 2, nullptr, min_counts);
+      const Vocabulary vocab = Vocabulary::fit(raw, fitting_rows(used), 2, nullptr, min_counts);
+      const Split moved = encoded_split(used);
+      if (!random)
+        CHECK(moved.train == used.train);  // a split in table order stays in table order
 
       TableEncodingOptions options;
       options.min_counts = min_counts;
       options.max_width = 2;
       EncodedTable encoded = encode_table(TableColumns(columns), used, options);
       CHECK(encoded.vocabulary == vocab);
-      check_same(encoded.train, reference(raw, vocab, used.train));
-      check_same(encoded.validation, reference(raw, vocab, used.validation));
-      check_same(encoded.test, reference(raw, vocab, used.test));
+      check_same(encoded.train, reference(raw, vocab, moved.train));
+      check_same(encoded.validation, reference(raw, vocab, moved.validation));
+      check_same(encoded.test, reference(raw, vocab, moved.test));
       if (multi) {
         REQUIRE(encoded.notes.size() == 1);  // tags has 3 values in a row, max_width 2
         CHECK_THAT(encoded.notes[0], Catch::Contains("field tags has 3 values in its widest row "
@@ -160,12 +182,11 @@ TEST_CASE("encode_table on a table without numeric fields, users or items", "[da
   REQUIRE(columns.user_ids.empty());
   const Split split = split_rows(columns.rows(), 0.2, 0.1, 3);
   const RawFeatures raw = to_raw_features(columns);
-  std::vector<int64_t> fit_rows = split.train;
-  fit_rows.insert(fit_rows.end(), split.validation.begin(), split.validation.end());
-  const Vocabulary vocab = Vocabulary::fit(raw, fit_rows);
+  const Vocabulary vocab = Vocabulary::fit(raw, fitting_rows(split));
   const EncodedTable encoded = encode_table(TableColumns(columns), split);
   CHECK(encoded.vocabulary == vocab);
-  CHECK(torch::equal(encoded.test.features.to(torch::kInt64), vocab.encode(raw, split.test).ids));
+  CHECK(torch::equal(encoded.test.features.to(torch::kInt64),
+                     vocab.encode(raw, encoded_split(split).test).ids));
   CHECK(encoded.test.numeric.size(1) == 0);
   CHECK_FALSE(encoded.test.user_ids.defined());
   CHECK_FALSE(encoded.test.item_ids.defined());
@@ -208,7 +229,7 @@ TEST_CASE("encode_table refuses a split that is not a partition and another voca
 }
 
 TEST_CASE("encode_table gives the same datasets on any number of threads", "[data][table]") {
-  // The rows are reordered with each thread moving a share of every row's bytes, the fields are
+  // The rows are moved with each thread swapping a share of every row's bytes, the fields are
   // counted and summed one thread per field group, and the codes are mapped per row range: the
   // result is that of one thread, bit for bit.
   for (const bool multi : {false, true}) {
@@ -254,4 +275,44 @@ TEST_CASE("encode_table on threads reports the first bad code in row order", "[d
         encode_table(TableColumns(columns), Split{{0, 1, 2, 3, 4, 5, 6, 7}, {8}, {9}}, options),
         Catch::Contains("code 999 of field score in row 2 is not in its dictionary"));
   }
+}
+
+TEST_CASE("encoded_row_order moves only the rows outside their split's region", "[data][table]") {
+  const Split split = split_rows(1000, 0.2, 0.1, 9);
+  const std::vector<int64_t> order = encoded_row_order(split);
+  const Split moved = encoded_split(split);
+  // Each region holds its split's rows.
+  for (const auto& [got, want] :
+       {std::pair{moved.train, split.train}, std::pair{moved.validation, split.validation},
+        std::pair{moved.test, split.test}}) {
+    std::vector<int64_t> a = got, b = want;
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    CHECK(a == b);
+  }
+  // A row whose place is in its split's region is not moved; the others are.
+  const std::size_t train_end = split.train.size();
+  const std::size_t fit_end = train_end + split.validation.size();
+  std::vector<int> part_of(1000);
+  for (int64_t r : split.validation)
+    part_of[static_cast<std::size_t>(r)] = 1;
+  for (int64_t r : split.test)
+    part_of[static_cast<std::size_t>(r)] = 2;
+  std::size_t stayed = 0;
+  for (std::size_t p = 0; p < order.size(); ++p) {
+    const int region = p < train_end ? 0 : p < fit_end ? 1 : 2;
+    if (part_of[p] == region) {
+      CHECK(order[p] == static_cast<int64_t>(p));
+      ++stayed;
+    }
+  }
+  CHECK(stayed > 500);  // most of the training rows
+  // Only which rows a list holds matters, not its order.
+  Split shuffled = split;
+  std::mt19937_64 rng(3);
+  for (auto* list : {&shuffled.train, &shuffled.validation, &shuffled.test})
+    std::shuffle(list->begin(), list->end(), rng);
+  CHECK(encoded_row_order(shuffled) == order);
+  CHECK_THROWS_WITH(encoded_row_order(Split{{0, 1}, {1}, {2}}),
+                    Catch::Contains("row 1 is out of range or listed twice"));
 }
