@@ -19,8 +19,8 @@
 namespace autoint::data {
 namespace {
 
-// A slice of a per-row buffer to reorder: `bytes` bytes at the start of every row of `stride`
-// bytes.
+// A slice of a per-row buffer to move: `bytes` bytes of every row, row k's at data + k * stride
+// (a whole column from row_buffer, a thread's share of it from share_out).
 struct RowSlice {
   char* data = nullptr;
   std::size_t stride = 0;

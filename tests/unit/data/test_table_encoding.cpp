@@ -173,7 +173,7 @@ TEST_CASE("encode_table equals Vocabulary::fit and encode on the same rows", "[d
 }
 
 TEST_CASE("encode_table on a table without numeric fields, users or items", "[data][table]") {
-  // The absent columns are empty buffers: nothing to reorder (a null memcpy before the fix).
+  // The absent columns are empty buffers: nothing to move (a null memcpy before the fix).
   TableSchema schema;
   schema.label = "click";
   schema.fields = {encoding_field("city"), encoding_field("i")};
