@@ -574,6 +574,11 @@ std::vector<Param> build_params() {
       "Empty, or two field names (e.g. [user_id, movie_id]): the dot product of their "
       "embeddings is added to the logit (matrix factorisation's term; autoint and "
       "autoint_plus)."));
+  p.push_back(int_param(
+      "model.dot_dim", [](Config& c) -> int64_t& { return c.model.dot_dim; }, 0, 4096,
+      "0: model.dot_fields' dot product is over their embeddings in the shared table "
+      "(model.embed_dim wide); > 0: over embeddings of their own, this wide, that the attention "
+      "and DNN do not use (a factorisation wider than the attention; L2 as train.l2_embedding)."));
   // train
   p.push_back(string_param(
       "train.objective", [](Config& c) -> std::string& { return c.train.objective; },
@@ -1173,6 +1178,12 @@ void validate(const Config& c, const std::string& origin) {
         "{}: model.dot_fields must be empty or two different field names, with model.type "
         "autoint or autoint_plus (got [{}] with model.type {})",
         origin, fmt::join(dot, ", "), c.model.type));
+  }
+  if (c.model.dot_dim > 0 && c.model.dot_fields.empty()) {
+    throw ConfigError(fmt::format(
+        "{}: model.dot_dim {} needs model.dot_fields (the two fields whose own embeddings' dot "
+        "product is added to the logit)",
+        origin, c.model.dot_dim));
   }
   if (c.model.attention_kernel == "fused" && c.model.attention_dropout > 0) {
     throw ConfigError(

@@ -38,6 +38,8 @@ void AutoIntImpl::reset() {
                               dot[0] < fields && dot[1] < fields),
               "dot_fields must be empty or two different field indices in [0, ", fields, ") (got [",
               fmt::format("{}", fmt::join(dot, ", ")), "])");
+  TORCH_CHECK(o.dot_dim() >= 0, "dot_dim must be >= 0 (got ", o.dot_dim(), ")");
+  TORCH_CHECK(o.dot_dim() == 0 || !dot.empty(), "dot_dim ", o.dot_dim(), " needs dot_fields");
   embedding = register_module("embedding",
                               FieldEmbedding(FieldEmbeddingOptions(o.cardinalities(), o.embed_dim())
                                                  .kinds(o.field_kinds())
@@ -74,6 +76,33 @@ void AutoIntImpl::reset() {
     dnn_out = register_module("dnn_out", torch::nn::Linear(in, 1));
     glorot_linear(dnn_out);
   }
+
+  if (o.dot_dim() > 0) {
+    // The dot fields' own embeddings, registered last (so that every other parameter draws the
+    // same initial values with or without them).
+    int64_t column = 0;
+    for (int64_t f = 0; f < fields; ++f) {
+      const FieldKind kind = o.field_kinds().empty() ? FieldKind::categorical
+                                                     : o.field_kinds()[static_cast<std::size_t>(f)];
+      for (std::size_t i = 0; i < 2; ++i) {
+        if (f == dot[i]) {
+          TORCH_CHECK(kind == FieldKind::categorical, "dot_dim > 0 needs categorical dot_fields (",
+                      "field ", f, " is not)");
+          dot_columns[i] = column;
+        }
+      }
+      if (kind == FieldKind::categorical)
+        ++column;
+      else if (kind == FieldKind::multi_categorical)
+        column += o.field_widths()[static_cast<std::size_t>(f)];
+    }
+    const auto& cards = o.cardinalities();
+    dot_embedding = register_module(
+        "dot_embedding",
+        FieldEmbedding(FieldEmbeddingOptions(
+            {cards[static_cast<std::size_t>(dot[0])], cards[static_cast<std::size_t>(dot[1])]},
+            o.dot_dim())));
+  }
 }
 
 std::pair<torch::Tensor, torch::Tensor> AutoIntImpl::forward_with_embeddings(
@@ -88,6 +117,12 @@ std::pair<torch::Tensor, torch::Tensor> AutoIntImpl::forward_with_embeddings(
     if (!dnn->is_empty())
       h = dnn->forward(h);
     logit = logit + dnn_out->forward(h);
+  }
+  if (dot_embedding) {
+    const torch::Tensor pair = dot_embedding->forward(
+        torch::stack({ids.select(1, dot_columns[0]), ids.select(1, dot_columns[1])}, 1));
+    logit = logit + (pair.select(1, 0) * pair.select(1, 1)).sum(1, /*keepdim=*/true);
+    return {logit.squeeze(1), torch::cat({e.flatten(1), pair.flatten(1)}, 1)};
   }
   if (const auto& dot = options.dot_fields(); !dot.empty())
     logit = logit + (e.select(1, dot[0]) * e.select(1, dot[1])).sum(1, /*keepdim=*/true);
@@ -107,14 +142,15 @@ void AutoIntImpl::set_kernel(AttentionKernel kernel) {
 void AutoIntImpl::pretty_print(std::ostream& stream) const {
   stream << fmt::format(
       "autoint::nn::AutoInt{}(fields={}, embed_dim={}, layers={}, heads={}, attention_dim={}, "
-      "dnn={}, dnn_dropout={}{})",
+      "dnn={}, dnn_dropout={}{}{})",
       options.use_dnn() ? "Plus" : "", options.cardinalities().size(), options.embed_dim(),
       options.num_layers(), options.num_heads(), head_dim(options),
       options.use_dnn() ? fmt::format("[{}]", fmt::join(options.dnn_hidden_units(), ", ")) : "none",
       options.dnn_dropout(),
       options.dot_fields().empty()
           ? ""
-          : fmt::format(", dot_fields=[{}]", fmt::join(options.dot_fields(), ", ")));
+          : fmt::format(", dot_fields=[{}]", fmt::join(options.dot_fields(), ", ")),
+      options.dot_dim() > 0 ? fmt::format(", dot_dim={}", options.dot_dim()) : "");
 }
 
 int64_t expected_parameter_count(const AutoIntOptions& o) {
@@ -137,6 +173,11 @@ int64_t expected_parameter_count(const AutoIntOptions& o) {
       dnn_in = units;
     }
     count += dnn_in + 1;
+  }
+  if (o.dot_dim() > 0) {
+    const auto& dot = o.dot_fields();
+    count += (cards[static_cast<std::size_t>(dot[0])] + cards[static_cast<std::size_t>(dot[1])]) *
+             o.dot_dim();
   }
   return count;
 }

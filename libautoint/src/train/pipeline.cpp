@@ -277,7 +277,8 @@ nn::AutoIntOptions model_options(const config::ModelConfig& config,
   return model_options(by_index, vocabulary.cardinalities())
       .field_kinds(vocabulary.kinds())
       .field_widths(vocabulary.widths())
-      .dot_fields(dot);
+      .dot_fields(dot)
+      .dot_dim(config.dot_dim);
 }
 
 nn::AutoIntOptions model_options(const config::ModelConfig& c,

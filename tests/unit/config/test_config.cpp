@@ -109,6 +109,7 @@ TEST_CASE("config errors name file, line, column, key, value and expectation", "
       {kMinimal + "model:\n  type: lr\n  dot_fields: [user_id, movie_id]\n",
        {},
        "(got [user_id, movie_id] with model.type lr)"},
+      {kMinimal + "model:\n  dot_dim: 32\n", {}, "model.dot_dim 32 needs model.dot_fields"},
       {kMinimal,
        {"model.num_heads=0"},
        "--set model.num_heads=0: model.num_heads must be in [1, 64] (got 0)"},

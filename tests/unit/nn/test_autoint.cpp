@@ -225,10 +225,37 @@ TEST_CASE("dot_fields adds the two fields' embedding dot product to the logit", 
   }
 }
 
+TEST_CASE("dot_dim gives the dot product embeddings of its own", "[nn]") {
+  // The same seed with and without dot_dim: every other parameter starts the same (the dot
+  // product's own embeddings are registered last), so the logits differ by their dot product.
+  torch::manual_seed(6);
+  AutoInt plain{AutoIntOptions(kCards)};
+  torch::manual_seed(6);
+  AutoInt model{AutoIntOptions(kCards).dot_fields({4, 1}).dot_dim(24)};
+  plain->eval();
+  model->eval();
+  CHECK(count(*model) == expected_parameter_count(model->options));
+  CHECK(count(*model) == count(*plain) + (kCards[4] + kCards[1]) * 24);
+  const auto ids = random_ids(kCards, 9);
+  const auto [logits, penalised] = model->forward_with_embeddings(ids);
+  const torch::Tensor w = model->dot_embedding->weight;  // field 4's rows, then field 1's
+  const torch::Tensor a = w.index_select(0, ids.select(1, 4));
+  const torch::Tensor b = w.index_select(0, ids.select(1, 1) + kCards[4]);
+  CHECK(torch::allclose(logits, plain->forward(ids) + (a * b).sum(1), 1e-5, 1e-6));
+  // The L2 penalty's embeddings: the shared ones, then the dot product's own.
+  const torch::Tensor shared = plain->forward_with_embeddings(ids).second.flatten(1);
+  CHECK(torch::equal(penalised, torch::cat({shared, a, b}, 1)));
+  CHECK_THROWS_WITH(AutoInt(AutoIntOptions(kCards).dot_dim(8)),
+                    Catch::Contains("dot_dim 8 needs dot_fields"));
+  CHECK_THROWS_WITH(AutoInt(AutoIntOptions(kCards).dot_fields({0, 1}).dot_dim(-1)),
+                    Catch::Contains("dot_dim must be >= 0"));
+}
+
 TEST_CASE("gradients reach every parameter", "[nn]") {
   torch::manual_seed(3);
   for (auto options : {AutoIntOptions(kCards), AutoIntOptions(kCards).use_dnn(false),
-                       AutoIntOptions(kCards).layer_norm(true).attention_dropout(0.1)}) {
+                       AutoIntOptions(kCards).layer_norm(true).attention_dropout(0.1),
+                       AutoIntOptions(kCards).dot_fields({0, 2}).dot_dim(8)}) {
     AutoInt model(options);
     model->train();
     auto ids = random_ids(kCards, 64);

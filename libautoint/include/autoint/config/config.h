@@ -100,6 +100,8 @@ struct ModelConfig {
   std::string attention_kernel = "auto";       // "auto", "plain" or "fused"
   // Empty, or two field names whose embeddings' dot product is added to the logit.
   std::vector<std::string> dot_fields;
+  // 0: the dot product over the shared embeddings; > 0: over embeddings of their own, this wide.
+  int64_t dot_dim = 0;
 };
 
 // Sampled negatives of train.objective implicit.

@@ -41,19 +41,25 @@ struct AutoIntOptions {
   // logit, the factorisation term of matrix factorisation and of DeepFM's FM part (an MLP
   // learns a dot product poorly: Rendle et al., RecSys 2020). No parameters of its own.
   TORCH_ARG(std::vector<int64_t>, dot_fields) = {};
+  // 0: the dot product is over the two fields' embeddings of the shared table (embed_dim wide).
+  // > 0: over embeddings of their own, dot_dim wide, that nothing else uses (NeuMF's GMF branch
+  // beside its MLP: the factorisation can be wider than the attention); needs dot_fields, both
+  // categorical.
+  TORCH_ARG(int64_t, dot_dim) = 0;
 };
 
 // ids [B, C] (and numeric [B, N] when there are numeric fields; see FieldEmbedding)
 // -> logits [B]. The attention branch ends in a bias-free linear layer on
 // the flattened last interacting layer; the DNN branch (AutoInt+) runs on the
 // flattened embeddings: Linear-ReLU-Dropout per hidden layer, then Linear to 1; with
-// dot_fields, <e_a, e_b> is added.
+// dot_fields, <e_a, e_b> is added (over the dot product's own embeddings when dot_dim > 0).
 class AutoIntImpl : public torch::nn::Cloneable<AutoIntImpl> {
  public:
   explicit AutoIntImpl(AutoIntOptions options);
   void reset() override;
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& numeric = {});
-  // Logits and the looked-up embeddings [B, F, d] (for an L2 penalty on them).
+  // Logits and the looked-up embeddings, for an L2 penalty on them: [B, F, d], or, with
+  // dot_dim > 0, flattened and followed by the dot product's own [B, F * d + 2 * dot_dim].
   std::pair<torch::Tensor, torch::Tensor> forward_with_embeddings(
       const torch::Tensor& ids, const torch::Tensor& numeric = {});
   void pretty_print(std::ostream& stream) const override;
@@ -67,6 +73,8 @@ class AutoIntImpl : public torch::nn::Cloneable<AutoIntImpl> {
   torch::nn::Linear attention_out{nullptr};
   torch::nn::Sequential dnn{nullptr};
   torch::nn::Linear dnn_out{nullptr};
+  FieldEmbedding dot_embedding{nullptr};  // dot_dim > 0: the two dot fields' own embeddings
+  int64_t dot_columns[2] = {0, 0};        // dot_dim > 0: the dot fields' id columns
 };
 TORCH_MODULE(AutoInt);
 
