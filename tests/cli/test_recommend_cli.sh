@@ -76,15 +76,19 @@ expect_error 2 "--user ID is required" "$bin/autoint-recommend" --run "$tmp/run"
 expect_error 1 "run directory does not exist" \
   "$bin/autoint-recommend" --run "$tmp/none" --user 1 --device cpu
 "$bin/autoint-recommend" --help | grep -q -- "--json" || fail "--help does not document --json"
-# A run trained for recommending (implicit feedback) says what its scores are.
+# A run trained for recommending (implicit feedback) says what its scores are. It has the
+# shipped implicit config's model: a user x movie dot product over embeddings of its own
+# (model.dot_dim), which the run's model must load with.
 grep -q "probability that the user would rate the movie 4 or higher" "$tmp/rec.txt" \
   || fail "the rating run's text output does not say what a score is"
 "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --set data.synthetic.ratings=5000 \
   --set data.synthetic.users=100 --set data.synthetic.movies=60 --set train.epochs=1 \
   --set train.objective=implicit --set train.negatives.per_positive=2 \
+  --set 'model.dot_fields=[user_id, movie_id]' --set model.dot_dim=8 \
   --set train.threads=1 --set train.progress=none --device cpu --output "$tmp/implicit" \
   > "$tmp/implicit.out"
 grep -q "validation ndcg@10" "$tmp/implicit.out" || fail "implicit training logged no validation ndcg"
+grep -q "dot_dim=8" "$tmp/implicit.out" || fail "the implicit run's model has no dot_dim: $(cat "$tmp/implicit.out")"
 "$bin/autoint-recommend" --run "$tmp/implicit" --user 11 --top 3 --device cpu > "$tmp/implicit.txt"
 grep -q "top 3 recommendations (score: the model's probability of interaction" "$tmp/implicit.txt" \
   || fail "the implicit run's text output: $(cat "$tmp/implicit.txt")"
