@@ -13,6 +13,7 @@
 #include "autoint/error.h"
 #include "autoint/train/distributed.h"
 #include "autoint/train/grid.h"
+#include "autoint/train/numerics_fingerprint.h"
 #include "autoint/train/trainer.h"
 #include "autoint/util/interrupt.h"
 
@@ -81,7 +82,10 @@ int main(int argc, char** argv) {
         "DIR")("config-reference", "Print the Markdown reference of every config key and exit")(
         "print-config",
         "Print the resolved config (--config with --set, --device, --output) as YAML, as a run "
-        "saves it in config.yaml, and exit without training");
+        "saves it in config.yaml, and exit without training")(
+        "fingerprint",
+        "Print the config's numerics fingerprint (a short one-thread CPU run on a fixed slice of "
+        "the data, as JSON; docs/results.md) and exit without writing a run");
     options.add_options("distributed (docs/distributed.md)")(
         "nproc", "Train with N processes on this machine (ranks 0..N-1, Gloo or NCCL over c10d)",
         cxxopts::value<int64_t>(),
@@ -168,6 +172,11 @@ int main(int argc, char** argv) {
     const auto config = autoint::config::load_config(path, overrides);
     if (flags.count("print-config")) {
       std::cout << autoint::config::to_yaml(config);
+      return 0;
+    }
+    if (flags.count("fingerprint")) {
+      std::cout << autoint::train::numerics_fingerprint(
+          config, {}, autoint::train::numerics_change_from_environment());
       return 0;
     }
     if (world.distributed())

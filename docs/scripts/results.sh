@@ -7,9 +7,13 @@
 #                                        docs/results.md, stamped with the commit and date
 #   docs/scripts/results.sh --runs-only [TABLE...]   train, leave docs/results.md alone
 #   docs/scripts/results.sh --list       the tables, with the configs each one runs
-#   docs/scripts/results.sh --check [TABLE...]   exit 1 when a table's stamped (or verified)
-#                                        commit is older than a commit that changed numerics
-#                                        code or its configs (77 when git history cannot tell)
+#   docs/scripts/results.sh --check [TABLE...]   recompute each table's numerics fingerprints
+#                                        (autoint-train --fingerprint: a short one-thread run of
+#                                        each of its configs on a slice of ML-1M, about 5 s each)
+#                                        and compare them with docs/fingerprints/TABLE.json,
+#                                        recorded when the table was stamped; exit 1 naming the
+#                                        table, the run and the first figure that moved (77, a
+#                                        skip, when the ML-1M directory is absent)
 #   docs/scripts/results.sh --verify [TABLE...]   for a table made before later numerics
 #                                        changes: rerun the first 2 epochs of the first seed of
 #                                        each of its runs and re-evaluate each stored model at
@@ -17,6 +21,10 @@
 #                                        the stored run's bit for bit, stamp the table
 #                                        "Verified at commit HEAD" (needs the table's runs,
 #                                        runs/results/<its commit>/, on this machine)
+#   docs/scripts/results.sh --record-fingerprints [TABLE...]   record the fingerprints of
+#                                        tables that git history shows current (no commit to
+#                                        numerics code or their configs since the stamp); a
+#                                        rewritten or verified table records its own
 #
 # No TABLE means all of them, in dependency order. The tables themselves are written by the
 # apps (`autoint-eval --table`, from the runs' metrics.json); this script only runs the apps
@@ -99,6 +107,10 @@ train_args() {
 train() { # CONFIG RUN_NAME [--set ...]
   if [ "$mode" = verify ]; then
     verify_run "$@"
+    return
+  fi
+  if [ "$mode" = fingerprint ]; then
+    fingerprint_run "$@"
     return
   fi
   local config=$1 name=$2
@@ -291,9 +303,12 @@ if stored != evaluation:
 EOF
 }
 
-check() {
+# history_check [TABLE...]: exit 1 when a table's stamped (or verified) commit is older than a
+# commit that changed numerics code or its configs (77 when git history cannot tell). Guards
+# --record-fingerprints: fingerprints are recorded only for code known to have made the table.
+history_check() {
   if ! git rev-parse --git-dir >/dev/null 2>&1; then
-    echo "results.sh --check: not a git checkout; cannot tell whether tables are current" >&2
+    echo "results.sh: not a git checkout; cannot tell whether tables are current" >&2
     return 77
   fi
   local stale=0 table commit changes list=("$@")
@@ -307,7 +322,7 @@ check() {
       continue
     fi
     if ! git cat-file -e "$commit^{commit}" 2>/dev/null; then
-      echo "results.sh --check: commit $commit (table '$table') is not in this clone's" \
+      echo "results.sh: commit $commit (table '$table') is not in this clone's" \
         "history (shallow clone?); cannot tell" >&2
       return 77
     fi
@@ -321,7 +336,134 @@ check() {
     fi
   done
   if [ "$stale" -eq 0 ]; then
-    echo "results.sh --check: all ${#list[@]} tables of $doc are current"
+    echo "results.sh: all ${#list[@]} tables of $doc are current by git history"
+  fi
+  return "$stale"
+}
+
+# Numerics fingerprints (autoint-train --fingerprint) of each table's runs, kept in
+# docs/fingerprints/TABLE.json. Two figures agree when |a - b| <= fp_atol + fp_rtol * max(|a|, |b|)
+# (integers, strings and the top movies' ids exactly): the tolerance is from measurement
+# (docs/results.md, "How these tables are made"), above the last-bit differences a reordered
+# sum makes and far below what a change of arithmetic moves.
+fp_dir=docs/fingerprints
+fp_rtol=1e-9
+fp_atol=1e-12
+
+# fingerprint_run CONFIG RUN_NAME [--set ...]: RUN_NAME's fingerprint into $fp_out/RUN_NAME.json
+# (once per invocation: two tables may share a run), its name appended to $fp_out/names.
+fingerprint_run() {
+  local config=$1 name=$2
+  shift 2
+  echo "$name" >>"$fp_out/names"
+  [ ! -f "$fp_out/$name.json" ] || return 0
+  local args
+  train_args "$config" "$fp_out/unused" "$@"
+  if ! OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$build/apps/autoint-train" "${args[@]}" \
+    --fingerprint >"$fp_out/$name.tmp" 2>"$fp_out/$name.log"; then
+    echo "results.sh: the fingerprint of $name ($config $*) failed:" >&2
+    tail -3 "$fp_out/$name.log" >&2
+    return 1
+  fi
+  mv "$fp_out/$name.tmp" "$fp_out/$name.json"
+}
+
+# table_fingerprints TABLE: TABLE's runs' fingerprints into $fp_out, their names in
+# $fp_out/names.
+table_fingerprints() {
+  local saved=$mode
+  mode=fingerprint
+  : >"$fp_out/names"
+  "table_$1"
+  mode=$saved
+}
+
+# record_fingerprints TABLE COMMIT: writes docs/fingerprints/TABLE.json.
+record_fingerprints() {
+  table_fingerprints "$1"
+  mkdir -p "$fp_dir"
+  python3 - "$fp_out" "$1" "$2" "$fp_dir/$1.json" <<'EOF'
+import json, sys
+out, table, commit, path = sys.argv[1:]
+names = list(dict.fromkeys(open(f"{out}/names").read().split()))
+runs = {n: json.load(open(f"{out}/{n}.json")) for n in names}
+doc = {"table": table, "recorded_at": commit,
+       "recorded_by": "docs/scripts/results.sh (autoint-train --fingerprint)", "runs": runs}
+open(path, "w").write(json.dumps(doc, indent=1) + "\n")
+print(f"results.sh: {path} recorded ({len(runs)} runs)", file=sys.stderr)
+EOF
+}
+
+# check [TABLE...]: every table's fingerprints recomputed and compared with the stored ones.
+check() {
+  local list=("$@") stale=0 table
+  [ ${#list[@]} -gt 0 ] || list=("${all_tables[@]}")
+  if [ ! -f "$data/ratings.dat" ]; then
+    echo "results.sh --check: skipped: no ML-1M at $data (set AUTOINT_ML1M_DIR); the" \
+      "fingerprints are computed on it" >&2
+    return 77
+  fi
+  if [ ! -x "$build/apps/autoint-train" ]; then
+    echo "results.sh --check: $build/apps/autoint-train is not built (set AUTOINT_BUILD_DIR)" >&2
+    return 2
+  fi
+  for table in "${list[@]}"; do
+    if [ ! -f "$fp_dir/$table.json" ]; then
+      echo "$doc: table '$table' has no fingerprints ($fp_dir/$table.json); regenerate it" \
+        "(docs/scripts/results.sh $table) or verify it (--verify $table)" >&2
+      stale=1
+      continue
+    fi
+    table_fingerprints "$table"
+    python3 - "$fp_out" "$table" "$fp_dir/$table.json" "$fp_rtol" "$fp_atol" <<'EOF' || stale=1
+import json, sys
+out, table, path = sys.argv[1:4]
+rtol, atol = float(sys.argv[4]), float(sys.argv[5])
+stored = json.load(open(path))
+names = list(dict.fromkeys(open(f"{out}/names").read().split()))
+fresh = {n: json.load(open(f"{out}/{n}.json")) for n in names}
+where = f"docs/results.md: table '{table}' (fingerprints recorded at {stored['recorded_at']})"
+if sorted(fresh) != sorted(stored["runs"]):
+    sys.exit(f"{where}: its runs are now {sorted(fresh)}, the stored fingerprints have "
+             f"{sorted(stored['runs'])}; regenerate the table")
+
+
+def first_difference(a, b, path):
+    """The first place, in document order, where b (now) differs from a (stored)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if k not in a or k not in b:
+                return f"{path}.{k}", a.get(k, "(absent)"), b.get(k, "(absent)")
+            d = first_difference(a[k], b[k], f"{path}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return None if len(a) == len(b) else (f"{path} (length)", len(a), len(b))
+    if isinstance(a, float) and isinstance(b, float):
+        return None if abs(a - b) <= atol + rtol * max(abs(a), abs(b)) else (path, a, b)
+    return None if a == b and type(a) == type(b) else (path, a, b)
+
+
+failed = False
+for name in names:
+    d = first_difference(stored["runs"][name], fresh[name], "")
+    if d:
+        p, a, b = d
+        print(f"{where}: run {name}: {p.lstrip('.')} is {b!r} now, {a!r} when recorded "
+              f"(tolerance {rtol:g} relative + {atol:g}): the numbers moved; regenerate the "
+              f"table (docs/scripts/results.sh {table}) or find the change that moved them",
+              file=sys.stderr)
+        failed = True
+sys.exit(1 if failed else 0)
+EOF
+  done
+  if [ "$stale" -eq 0 ]; then
+    echo "results.sh --check: the fingerprints of all ${#list[@]} tables of $doc match"
   fi
   return "$stale"
 }
@@ -342,11 +484,25 @@ EOF
 }
 
 mode=write
+fp_out=$(mktemp -d)
+trap 'rm -rf "$fp_out"' EXIT
 case "${1:-}" in
   --check)
     shift
-    check "$@"
-    exit $?
+    for t in "$@"; do configs_of "$t" >/dev/null; done
+    rc=0
+    check "$@" || rc=$?
+    exit "$rc"
+    ;;
+  --record-fingerprints)
+    shift
+    for t in "$@"; do configs_of "$t" >/dev/null; done
+    history_check "$@"
+    list=("$@")
+    [ ${#list[@]} -gt 0 ] || list=("${all_tables[@]}")
+    commit=$(git rev-parse --short=12 HEAD)
+    for t in "${list[@]}"; do record_fingerprints "$t" "$commit"; done
+    exit 0
     ;;
   --list)
     for t in "${all_tables[@]}"; do echo "$t: $(configs_of "$t")"; done
@@ -405,6 +561,7 @@ lines[j] = (f"{line} Verified at commit `{commit}` ({today}): the first 2 epochs
 open(doc, "w", encoding="utf-8").write("\n".join(lines))
 EOF
     echo "results.sh: $doc: table '$t' verified at $commit"
+    record_fingerprints "$t" "$commit"
   done
   exit 0
 fi
@@ -413,8 +570,7 @@ for t in "${tables[@]}"; do "table_$t"; done
 
 commit=$(git rev-parse --short=12 HEAD)
 today=$(date -u +%Y-%m-%d)
-body=$(mktemp)
-trap 'rm -f "$body"' EXIT
+body="$fp_out/body.md"
 for t in "${tables[@]}"; do
   {
     echo "Generated by \`docs/scripts/results.sh $t\` at commit \`$commit\` ($today)."
@@ -423,4 +579,5 @@ for t in "${tables[@]}"; do
   } >"$body"
   replace_block "$t" "$body"
   echo "results.sh: $doc: table '$t' rewritten"
+  record_fingerprints "$t" "$commit"
 done

@@ -29,6 +29,11 @@ TEST_CASE("bad device strings are errors naming the string", "[device]") {
   }
 }
 
+// What tests/unit/run_requiring.sh asks before it runs the [cuda] tests: fails without CUDA.
+TEST_CASE("CUDA is available", "[.][cuda_probe]") {
+  REQUIRE(torch::cuda::is_available());
+}
+
 TEST_CASE("auto resolves to CUDA only when it is available", "[device]") {
   const auto device = DeviceSpec::parse("auto").resolve();
   CHECK(device.is_cuda() == torch::cuda::is_available());

@@ -9,9 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <string_view>
-#include <thread>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -19,6 +17,7 @@
 #include "autoint/error.h"
 #include "autoint/util/allocator.h"
 #include "autoint/util/fnv1a.h"
+#include "autoint/util/parallel.h"
 
 namespace autoint::data {
 namespace {
@@ -312,9 +311,7 @@ class TableReader {
     id_fields_ = static_cast<std::size_t>(out_.id_fields());
     numeric_fields_ = static_cast<std::size_t>(out_.numeric_fields());
     dictionaries_.resize(schema.fields.size());
-    threads_ = options.threads > 0
-                   ? options.threads
-                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads_ = static_cast<int>(util::thread_count(options.threads));
     info_.has_users = !schema.user.empty();
     info_.has_items = !schema.item.empty();
   }
@@ -511,7 +508,7 @@ class TableReader {
     const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(threads_),
                                                       std::max<std::size_t>(1, rows / 2048));
     parts_.resize(std::max(parts_.size(), threads));
-    run_parallel(threads, [&](std::size_t t) {
+    util::run_parallel(threads, [&](std::size_t t) {
       parse_range(buffer, starts, ends, lines, rows * t / threads, rows * (t + 1) / threads,
                   parts_[t]);
     });
@@ -528,7 +525,7 @@ class TableReader {
       row += parts_[t].labels.size();
     }
     grow(row, /*reserve_only=*/false);
-    run_parallel(threads, [&](std::size_t t) { write_part(parts_[t]); });
+    util::run_parallel(threads, [&](std::size_t t) { write_part(parts_[t]); });
     // A thread's dictionaries of a huge column would keep a copy of every value: start over.
     for (std::size_t t = 0; t < threads; ++t) {
       std::size_t held = 0;
@@ -537,16 +534,6 @@ class TableReader {
       if (held > (std::size_t{1} << 21))
         reset_dictionaries(parts_[t]);
     }
-  }
-
-  // Runs job(0..n-1), the last on this thread.
-  static void run_parallel(std::size_t n, const std::function<void(std::size_t)>& job) {
-    std::vector<std::thread> workers;
-    for (std::size_t t = 0; t + 1 < n; ++t)
-      workers.emplace_back(job, t);
-    job(n - 1);
-    for (auto& w : workers)
-      w.join();
   }
 
   void reset_dictionaries(TablePart& part) const {

@@ -80,21 +80,10 @@ void AutoIntImpl::reset() {
   if (o.dot_dim() > 0) {
     // The dot fields' own embeddings, registered last (so that every other parameter draws the
     // same initial values with or without them).
-    int64_t column = 0;
-    for (int64_t f = 0; f < fields; ++f) {
-      const FieldKind kind = o.field_kinds().empty() ? FieldKind::categorical
-                                                     : o.field_kinds()[static_cast<std::size_t>(f)];
-      for (std::size_t i = 0; i < 2; ++i) {
-        if (f == dot[i]) {
-          TORCH_CHECK(kind == FieldKind::categorical, "dot_dim > 0 needs categorical dot_fields (",
-                      "field ", f, " is not)");
-          dot_columns[i] = column;
-        }
-      }
-      if (kind == FieldKind::categorical)
-        ++column;
-      else if (kind == FieldKind::multi_categorical)
-        column += o.field_widths()[static_cast<std::size_t>(f)];
+    for (std::size_t i = 0; i < 2; ++i) {
+      TORCH_CHECK(embedding->kind(dot[i]) == FieldKind::categorical,
+                  "dot_dim > 0 needs categorical dot_fields (field ", dot[i], " is not)");
+      dot_columns[i] = embedding->id_column(dot[i]);
     }
     const auto& cards = o.cardinalities();
     dot_embedding = register_module(

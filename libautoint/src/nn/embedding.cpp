@@ -39,7 +39,10 @@ void FieldEmbeddingImpl::reset() {
   all_categorical_ = true;
   id_columns_ = 0;
   numeric_columns_ = 0;
+  first_columns_.assign(cards.size(), -1);
   for (int64_t f = 0; f < fields(); ++f) {
+    if (kind(f) != FieldKind::numeric)
+      first_columns_[static_cast<std::size_t>(f)] = id_columns_;
     switch (kind(f)) {
       case FieldKind::categorical:
         ++id_columns_;
@@ -94,14 +97,13 @@ torch::Tensor FieldEmbeddingImpl::forward(const torch::Tensor& given_ids,
       numeric.defined() ? numeric.sizes() : torch::IntArrayRef{}, ")");
   std::vector<torch::Tensor> parts;
   parts.reserve(static_cast<std::size_t>(fields()));
-  int64_t column = 0;
   int64_t numeric_column = 0;
   for (int64_t f = 0; f < fields(); ++f) {
     const int64_t start = starts_[static_cast<std::size_t>(f)];
+    const int64_t column = first_columns_[static_cast<std::size_t>(f)];
     switch (kind(f)) {
       case FieldKind::categorical:
         parts.push_back(torch::embedding(weight, ids.select(1, column) + start));
-        ++column;
         break;
       case FieldKind::multi_categorical: {
         const int64_t width = options.widths()[static_cast<std::size_t>(f)];
@@ -110,7 +112,6 @@ torch::Tensor FieldEmbeddingImpl::forward(const torch::Tensor& given_ids,
         const torch::Tensor sum =
             torch::embedding(weight, list + start).mul(mask.unsqueeze(2)).sum(1);  // [B, d]
         parts.push_back(sum / mask.sum(1, /*keepdim=*/true).clamp_min(1.0));
-        column += width;
         break;
       }
       case FieldKind::numeric:

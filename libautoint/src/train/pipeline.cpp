@@ -315,4 +315,26 @@ nn::AutoIntOptions model_options(const config::ModelConfig& c,
       .kernel(attention_kernel(c.attention_kernel));
 }
 
+SourceData load_source(const config::DataConfig& config) {
+  SourceData out;
+  out.table = config.source == "table";
+  if (out.table)
+    out.table_columns = load_table(config, out.table_info);
+  else
+    out.movielens = load_movielens(config);
+  return out;
+}
+
+data::DataFingerprint source_fingerprint(const SourceData& source) {
+  return source.table ? data::fingerprint(source.table_columns)
+                      : data::fingerprint(source.movielens);
+}
+
+PreparedData prepare_source(SourceData& source, const config::DataConfig& config,
+                            const std::optional<data::Vocabulary>& vocabulary) {
+  if (source.table)
+    return prepare_table(std::move(source.table_columns), source.table_info, config, vocabulary);
+  return prepare_data(source.movielens, config, vocabulary);
+}
+
 }  // namespace autoint::train

@@ -499,11 +499,12 @@ class Fitter {
     allreduce_before_ = gradient_sync_ ? gradient_sync_->seconds() : 0.0;
     const auto start = util::Clock::now();
     data::Batch batch;
-    while (batches_->next(batch)) {
+    const int64_t max_steps = options_.max_steps;
+    while ((max_steps == 0 || state_.step < max_steps) && batches_->next(batch)) {
       const int64_t step_number = ++state_.step;
       const int64_t global_len = batch.features.size(0) * rows_per_unit_;
-      const bool sync_now =
-          step_number % sync_every_ == 0 || state_.seen + global_len == epoch_rows;
+      const bool sync_now = step_number % sync_every_ == 0 ||
+                            state_.seen + global_len == epoch_rows || step_number == max_steps;
       bool stop = false;
       state_.loss_sum += step(batch, epoch, step_number, global_len, sync_now, stop);
       state_.seen += global_len;
@@ -671,38 +672,6 @@ class Fitter {
   std::string last_checkpoint_;
   double allreduce_before_ = 0;
 };
-
-// The data a config names, loaded: a table's raw features (encoded by prepare_source) or
-// MovieLens, whose users, movies and ratings full ranking and implicit training keep using.
-struct SourceData {
-  bool table = false;
-  data::MovieLens movielens;
-  data::TableColumns table_columns;
-  data::TableInfo table_info;
-};
-
-SourceData load_source(const config::DataConfig& config) {
-  SourceData out;
-  out.table = config.source == "table";
-  if (out.table)
-    out.table_columns = load_table(config, out.table_info);
-  else
-    out.movielens = load_movielens(config);
-  return out;
-}
-
-data::DataFingerprint source_fingerprint(const SourceData& source) {
-  return source.table ? data::fingerprint(source.table_columns)
-                      : data::fingerprint(source.movielens);
-}
-
-// Featurised, split and encoded; a table's columns become the tensors (encoded in place).
-PreparedData prepare_source(SourceData& source, const config::DataConfig& config,
-                            const std::optional<data::Vocabulary>& vocabulary = std::nullopt) {
-  if (source.table)
-    return prepare_table(std::move(source.table_columns), source.table_info, config, vocabulary);
-  return prepare_data(source.movielens, config, vocabulary);
-}
 
 }  // namespace
 

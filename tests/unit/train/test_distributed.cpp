@@ -17,35 +17,14 @@
 #include "autoint/error.h"
 #include "autoint/train/distributed.h"
 #include "autoint/train/evaluate.h"
+#include "test_support.h"
 
 using namespace autoint;
 using train::WorldOverride;
 
 namespace {
 
-// Sets (or, with nullptr, unsets) an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name))
-      old_ = old, had_ = true;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      ::setenv(name_, old_.c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
+using test::ScopedEnv;
 
 std::string error_of(const std::function<void()>& f) {
   try {

@@ -40,6 +40,10 @@ class FieldEmbeddingImpl : public torch::nn::Cloneable<FieldEmbeddingImpl> {
   int64_t fields() const { return static_cast<int64_t>(options.cardinalities().size()); }
   FieldKind kind(int64_t field) const;
   int64_t id_columns() const { return id_columns_; }
+  // The first id column of a categorical or multi-valued field in `ids`; -1 for a numeric one.
+  int64_t id_column(int64_t field) const {
+    return first_columns_.at(static_cast<std::size_t>(field));
+  }
   int64_t numeric_columns() const { return numeric_columns_; }
 
   FieldEmbeddingOptions options;
@@ -50,7 +54,8 @@ class FieldEmbeddingImpl : public torch::nn::Cloneable<FieldEmbeddingImpl> {
   bool all_categorical_ = true;
   int64_t id_columns_ = 0;
   int64_t numeric_columns_ = 0;
-  std::vector<int64_t> starts_;  // offsets, on the host
+  std::vector<int64_t> starts_;         // offsets, on the host
+  std::vector<int64_t> first_columns_;  // id_column of each field
 };
 TORCH_MODULE(FieldEmbedding);
 

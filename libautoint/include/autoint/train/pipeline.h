@@ -51,6 +51,26 @@ PreparedData prepare_table(data::TableColumns&& columns, const data::TableInfo& 
                            const config::DataConfig& config,
                            const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
 
+// The data a config names, loaded: a table's raw features (encoded by prepare_source) or
+// MovieLens, whose users, movies and ratings full ranking and implicit training keep using.
+struct SourceData {
+  bool table = false;
+  data::MovieLens movielens;
+  data::TableColumns table_columns;
+  data::TableInfo table_info;
+};
+
+// data.source's files (or the synthetic generator's output), not yet featurised.
+SourceData load_source(const config::DataConfig& config);
+
+// What a run records of its data in the manifest (data::fingerprint of either kind).
+data::DataFingerprint source_fingerprint(const SourceData& source);
+
+// prepare_table or prepare_data, as the source is; a table's columns become the tensors
+// (encoded in place, so `source.table_columns` is consumed).
+PreparedData prepare_source(SourceData& source, const config::DataConfig& config,
+                            const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
+
 // The model options a config describes, for a fitted encoding's fields; model.dot_fields are
 // resolved to the vocabulary's field indices (ConfigError for an unknown name).
 nn::AutoIntOptions model_options(const config::ModelConfig& config,

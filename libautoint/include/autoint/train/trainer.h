@@ -60,6 +60,9 @@ struct FitOptions {
   FullRankingOptions ranking;
   // A distributed run allreduces gradients in flat buckets of at most this many MiB.
   int64_t bucket_mb = config::DistributedConfig{}.bucket_mb;
+  // Each epoch's training pass stops after this many optimizer steps (0: the whole pass), for
+  // short checks such as the numerics fingerprint (train/numerics_fingerprint.h).
+  int64_t max_steps = 0;
 };
 
 // The fit options a config describes (train, eval, data.positives, data.split_seed,

@@ -1,0 +1,172 @@
+// The numerics fingerprint: a short run of a config on a slice of its data (see the header).
+#include "autoint/train/numerics_fingerprint.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "autoint/data/features.h"
+#include "autoint/error.h"
+#include "autoint/recommend/recommender.h"
+#include "autoint/train/evaluate.h"
+#include "autoint/train/grid.h"
+#include "autoint/train/pipeline.h"
+#include "autoint/train/trainer.h"
+#include "autoint/util/fnv1a.h"
+#include "autoint/util/log.h"
+#include "autoint/util/progress.h"
+
+namespace autoint::train {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// A number as the fingerprint holds it: NaN (not measured) as null.
+Json number(double value) {
+  return std::isnan(value) ? Json() : Json(value);
+}
+
+// The hash of what the config asks for (a grid's axes included): the settings that do not change
+// the arithmetic (where the data and the run live, the device and threads the fingerprint fixes,
+// the progress output) are blanked first.
+std::string config_hash(config::Config config) {
+  config.data.dir.clear();
+  config.output.dir.clear();
+  config.device = "cpu";
+  config.train.threads = 1;
+  config.train.progress = "none";
+  util::Fnv1a hash;
+  const std::string text = config::to_yaml(config);
+  hash.update(text.data(), text.size());
+  return hash.hex();
+}
+
+// The run the fingerprint trains: a grid's (or repeats') first, cut to the slice's length.
+config::Config fingerprint_config(const config::Config& config, const FingerprintOptions& o) {
+  config::Config out = config.grid.empty() && config.repeats <= 1
+                           ? config
+                           : expand_grid(config, "fingerprint")[0].config;
+  out.device = "cpu";
+  out.train.threads = 1;
+  out.train.progress = "none";
+  out.train.epochs = std::min(out.train.epochs, o.epochs);
+  out.eval.full_ranking_users = o.ranking_users;
+  out.train.ranking_validation_users = o.ranking_users;
+  return out;
+}
+
+// Keeps the ratings of users 1..users (the catalogue stays whole).
+void slice(data::MovieLens& movielens, int64_t users) {
+  auto& r = movielens.ratings;
+  r.erase(std::remove_if(r.begin(), r.end(),
+                         [users](const data::Rating& x) { return x.user_id > users; }),
+          r.end());
+}
+
+Json history_json(const FitResult& fit) {
+  Json out = Json::array();
+  for (const auto& s : fit.history) {
+    out.push_back({{"epoch", s.epoch},
+                   {"train_loss", s.train_loss},
+                   {"validation_logloss", number(s.validation_logloss)},
+                   {"validation_auc", number(s.validation_auc)},
+                   {"validation_ndcg", number(s.validation_ndcg)},
+                   {"validation_recall", number(s.validation_recall)}});
+  }
+  return out;
+}
+
+// The test split's probabilities: the first `rows` of them and their sum over every row.
+Json probabilities_json(nn::AutoInt& model, const PreparedData& data, int64_t batch_size,
+                        int64_t rows) {
+  const torch::Tensor p = predict(model, data.test, batch_size).to(torch::kFloat64);
+  Json first = Json::array();
+  const auto shown = std::min<int64_t>(rows, p.size(0));
+  for (int64_t i = 0; i < shown; ++i)
+    first.push_back(p[i].item<double>());
+  return {{"rows", p.size(0)}, {"sum", p.sum().item<double>()}, {"first", first}};
+}
+
+// The recommender's top movies for users 1..ranking_users (MovieLens sources with the seed's
+// fields, the only ones it serves).
+Json top_json(nn::AutoInt& model, const PreparedData& data, const data::MovieLens& movielens,
+              const FingerprintOptions& o) {
+  Json out = Json::object();
+  const recommend::Recommender recommender(model, data.vocabulary, movielens, torch::kCPU);
+  for (int64_t user = 1; user <= o.ranking_users; ++user) {
+    Json list = Json::array();
+    for (const auto& r : recommender.recommend(user, o.top))
+      list.push_back({r.movie_id, static_cast<double>(r.score)});
+    out[std::to_string(user)] = list;
+  }
+  return out;
+}
+
+}  // namespace
+
+NumericsChange numerics_change_from_environment() {
+  const char* text = std::getenv("AUTOINT_TEST_NUMERICS_CHANGE");
+  const std::string_view value = text == nullptr ? "" : text;
+  if (value.empty())
+    return NumericsChange::none;
+  if (value == "initial_weight")
+    return NumericsChange::initial_weight;
+  if (value == "extra_step")
+    return NumericsChange::extra_step;
+  throw ConfigError(fmt::format(
+      "AUTOINT_TEST_NUMERICS_CHANGE=\"{}\": expected initial_weight or extra_step (or unset)",
+      value));
+}
+
+std::string numerics_fingerprint(const config::Config& original, const FingerprintOptions& o,
+                                 NumericsChange change) {
+  const config::Config config = fingerprint_config(original, o);
+  SourceData source = load_source(config.data);
+  if (!source.table)
+    slice(source.movielens, o.users);
+  const PreparedData data = prepare_source(source, config.data);
+
+  seed_everything(config.train);
+  nn::AutoInt model(model_options(config.model, data.vocabulary));
+  if (change == NumericsChange::initial_weight) {
+    torch::NoGradGuard no_grad;
+    // The attention output's first weight: every model type has it, and every logit uses it.
+    const auto named = model->named_parameters();
+    torch::Tensor weight =
+        named.contains("attention_out.weight") ? named["attention_out.weight"] : named[0].value();
+    weight.view({-1})[0].add_(1e-3);
+  }
+  FitOptions fit_opts = fit_options(config);
+  fit_opts.max_steps = o.steps + (change == NumericsChange::extra_step ? 1 : 0);
+  util::Log log(nullptr, "");
+  const FitResult fitted =
+      fit(model, data, fit_opts, torch::kCPU, log, util::ProgressMode::none,
+          FitControl{"", false, source.table ? nullptr : &source.movielens, nullptr});
+
+  Evaluation evaluation = evaluate_model(model, source.movielens, data, config, torch::kCPU);
+  Json evaluated = Json::parse(evaluation_json(evaluation));
+  if (evaluated.contains("full_ranking"))
+    evaluated["full_ranking"].erase("seconds");
+
+  Json out;
+  out["config_fnv1a64"] = config_hash(original);
+  out["slice"] = {{"users", o.users},
+                  {"epochs", config.train.epochs},
+                  {"steps", o.steps},
+                  {"train_rows", data.train.rows()},
+                  {"validation_rows", data.validation.rows()},
+                  {"test_rows", data.test.rows()}};
+  out["history"] = history_json(fitted);
+  out["best_epoch"] = fitted.best_epoch;
+  out["evaluation"] = evaluated;
+  out["test_probabilities"] = probabilities_json(model, data, config.eval.batch_size, o.rows);
+  if (!source.table && data::is_seed_vocabulary(data.vocabulary))  // what the recommender serves
+    out["top"] = top_json(model, data, source.movielens, o);
+  return out.dump(1) + "\n";
+}
+
+}  // namespace autoint::train
