@@ -13,13 +13,13 @@
 
 #include "app_support.h"
 #include "autoint/config/config.h"
-#include "autoint/data/ctr_synthetic.h"
-#include "autoint/data/eda_report.h"
-#include "autoint/data/movielens.h"
-#include "autoint/data/stats.h"
-#include "autoint/data/synthetic.h"
+#include "autoint/data/table/ctr_synthetic.h"
 #include "autoint/error.h"
-#include "autoint/train/table_report.h"
+#include "autoint/experiment/table_report.h"
+#include "autoint/movielens/format.h"
+#include "autoint/movielens/synthetic.h"
+#include "autoint/report/eda_report.h"
+#include "autoint/report/stats.h"
 
 namespace {
 
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
         "  autoint-data synth --format criteo|avazu --out FILE [--rows N] [--seed S]\n"
         "    writes a seeded synthetic CTR file in the Criteo (train.txt) or Avazu (train.csv) "
         "format, with planted pairwise feature interactions (see "
-        "autoint/data/ctr_synthetic.h)\n"
+        "autoint/data/table/ctr_synthetic.h)\n"
         "  autoint-data stats --data DIR --out REPORT_DIR [--label-threshold T] [--note TEXT]\n"
         "    writes the exploratory data analysis of the data set in DIR (aggregate figures "
         "only) as REPORT_DIR/README.md with SVG charts\n"

@@ -10,8 +10,8 @@
 
 #include "app_support.h"
 #include "autoint/error.h"
-#include "autoint/train/grid.h"
-#include "autoint/train/trainer.h"
+#include "autoint/experiment/experiment.h"
+#include "autoint/experiment/grid.h"
 
 int main(int argc, char** argv) {
   return autoint::apps::run_main("autoint-eval", [&] {

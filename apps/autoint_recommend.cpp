@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app_support.h"
-#include "autoint/data/demographics.h"
 #include "autoint/device.h"
+#include "autoint/movielens/demographics.h"
 #include "autoint/recommend/recommender.h"
 
 namespace {

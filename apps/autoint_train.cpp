@@ -11,10 +11,10 @@
 #include "autoint/config/config.h"
 #include "autoint/device.h"
 #include "autoint/error.h"
+#include "autoint/experiment/experiment.h"
+#include "autoint/experiment/grid.h"
+#include "autoint/experiment/numerics_fingerprint.h"
 #include "autoint/train/distributed.h"
-#include "autoint/train/grid.h"
-#include "autoint/train/numerics_fingerprint.h"
-#include "autoint/train/trainer.h"
 #include "autoint/util/interrupt.h"
 
 namespace {

@@ -3,6 +3,8 @@
 // by ctest against the installed package (tests/consumer/run_consumer.sh).
 #include <iostream>
 
+#include <autoint/eval/evaluate.h>
+#include <autoint/experiment/pipeline.h>
 #include <autoint/train/trainer.h>
 
 int main() {
@@ -19,7 +21,7 @@ int main() {
     d.labels = labels.slice(0, begin, end);
     return d;
   };
-  train::PreparedData data;
+  data::PreparedData data;
   data.train = part(0, 14000);
   data.validation = part(14000, 16000);
   data.test = part(16000, rows);

@@ -1,6 +1,5 @@
 // Builds an AutoInt+ model through the installed package and scores one batch.
-#include <autoint/nn/autoint.h>
-#include <autoint/version.h>
+#include <autoint/autoint.h>
 
 #include <iostream>
 

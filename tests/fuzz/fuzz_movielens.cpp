@@ -4,8 +4,8 @@
 #include <string_view>
 #include <vector>
 
-#include "autoint/data/movielens.h"
 #include "autoint/error.h"
+#include "autoint/movielens/format.h"
 
 namespace {
 

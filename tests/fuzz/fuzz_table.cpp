@@ -1,4 +1,4 @@
-// libFuzzer target: the delimited-text table reader (data/table.h) on arbitrary bytes. The
+// libFuzzer target: the delimited-text table reader (data/table/reader.h) on arbitrary bytes. The
 // first byte picks the separator, the header mode, a label threshold and the chunking; the
 // rest is the file. Bad input must end in DataError or ConfigError; good input must give the
 // same features however it is chunked and threaded, with every code inside its dictionary.
@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "autoint/data/table.h"
+#include "autoint/data/table/reader.h"
 #include "autoint/error.h"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <torch/torch.h>
 
 #include "autoint/data/dataset.h"
-#include "autoint/data/features.h"
+#include "autoint/movielens/features.h"
 
 namespace autoint::test {
 

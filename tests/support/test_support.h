@@ -69,4 +69,12 @@ inline void write_file(const std::filesystem::path& path, const std::string& con
   out << content;
 }
 
+// How many times `what` occurs in `text` (overlapping occurrences counted).
+inline std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
 }  // namespace autoint::test

@@ -1,7 +1,7 @@
 // A four-rating MovieLens data set for the feature and vocabulary tests.
 #pragma once
 
-#include "autoint/data/movielens.h"
+#include "autoint/movielens/format.h"
 
 namespace autoint::test {
 

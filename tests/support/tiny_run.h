@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "autoint/config/config.h"
-#include "autoint/train/trainer.h"
+#include "autoint/experiment/experiment.h"
 #include "test_support.h"
 
 namespace autoint::test {

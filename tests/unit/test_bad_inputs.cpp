@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "autoint/config/config.h"
-#include "autoint/data/features.h"
-#include "autoint/data/movielens.h"
 #include "autoint/device.h"
 #include "autoint/error.h"
-#include "autoint/train/pipeline.h"
-#include "autoint/train/run_dir.h"
+#include "autoint/experiment/pipeline.h"
+#include "autoint/experiment/run_dir.h"
+#include "autoint/movielens/features.h"
+#include "autoint/movielens/format.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -103,7 +103,7 @@ void load(const BadInput& c) {
   } else if (c.kind == "device") {
     autoint::DeviceSpec::parse(autoint::test::read_file(input));
   } else if (c.kind == "vocabulary") {
-    autoint::data::Vocabulary::load(input.string());
+    autoint::data::Vocabulary::load(input.string(), autoint::data::feature_set_fields("seed"));
   } else if (c.kind == "table") {
     // The case directory holds schema.yaml (a config's data section, data.source table) and
     // data.txt, which the config reads.

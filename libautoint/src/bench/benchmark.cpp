@@ -11,12 +11,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "autoint/data/synthetic.h"
 #include "autoint/device.h"
+#include "autoint/eval/full_ranking.h"
+#include "autoint/experiment/pipeline.h"
+#include "autoint/movielens/synthetic.h"
 #include "autoint/nn/autoint.h"
 #include "autoint/recommend/recommender.h"
-#include "autoint/train/full_ranking.h"
-#include "autoint/train/pipeline.h"
 #include "autoint/train/trainer.h"
 #include "autoint/util/allocator.h"
 #include "autoint/util/clock.h"
@@ -131,7 +131,7 @@ BenchResult run_benchmark(const BenchOptions& o, std::ostream& log) {
     }
     auto start = Clock::now();
     const data::MovieLens movielens = train::load_movielens(data_config);
-    const train::PreparedData prepared = train::prepare_data(movielens, data_config);
+    const data::PreparedData prepared = train::prepare_data(movielens, data_config);
     r.load_seconds = seconds_since(start);
     if (!scratch.empty())
       std::filesystem::remove_all(scratch);

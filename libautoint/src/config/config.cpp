@@ -982,7 +982,7 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 
 namespace {
 
-// What data/table.h's check_schema would refuse at read time, said here with the file: the
+// What data/table/reader.h's check_schema would refuse at read time, said here with the file: the
 // fields of data.table.fields or data.fields (`key`), whose label column is `label`.
 void validate_fields(const std::vector<TableFieldConfig>& fields, const std::string& key,
                      const std::string& label, const std::string& origin) {

@@ -12,7 +12,6 @@
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 
-#include "autoint/data/features.h"
 #include "autoint/error.h"
 
 namespace autoint::data {
@@ -310,7 +309,8 @@ void Vocabulary::save(const std::string& path) const {
     throw RunError(fmt::format("{}: write failed", path));
 }
 
-Vocabulary Vocabulary::load(const std::string& path) {
+Vocabulary Vocabulary::load(const std::string& path,
+                            const std::vector<FieldSpec>& version1_fields) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw RunError(fmt::format("{}: cannot open vocabulary file", path));
@@ -333,7 +333,14 @@ Vocabulary Vocabulary::load(const std::string& path) {
   const bool version1 = line == "autoint-vocabulary 1";
   Vocabulary vocab;
   if (version1) {
-    vocab.fields_ = feature_set_fields("seed");
+    if (version1_fields.empty()) {
+      throw RunError(fmt::format(
+          "{}:1: a version-1 vocabulary has no field list, and the caller named none (load it "
+          "with the fields it was written for, e.g. the seed's: autoint-eval and "
+          "autoint-recommend do)",
+          path));
+    }
+    vocab.fields_ = version1_fields;
   } else {
     next("\"fields <count>\"");
     std::istringstream header(line);

@@ -14,7 +14,7 @@
 #include <ATen/Parallel.h>
 
 #include "attention_kernel.h"
-#include "autoint/nn/attention_detail.h"
+#include "nn/attention_detail.h"
 
 namespace autoint::nn {
 namespace {

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "autoint/error.h"
-#include "autoint/train/pipeline.h"
-#include "autoint/train/run_dir.h"
+#include "autoint/experiment/pipeline.h"
+#include "autoint/experiment/run_dir.h"
 #include "autoint/util/allocator.h"
 
 namespace autoint::recommend {

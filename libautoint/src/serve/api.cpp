@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "autoint/data/demographics.h"
-#include "autoint/data/movielens.h"
 #include "autoint/error.h"
+#include "autoint/movielens/demographics.h"
+#include "autoint/movielens/format.h"
 #include "autoint/recommend/recommender.h"
 
 namespace autoint::serve {

@@ -16,7 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "autoint/error.h"
-#include "autoint/train/run_dir.h"
+#include "autoint/util/files.h"
+#include "autoint/util/fnv1a.h"
 
 namespace autoint::train {
 namespace fs = std::filesystem;
@@ -60,7 +61,7 @@ std::string tensor_text(const torch::Tensor& t) {
 
 // The archive bytes of a checkpoint file, after checking them against its header.
 std::string verified_payload(const std::string& path) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = util::read_file(path);
   const std::size_t eol = bytes.find('\n');
   std::istringstream header(bytes.substr(0, std::min<std::size_t>(eol, 200)));
   std::string magic, hash;
@@ -83,13 +84,64 @@ std::string verified_payload(const std::string& path) {
         "loaded",
         path, payload.size(), size));
   }
-  const std::string actual = bytes_hash(payload);
+  const std::string actual = util::fnv1a_hex(payload);
   if (actual != hash) {
     throw RunError(
         fmt::format("{}: corrupt: FNV-1a hash {} differs from the header's {}; nothing was loaded",
                     path, actual, hash));
   }
   return payload;
+}
+
+std::string shape(torch::IntArrayRef sizes) {
+  return fmt::format("[{}]", fmt::join(sizes, ", "));
+}
+
+// Checks `module`'s own parameters and buffers and, recursively, its children's against
+// `archive`, which Module::save wrote (one nested archive per child).
+void check_weights(const torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                   const std::string& prefix, const std::string& source) {
+  const auto check = [&](const std::string& key, const torch::Tensor& expected, bool buffer) {
+    torch::Tensor found;
+    const std::string name = prefix + key;
+    if (!archive.try_read(key, found, buffer)) {
+      throw RunError(fmt::format("{}: has no {} {} (the model expects shape {})", source,
+                                 buffer ? "buffer" : "parameter", name, shape(expected.sizes())));
+    }
+    if (found.sizes() != expected.sizes()) {
+      throw RunError(fmt::format(
+          "{}: {} {} has shape {}, but the model built from the run's config and vocabulary "
+          "expects {} (weights of another config or data?)",
+          source, buffer ? "buffer" : "parameter", name, shape(found.sizes()),
+          shape(expected.sizes())));
+    }
+  };
+  std::vector<std::string> known;
+  for (const auto& item : module.named_parameters(/*recurse=*/false)) {
+    check(item.key(), item.value(), false);
+    known.push_back(item.key());
+  }
+  for (const auto& item : module.named_buffers(/*recurse=*/false)) {
+    check(item.key(), item.value(), true);
+    known.push_back(item.key());
+  }
+  for (const auto& child : module.named_children()) {
+    torch::serialize::InputArchive child_archive;
+    if (!archive.try_read(child.key(), child_archive)) {
+      throw RunError(
+          fmt::format("{}: has no weights for the module {}", source, prefix + child.key()));
+    }
+    check_weights(*child.value(), child_archive, prefix + child.key() + ".", source);
+    known.push_back(child.key());
+  }
+  for (const auto& key : archive.keys()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      throw RunError(
+          fmt::format("{}: holds {}, which the model built from the run's config "
+                      "does not have (weights of another model?)",
+                      source, prefix + key));
+    }
+  }
 }
 
 }  // namespace
@@ -196,7 +248,7 @@ std::string encode_checkpoint(const TrainState& state, nn::AutoInt& model,
   archive.save_to(bytes);
   const std::string payload = bytes.str();
   return fmt::format("{} {} {} {}\n", kMagic, kCheckpointVersion, payload.size(),
-                     bytes_hash(payload)) +
+                     util::fnv1a_hex(payload)) +
          payload;
 }
 
@@ -320,6 +372,12 @@ void prune_checkpoints(const std::string& run_dir, int keep) {
     if (old_end || old_partial)
       fs::remove(path, ec);
   }
+}
+
+void load_weights(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                  const std::string& source) {
+  check_weights(module, archive, "", source);
+  module.load(archive);
 }
 
 }  // namespace autoint::train

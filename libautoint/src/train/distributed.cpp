@@ -36,7 +36,7 @@
 #endif
 
 #include "autoint/error.h"
-#include "autoint/train/evaluate.h"
+#include "autoint/eval/evaluate.h"
 #include "autoint/util/clock.h"
 #include "autoint/util/interrupt.h"
 

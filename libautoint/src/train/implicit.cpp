@@ -12,7 +12,7 @@
 
 namespace autoint::train {
 
-ImplicitEpochs::ImplicitEpochs(const PreparedData& data, const data::MovieLens& movielens,
+ImplicitEpochs::ImplicitEpochs(const data::PreparedData& data, const data::MovieLens& movielens,
                                const config::TrainConfig& train_config, bool rated_positives,
                                const torch::Device& device)
     : loss_(train_config.loss),

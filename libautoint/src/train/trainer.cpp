@@ -1,8 +1,7 @@
-// The training loop and the train/evaluate jobs the apps run.
+// The training loop: epochs, validation, early stopping, checkpoints and resuming.
 #include "autoint/train/trainer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -10,20 +9,17 @@
 #include <limits>
 #include <optional>
 #include <regex>
-#include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
-#include "autoint/device.h"
 #include "autoint/error.h"
+#include "autoint/eval/evaluate.h"
 #include "autoint/train/checkpoint.h"
 #include "autoint/train/implicit.h"
-#include "autoint/train/run_dir.h"
 #include "autoint/util/allocator.h"
 #include "autoint/util/clock.h"
+#include "autoint/util/files.h"
 #include "autoint/util/interrupt.h"
-#include "autoint/version.h"
 
 namespace autoint::train {
 namespace fs = std::filesystem;
@@ -38,11 +34,6 @@ double monitored_score(const EpochStats& stats, const std::string& monitor) {
   if (monitor == "recall")
     return -stats.validation_recall;
   return stats.validation_logloss;
-}
-
-// A history value as JSON: NaN (not measured) as null.
-nlohmann::ordered_json number_or_null(double value) {
-  return std::isnan(value) ? nlohmann::ordered_json() : nlohmann::ordered_json(value);
 }
 
 // A deep copy of every parameter and buffer, to restore the best epoch's weights.
@@ -63,130 +54,6 @@ void restore(nn::AutoInt& model, const std::vector<torch::Tensor>& saved) {
     p.copy_(saved[i++]);
   for (auto& b : model->buffers())
     b.copy_(saved[i++]);
-}
-
-nlohmann::ordered_json metrics_json(const EvalResult& result) {
-  nlohmann::ordered_json out;
-  for (const auto& [key, value] : metric_entries(result)) {
-    if (key == "users" || key == "test_rows") {
-      out[key] = static_cast<int64_t>(value);
-    } else {
-      out[key] = value;  // NaN is written as null
-    }
-  }
-  if (std::isnan(result.auc)) {
-    out["auc_note"] =
-        "auc is undefined (null): the split's labels are all of one class, so there is no "
-        "positive-versus-negative ranking to measure";
-  }
-  return out;
-}
-
-// The full-ranking metrics as (key, value) pairs, keys as metrics.json spells them.
-std::vector<std::pair<std::string, double>> full_ranking_entries(const FullRankingMetrics& m,
-                                                                 int64_t k) {
-  return {{fmt::format("hr@{}", k), m.hr},
-          {fmt::format("ndcg@{}", k), m.ndcg},
-          {fmt::format("recall@{}", k), m.recall},
-          {fmt::format("precision@{}", k), m.precision}};
-}
-
-// metrics.json's metric part: the test metrics at the top level, then "baselines" (one
-// object per scorer, same keys) and, with full ranking, "full_ranking".
-nlohmann::ordered_json evaluation_object(const Evaluation& evaluation) {
-  nlohmann::ordered_json out = metrics_json(evaluation.test);
-  nlohmann::ordered_json baselines = nlohmann::ordered_json::object();
-  for (const auto& b : evaluation.baselines)
-    baselines[b.name] = metrics_json(b.result);
-  out["baselines"] = baselines;
-  if (const auto& full = evaluation.full_ranking) {
-    nlohmann::ordered_json f;
-    f["protocol"] =
-        "every movie a test user did not rate in the training part is ranked; relevant: the "
-        "user's test positives; standard hr, ndcg, recall, precision";
-    f["k"] = full->k;
-    f["users"] = full->users;
-    f["candidates"] = full->candidates;
-    f["time"] = full->time;
-    if (full->time != "user_last")
-      f["timestamp"] = full->timestamp;
-    f["seconds"] = full->seconds;
-    nlohmann::ordered_json model;
-    for (const auto& [key, value] : full_ranking_entries(full->model, full->k))
-      model[key] = value;
-    f["model"] = model;
-    nlohmann::ordered_json fb = nlohmann::ordered_json::object();
-    for (const auto& [name, m] : full->baselines) {
-      for (const auto& [key, value] : full_ranking_entries(m, full->k))
-        fb[name][key] = value;
-    }
-    f["baselines"] = fb;
-    out["full_ranking"] = f;
-  }
-  return out;
-}
-
-// One table: a row per metric, the model's column and then each baseline's.
-std::string comparison_table(
-    const std::vector<std::string>& names,
-    const std::vector<std::vector<std::pair<std::string, double>>>& columns) {
-  // Each column as wide as its name, at least 12.
-  std::vector<std::size_t> widths;
-  for (const auto& name : names)
-    widths.push_back(std::max<std::size_t>(12, name.size()));
-  std::string out = fmt::format("  {:<14}", "metric");
-  for (std::size_t c = 0; c < names.size(); ++c)
-    out += fmt::format(" {:>{}}", names[c], widths[c]);
-  out += "\n";
-  for (std::size_t row = 0; row < columns.front().size(); ++row) {
-    const std::string& key = columns.front()[row].first;
-    const bool count = key == "users" || key == "test_rows";
-    out += fmt::format("  {:<14}", key);
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      const double value = columns[c][row].second;
-      out += count ? fmt::format(" {:>{}}", static_cast<int64_t>(value), widths[c])
-                   : fmt::format(" {:>{}.4f}", value, widths[c]);
-    }
-    out += "\n";
-  }
-  return out;
-}
-
-// Which baselines match or beat the model on which metrics (higher is better for all of
-// `keys`), as one line.
-std::string verdict(const std::vector<std::pair<std::string, double>>& model,
-                    const std::vector<std::string>& names,
-                    const std::vector<std::vector<std::pair<std::string, double>>>& baselines,
-                    const std::vector<std::string>& keys) {
-  if (baselines.empty())
-    return {};  // e.g. a table without an item column: nothing to compare with
-  std::vector<std::string> losses;
-  std::vector<std::string> margins;
-  for (const auto& [key, value] : model) {
-    if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      continue;
-    double best = -std::numeric_limits<double>::infinity();
-    std::string best_name;
-    for (std::size_t b = 0; b < baselines.size(); ++b) {
-      for (const auto& [bkey, bvalue] : baselines[b]) {
-        if (bkey == key && bvalue > best) {
-          best = bvalue;
-          best_name = names[b];
-        }
-      }
-    }
-    if (best_name.empty())
-      continue;
-    if (best >= value)
-      losses.push_back(
-          fmt::format("{} on {} ({:.4f} vs the model's {:.4f})", best_name, key, best, value));
-    else
-      margins.push_back(fmt::format("{} {:+.4f} (over {})", key, value - best, best_name));
-  }
-  if (!losses.empty())
-    return fmt::format("  WARNING: a baseline matches or beats the model: {}\n",
-                       fmt::join(losses, "; "));
-  return fmt::format("  the model beats every baseline: {}\n", fmt::join(margins, ", "));
 }
 
 // AUTOINT_TEST_FAULT=KIND:EPOCH:STEP[@RANK], a test hook (docs/reliability.md): right after
@@ -249,26 +116,11 @@ data::Batch shard(const data::Batch& batch, int64_t begin, int64_t end) {
   return out;
 }
 
-// A rank's device: with CUDA, each rank of a distributed run takes cuda:LOCAL_RANK.
-torch::Device run_device(const std::string& text, const WorldSpec& world) {
-  const DeviceSpec spec = DeviceSpec::parse(text);
-  const torch::Device device = spec.resolve();
-  if (!world.distributed() || !device.is_cuda())
-    return device;
-  if (spec.index() >= 0) {
-    throw ConfigError(fmt::format(
-        "device: {} with WORLD_SIZE {}: each rank of a distributed run uses cuda:LOCAL_RANK; "
-        "write device: cuda (or auto)",
-        text, world.world_size));
-  }
-  return DeviceSpec::parse(fmt::format("cuda:{}", world.local_rank)).resolve();
-}
-
 // One fit: the state that lives across epochs, and the steps fit() runs them with (resume,
 // an epoch's training pass, its validation, early stopping and its checkpoint, the end).
 class Fitter {
  public:
-  Fitter(nn::AutoInt& model, const PreparedData& data, const FitOptions& options,
+  Fitter(nn::AutoInt& model, const data::PreparedData& data, const FitOptions& options,
          const torch::Device& device, util::Log& log, util::ProgressMode progress,
          const FitControl& control)
       : model_(model),
@@ -424,7 +276,7 @@ class Fitter {
                                  ec.message()));
     }
     std::string bytes = encode_checkpoint(state_, model_, optimizer_);
-    write_file_atomically((dir / name).string(), bytes);
+    util::write_file_atomically((dir / name).string(), bytes);
     last_checkpoint_ = (dir / name).string();
     return bytes;
   }
@@ -621,7 +473,7 @@ class Fitter {
     if (!control_.run_dir.empty()) {
       const std::string bytes = write_checkpoint(checkpoint_name(epoch, 0));
       if (improved && writer_) {
-        write_file_atomically(
+        util::write_file_atomically(
             (fs::path(control_.run_dir) / checkpoint_files::kDir / checkpoint_files::kBest)
                 .string(),
             bytes);
@@ -646,7 +498,7 @@ class Fitter {
   }
 
   nn::AutoInt& model_;
-  const PreparedData& data_;
+  const data::PreparedData& data_;
   const FitOptions& options_;
   const config::TrainConfig& tc_;
   const torch::Device device_;
@@ -703,7 +555,7 @@ FitOptions fit_options(const config::Config& config) {
   return out;
 }
 
-FitResult fit(nn::AutoInt& model, const PreparedData& data, const FitOptions& options,
+FitResult fit(nn::AutoInt& model, const data::PreparedData& data, const FitOptions& options,
               const torch::Device& device, util::Log& log, util::ProgressMode progress,
               const FitControl& control) {
   util::retain_freed_memory();
@@ -712,307 +564,6 @@ FitResult fit(nn::AutoInt& model, const PreparedData& data, const FitOptions& op
   for (int64_t epoch = fitter.first_epoch(); !fitter.done(epoch); ++epoch)
     fitter.run_epoch(epoch);
   return fitter.finish();
-}
-
-RunSummary run_experiment(const config::Config& config, std::ostream& console,
-                          const RunOptions& options) {
-  const auto job_start = util::Clock::now();
-  const torch::Device device = run_device(config.device, options.world);
-  std::unique_ptr<ProcessGroup> group;
-  if (options.world.distributed()) {
-    group = std::make_unique<ProcessGroup>(
-        options.world, resolve_backend(config.distributed.backend, device),
-        std::chrono::seconds(config.distributed.timeout_s), device);
-  }
-  // Rank 0 alone writes the run directory and talks to the console.
-  const bool writer = group == nullptr || group->rank() == 0;
-  const util::ProgressMode progress =
-      writer ? util::progress_mode(config.train.progress) : util::ProgressMode::none;
-  const std::string dir = config.output.dir;
-  // Nothing in the directory changes until it is known to be ours and the data and config
-  // have loaded: a typo in data.dir must not cost a finished run its files.
-  if (!options.resume && writer)
-    check_output_dir(dir, OutputKind::run);
-  RunSummary summary;
-  summary.run_dir = dir;
-  summary.device = device.str();
-  auto start = util::Clock::now();
-  SourceData source = load_source(config.data);
-  summary.load_seconds = util::seconds_since(start);
-  const bool table = source.table;
-  const data::DataFingerprint fingerprint = source_fingerprint(source);
-  const std::string data_summary =
-      table ? fmt::format(
-                  "table {} ({} rows, {} fields{}{})", config.data.table.train,
-                  source.table_columns.rows(), source.table_columns.fields.size(),
-                  source.table_info.has_users ? fmt::format(", {} users", fingerprint.users) : "",
-                  source.table_info.has_items ? fmt::format(", {} items", fingerprint.movies) : "")
-            : fmt::format("{} ({} users, {} movies, {} ratings)",
-                          config.data.source == "synthetic" ? "synthetic" : config.data.dir,
-                          source.movielens.users.size(), source.movielens.movies.size(),
-                          source.movielens.ratings.size());
-  const PreparedData data = prepare_source(source, config.data);
-  summary.featurize_seconds = data.featurize_seconds;
-  const data::MovieLens& movielens = source.movielens;
-  const nn::AutoIntOptions model_config = model_options(config.model, data.vocabulary);
-
-  std::optional<RunLock> lock;
-  if (writer) {
-    prepare_run_dir(dir);
-    lock.emplace(dir);
-  }
-  const std::string log_path =
-      writer ? (std::filesystem::path(dir) / run_files::kLog).string() : std::string();
-  if (!options.resume && writer) {
-    check_output_dir(dir, OutputKind::run);  // again, now that no one else can write it
-    // A replaced run's files must not make this one look finished, or resumable from its
-    // checkpoints, if this one dies. Only what autoint writes is removed.
-    write_started_manifest(dir);
-    for (const char* name : {run_files::kMetrics, run_files::kLog, run_files::kModel})
-      fs::remove(fs::path(dir) / name);
-    remove_checkpoints(dir);
-  }
-  // Written first, so that a run killed at any point can be resumed with its own config.
-  if (writer)
-    write_file_atomically((fs::path(dir) / run_files::kConfig).string(), config::to_yaml(config));
-  util::Log log(writer ? &console : nullptr, log_path);
-  log.line(fmt::format("autoint {} | model {} | device {} | threads {}", AUTOINT_VERSION_STRING,
-                       config.model.type, summary.device, at::get_num_threads()));
-  log.line(fmt::format(
-      "data: {} loaded in {:.2f} s, featurised in {:.2f} s; split train {} / validation {} / "
-      "test {}",
-      data_summary, summary.load_seconds, summary.featurize_seconds, data.train.rows(),
-      data.validation.rows(), data.test.rows()));
-  for (const auto& note : data.notes)
-    log.line(note);
-
-  seed_everything(config.train);
-  nn::AutoInt model(model_config);
-  model->to(device);
-  int64_t parameters = 0;
-  for (const auto& p : model->parameters())
-    parameters += p.numel();
-  std::ostringstream description;
-  model->pretty_print(description);
-  log.line(fmt::format("model: {} ({} parameters)", description.str(), parameters));
-  // A checkpoint holds the weights, Adam's two moments and the best weights (4 copies);
-  // the kept epoch checkpoints, best.ckpt, one being written and model.pt are on disk at once.
-  uint64_t weight_bytes = 0;
-  for (const auto& t : model->parameters())
-    weight_bytes += static_cast<uint64_t>(t.numel() * t.element_size());
-  for (const auto& t : model->buffers())
-    weight_bytes += static_cast<uint64_t>(t.numel() * t.element_size());
-  if (writer)
-    check_free_space(dir, weight_bytes * 4 * (kKeptEpochCheckpoints + 3) + (uint64_t{1} << 20));
-
-  start = util::Clock::now();
-  summary.fit = fit(model, data, fit_options(config), device, log, progress,
-                    FitControl{dir, options.resume, table ? nullptr : &movielens, group.get()});
-  summary.train_seconds = util::seconds_since(start);
-
-  summary.evaluation = evaluate_model(model, movielens, data, config, device, group.get());
-  if (!writer)
-    return summary;
-  save_run_files(dir, config, data.vocabulary, model);
-
-  nlohmann::ordered_json metrics = evaluation_object(summary.evaluation);
-  nlohmann::ordered_json info;
-  info["metrics_split"] = "test";
-  info["seed_metrics"] =
-      "seed_ndcg and seed_hr reproduce the origin project's formulas (IDCG without the cut at k; "
-      "'hit rate' = recall); ndcg, hr, recall, precision are the standard definitions";
-  info["data"] = table                               ? config.data.table.train
-                 : config.data.source == "synthetic" ? "synthetic"
-                                                     : config.data.dir;
-  info["device"] = summary.device;
-  info["threads"] = at::get_num_threads();
-  if (group) {
-    info["distributed"] = {{"world_size", group->size()},
-                           {"backend", group->backend()},
-                           {"global_batch", config.train.batch_size}};
-  }
-  info["best_epoch"] = summary.fit.best_epoch;
-  info["epochs_run"] = summary.fit.history.size();
-  info["stopped_early"] = summary.fit.stopped_early;
-  info["load_seconds"] = summary.load_seconds;
-  info["featurize_seconds"] = summary.featurize_seconds;
-  info["train_seconds"] = summary.train_seconds;
-  info["total_seconds"] = util::seconds_since(job_start);
-  nlohmann::ordered_json history = nlohmann::ordered_json::array();
-  for (const auto& s : summary.fit.history) {
-    history.push_back({{"epoch", s.epoch},
-                       {"train_loss", s.train_loss},
-                       {"validation_logloss", number_or_null(s.validation_logloss)},
-                       {"validation_auc", number_or_null(s.validation_auc)},
-                       {"validation_ndcg", number_or_null(s.validation_ndcg)},
-                       {"validation_recall", number_or_null(s.validation_recall)},
-                       {"seconds", s.seconds},
-                       {"samples_per_s", s.samples_per_s}});
-  }
-  info["history"] = history;
-  metrics["run"] = info;
-  write_file_atomically((std::filesystem::path(dir) / run_files::kMetrics).string(),
-                        metrics.dump(2) + "\n");
-  log.line(format_evaluation(summary.evaluation));
-  log.line(fmt::format("run directory: {}", dir));
-  // Last: the manifest lists every file, train.log with its final line included.
-  write_manifest(dir, fingerprint);
-  return summary;
-}
-
-Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
-                          const PreparedData& data, const config::Config& config,
-                          const torch::Device& device, ProcessGroup* group) {
-  const auto& ec = config.eval;
-  const auto seed = static_cast<uint64_t>(config.train.seed);
-  Evaluation out;
-  out.protocol = ec.protocol;
-  if (group != nullptr) {
-    const torch::Tensor probabilities =
-        predict_sharded(*group, model, data.test.to(device), ec.batch_size, "the test scoring");
-    out.test = evaluate_scores(data.test, probabilities, ec.top_k);
-    if (group->rank() != 0)
-      return out;
-  } else {
-    out.test = evaluate(model, data.test.to(device), ec.batch_size, ec.top_k);
-  }
-  if (config.data.source != "table") {
-    out.baselines = evaluate_baselines(data, ec.top_k, seed);
-  } else if (data.test.item_ids.defined()) {
-    // A table's item column: the per-item scorers on its labels (movie_mean needs 1-5 ratings).
-    for (auto& b : evaluate_baselines(data, ec.top_k, seed)) {
-      if (b.name != "movie_mean")
-        out.baselines.push_back(std::move(b));
-    }
-  }
-  if (ec.protocol != "seed") {
-    FullRankingOptions options = full_ranking_options(config);
-    options.max_users = ec.full_ranking_users;
-    out.full_ranking = evaluate_full_ranking(model, movielens, data, options);
-  }
-  return out;
-}
-
-std::string evaluation_json(const Evaluation& evaluation) {
-  return evaluation_object(evaluation).dump(2) + "\n";
-}
-
-std::string format_evaluation(const Evaluation& e) {
-  const std::string& protocol = e.protocol;
-  std::vector<std::string> names{"model"};
-  for (const auto& b : e.baselines)
-    names.push_back(b.name);
-  const std::vector<std::string> baseline_names(names.begin() + 1, names.end());
-  const std::string k = std::to_string(e.test.k);
-  std::string out;
-  for (const auto& warning : e.warnings)
-    out += warning + "\n";
-  {
-    std::vector<std::vector<std::pair<std::string, double>>> columns{metric_entries(e.test)};
-    for (const auto& b : e.baselines)
-      columns.push_back(metric_entries(b.result));
-    const bool seed_ranking = protocol != "full_ranking" && e.test.per_user;
-    if (!seed_ranking) {
-      // Only the protocol-independent point-wise metrics and the counts.
-      for (auto& column : columns) {
-        column.erase(std::remove_if(column.begin(), column.end(),
-                                    [](const auto& entry) {
-                                      return entry.first.find('@') != std::string::npos;
-                                    }),
-                     column.end());
-      }
-    }
-    out += seed_ranking      ? "test metrics (seed protocol: each user's test rows re-ranked; "
-                               "seed_* use the seed's formulas, the others the standard ones):\n"
-           : e.test.per_user ? "test metrics (point-wise):\n"
-                             : "test metrics (point-wise; no user column, so no per-user "
-                               "ranking):\n";
-    out += comparison_table(names, columns);
-    const std::vector<std::vector<std::pair<std::string, double>>> baseline_columns(
-        columns.begin() + 1, columns.end());
-    std::vector<std::string> keys{"auc"};
-    if (seed_ranking) {
-      for (const char* key : {"seed_ndcg@", "seed_hr@", "ndcg@", "hr@"})
-        keys.push_back(key + k);
-    }
-    out += verdict(columns.front(), baseline_names, baseline_columns, keys);
-  }
-  if (const auto& f = e.full_ranking) {
-    std::vector<std::vector<std::pair<std::string, double>>> columns{
-        full_ranking_entries(f->model, f->k)};
-    std::vector<std::string> full_names{"model"};
-    for (const auto& [name, m] : f->baselines) {
-      columns.push_back(full_ranking_entries(m, f->k));
-      full_names.push_back(name);
-    }
-    const std::vector<std::string> full_baseline_names(full_names.begin() + 1, full_names.end());
-    out += fmt::format(
-        "full ranking (every movie a test user did not rate in the training part, time fields "
-        "at {}; {} users, {} candidates, {:.1f} s):\n",
-        f->time == "user_last" ? "each user's latest rating" : "the data's latest rating", f->users,
-        f->candidates, f->seconds);
-    out += comparison_table(full_names, columns);
-    const std::vector<std::vector<std::pair<std::string, double>>> baseline_columns(
-        columns.begin() + 1, columns.end());
-    std::vector<std::string> keys;
-    for (const auto& entry : columns.front())
-      keys.push_back(entry.first);
-    out += verdict(columns.front(), full_baseline_names, baseline_columns, keys);
-  }
-  if (!out.empty())
-    out.pop_back();
-  return out;
-}
-
-RunSummary resume_experiment(const std::string& run_dir, std::ostream& console,
-                             const WorldSpec& world) {
-  if (!fs::is_directory(run_dir))
-    throw RunError(fmt::format("{}: run directory does not exist", run_dir));
-  const std::string config_path = (fs::path(run_dir) / run_files::kConfig).string();
-  if (!fs::exists(config_path)) {
-    throw RunError(fmt::format("{}: missing, so {} is not a run directory autoint-train started",
-                               config_path, run_dir));
-  }
-  const std::string metrics_path = (fs::path(run_dir) / run_files::kMetrics).string();
-  if (fs::exists(metrics_path)) {
-    throw RunError(fmt::format("{}: the run already finished ({} exists); nothing to resume",
-                               run_dir, metrics_path));
-  }
-  // The run may have been moved since: it continues where it is now.
-  const config::Config config = config::load_config(config_path, {"output.dir=" + run_dir});
-  return run_experiment(config, console, RunOptions{true, world});
-}
-
-Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
-                        const std::string& device_text, const std::string& protocol_override,
-                        bool allow_other_data) {
-  if (!protocol_override.empty() && protocol_override != "seed" &&
-      protocol_override != "full_ranking" && protocol_override != "both") {
-    throw ConfigError(
-        fmt::format("--protocol {}: expected seed, full_ranking or both", protocol_override));
-  }
-  const torch::Device device = DeviceSpec::parse(device_text).resolve();
-  LoadedRun run = load_run(run_dir, device);
-  config::DataConfig data_config = run.config.data;
-  if (!data_dir_override.empty()) {
-    if (data_config.source != "movielens") {
-      throw ConfigError(fmt::format(
-          "--data {}: the run {} was trained on data.source {}, which reads no directory",
-          data_dir_override, run_dir, data_config.source));
-    }
-    data_config.dir = data_dir_override;
-  }
-  SourceData source = load_source(data_config);
-  const std::string warning =
-      check_data(run_dir, run.data, source_fingerprint(source), allow_other_data);
-  const PreparedData data = prepare_source(source, data_config, run.vocabulary);
-  config::Config config = run.config;
-  if (!protocol_override.empty())
-    config.eval.protocol = protocol_override;
-  Evaluation evaluation = evaluate_model(run.model, source.movielens, data, config, device);
-  if (!warning.empty())
-    evaluation.warnings.push_back(warning);
-  return evaluation;
 }
 
 }  // namespace autoint::train

@@ -4,9 +4,9 @@
 
 #include <numeric>
 
-#include "autoint/data/features.h"
 #include "autoint/data/vocabulary.h"
 #include "autoint/error.h"
+#include "autoint/movielens/features.h"
 #include "test_support.h"
 #include "tiny_movielens.h"
 
@@ -54,8 +54,16 @@ TEST_CASE("vocabulary save/load round trip and corrupt files", "[data][vocabular
   REQUIRE_THROWS_WITH(Vocabulary::load((dir.path() / "bad.txt").string()),
                       Catch::Contains("bad.txt:1: expected the header"));
   autoint::test::write_file(dir.path() / "short.txt", "autoint-vocabulary 1\nfield user_id 3\n1\n");
-  REQUIRE_THROWS_WITH(Vocabulary::load((dir.path() / "short.txt").string()),
+  const std::vector<FieldSpec> version1{{"user_id", autoint::FieldKind::categorical}};
+  REQUIRE_THROWS_WITH(Vocabulary::load((dir.path() / "short.txt").string(), version1),
                       Catch::Contains("short.txt:4: file ends early"));
+  // A version-1 file has no field list: the caller must name the fields.
+  REQUIRE_THROWS_WITH(Vocabulary::load((dir.path() / "short.txt").string()),
+                      Catch::Contains("short.txt:1: a version-1 vocabulary has no field list"));
+  autoint::test::write_file(dir.path() / "v1.txt", "autoint-vocabulary 1\nfield user_id 2\n7\n9\n");
+  const auto v1 = Vocabulary::load((dir.path() / "v1.txt").string(), version1);
+  CHECK((v1.fields() == version1));
+  CHECK(v1.id(0, "9") == 2);
   REQUIRE_THROWS_AS(Vocabulary::load((dir.path() / "missing.txt").string()), autoint::RunError);
 }
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "autoint/nn/attention.h"
-#include "autoint/nn/attention_detail.h"
+#include "nn/attention_detail.h"
 
 namespace {
 

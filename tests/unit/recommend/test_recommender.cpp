@@ -7,10 +7,10 @@
 #include <set>
 #include <stdexcept>
 
-#include "autoint/data/features.h"
 #include "autoint/error.h"
+#include "autoint/experiment/run_dir.h"
+#include "autoint/movielens/features.h"
 #include "autoint/recommend/recommender.h"
-#include "autoint/train/run_dir.h"
 #include "tiny_run.h"
 
 using namespace autoint;

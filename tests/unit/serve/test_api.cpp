@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autoint/data/demographics.h"
-#include "autoint/data/features.h"
+#include "autoint/movielens/demographics.h"
+#include "autoint/movielens/features.h"
 #include "autoint/recommend/recommender.h"
 #include "autoint/serve/api.h"
 #include "tiny_run.h"

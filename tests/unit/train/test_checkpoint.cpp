@@ -11,9 +11,10 @@
 
 #include "autoint/config/config.h"
 #include "autoint/error.h"
+#include "autoint/experiment/experiment.h"
+#include "autoint/experiment/run_dir.h"
 #include "autoint/train/checkpoint.h"
-#include "autoint/train/run_dir.h"
-#include "autoint/train/trainer.h"
+#include "autoint/util/files.h"
 #include "autoint/util/interrupt.h"
 #include "test_support.h"
 #include "tiny_run.h"
@@ -207,14 +208,14 @@ TEST_CASE("disk guards: free space and atomic writes", "[train][guard]") {
                           Catch::Contains("MiB free, but this run writes about"));
 
   const fs::path file = tmp.path() / "metrics.json";
-  train::write_file_atomically(file.string(), "old");
+  util::write_file_atomically(file.string(), "old");
   // A directory where the temporary file goes makes the write fail like a full disk would.
   fs::create_directory(tmp.path() / "metrics.json.tmp");
-  REQUIRE_THROWS_WITH(train::write_file_atomically(file.string(), "new"),
+  REQUIRE_THROWS_WITH(util::write_file_atomically(file.string(), "new"),
                       Catch::Contains("metrics.json.tmp: cannot open for writing"));
   CHECK(autoint::test::read_file(file) == "old");
   fs::remove(tmp.path() / "metrics.json.tmp");
-  train::write_file_atomically(file.string(), "new");
+  util::write_file_atomically(file.string(), "new");
   CHECK(autoint::test::read_file(file) == "new");
   CHECK_FALSE(fs::exists(tmp.path() / "metrics.json.tmp"));
 }

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "autoint/error.h"
+#include "autoint/eval/evaluate.h"
 #include "autoint/train/distributed.h"
-#include "autoint/train/evaluate.h"
 #include "test_support.h"
 
 using namespace autoint;

@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "autoint/config/config.h"
-#include "autoint/data/features.h"
 #include "autoint/error.h"
-#include "autoint/train/full_ranking.h"
+#include "autoint/eval/full_ranking.h"
+#include "autoint/experiment/pipeline.h"
+#include "autoint/movielens/features.h"
 #include "autoint/train/implicit.h"
 #include "autoint/train/trainer.h"
 #include "encoded_rows.h"
@@ -27,7 +28,7 @@ namespace {
 // user 2 liked 1 and disliked 2, user 3 liked 3 and 4 and disliked 5.
 struct Case {
   data::MovieLens movielens;
-  train::PreparedData data;
+  data::PreparedData data;
 };
 
 Case implicit_case() {
@@ -175,7 +176,7 @@ TEST_CASE("an implicit model learns planted preferences that popularity cannot s
        "train.epochs=15", "train.batch_size=250", "train.learning_rate=0.01", "train.threads=1",
        "train.monitor=ndcg", "model.embed_dim=8", "model.num_layers=1",
        "model.dnn_hidden_units=[16]", "model.dropout=0", "train.progress=none"});
-  const train::PreparedData data = train::prepare_data(m, config.data);
+  const data::PreparedData data = train::prepare_data(m, config.data);
   train::seed_everything(config.train);
   nn::AutoInt model(train::model_options(config.model, data.vocabulary));
   util::Log log(nullptr, "");

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "autoint/config/config.h"
+#include "autoint/experiment/experiment.h"
 #include "autoint/train/trainer.h"
 #include "test_support.h"
 

@@ -9,7 +9,9 @@
 
 #include "autoint/config/config.h"
 #include "autoint/error.h"
-#include "autoint/train/run_dir.h"
+#include "autoint/experiment/experiment.h"
+#include "autoint/experiment/pipeline.h"
+#include "autoint/experiment/run_dir.h"
 #include "autoint/train/trainer.h"
 #include "test_support.h"
 #include "tiny_run.h"
@@ -250,7 +252,7 @@ TEST_CASE("fit takes option structs, not a config", "[train]") {
   torch::manual_seed(1);
   const torch::Tensor ids = torch::randint(4, {600, 2});
   const torch::Tensor labels = (ids.select(1, 0) == ids.select(1, 1)).to(torch::kFloat);
-  train::PreparedData data;
+  data::PreparedData data;
   data.train.features = ids.slice(0, 0, 400);
   data.train.labels = labels.slice(0, 0, 400);
   data.validation.features = ids.slice(0, 400, 600);

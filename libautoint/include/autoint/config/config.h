@@ -17,7 +17,7 @@ struct SyntheticConfig {
   int64_t seed = 7;
 };
 
-// One model field of a delimited-text table (data.table.fields; see data/table.h).
+// One model field of a delimited-text table (data.table.fields; see data/table/reader.h).
 struct TableFieldConfig {
   std::string name;
   std::string column;                     // the source column; "": the same as name

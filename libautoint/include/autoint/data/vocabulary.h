@@ -126,10 +126,13 @@ class Vocabulary {
   // Text format: a header line "autoint-vocabulary 2", a line "fields <count>", then per
   // field "field <name> categorical <count>" or "field <name> multi <count> <width>",
   // each followed by <count> lines of raw values (id 1..count), or "field <name> numeric
-  // <mean> <std>". Version 1 files (the seed's 13 fields, "field <name> <count>") load too.
+  // <mean> <std>". Version 1 files ("field <name> <count>", categorical fields only) have no
+  // field list: they load with `version1_fields` (the fields they were written for, in order;
+  // experiment/run_dir.h passes the seed's 13), and without it are a RunError.
   // Throws RunError on I/O failure or a malformed/truncated file, naming file and line.
   void save(const std::string& path) const;
-  static Vocabulary load(const std::string& path);
+  static Vocabulary load(const std::string& path,
+                         const std::vector<FieldSpec>& version1_fields = {});
 
   bool operator==(const Vocabulary& other) const {
     return fields_ == other.fields_ && values_ == other.values_ && widths_ == other.widths_ &&

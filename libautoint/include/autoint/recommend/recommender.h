@@ -11,9 +11,9 @@
 
 #include <torch/torch.h>
 
-#include "autoint/data/candidates.h"
-#include "autoint/data/features.h"
-#include "autoint/data/movielens.h"
+#include "autoint/movielens/candidates.h"
+#include "autoint/movielens/features.h"
+#include "autoint/movielens/format.h"
 #include "autoint/nn/autoint.h"
 
 namespace autoint::recommend {

@@ -76,4 +76,12 @@ void remove_checkpoints(const std::string& run_dir);
 // older than the newest end-of-epoch checkpoint.
 void prune_checkpoints(const std::string& run_dir, int keep);
 
+// Loads weights from `archive` (as torch::save wrote them) into `module`, after comparing
+// every parameter's and buffer's name and shape with the module's: throws RunError naming
+// `source`, the first missing or extra tensor or the first shape mismatch (name, expected
+// shape, found shape) before anything is copied. LibTorch's own Module::load would instead
+// replace a tensor of another shape without a word.
+void load_weights(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                  const std::string& source);
+
 }  // namespace autoint::train

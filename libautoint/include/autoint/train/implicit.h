@@ -10,11 +10,11 @@
 #include <torch/types.h>
 
 #include "autoint/config/config.h"
-#include "autoint/data/candidates.h"
 #include "autoint/data/dataset.h"
-#include "autoint/data/movielens.h"
-#include "autoint/data/negatives.h"
-#include "autoint/train/pipeline.h"
+#include "autoint/data/prepared.h"
+#include "autoint/movielens/candidates.h"
+#include "autoint/movielens/format.h"
+#include "autoint/train/negatives.h"
 
 namespace autoint::train {
 
@@ -26,7 +26,7 @@ class ImplicitEpochs {
   // rated every movie is left out of training and named in `notes`; a user with fewer unrated
   // movies than train.negatives.per_positive is a DataError naming the user. Rows live on
   // `device`.
-  ImplicitEpochs(const PreparedData& data, const data::MovieLens& movielens,
+  ImplicitEpochs(const data::PreparedData& data, const data::MovieLens& movielens,
                  const config::TrainConfig& train, bool rated_positives,
                  const torch::Device& device);
 

@@ -1,4 +1,5 @@
-// Training AutoInt models: the epoch loop, validation, early stopping and a full run.
+// Training AutoInt models: the epoch loop, validation, early stopping, checkpoints and resuming
+// (the jobs that load data, train and write a run directory: experiment/experiment.h).
 #pragma once
 
 #include <cstdint>
@@ -10,12 +11,11 @@
 #include <torch/torch.h>
 
 #include "autoint/config/config.h"
+#include "autoint/data/prepared.h"
+#include "autoint/eval/full_ranking.h"
+#include "autoint/movielens/format.h"
 #include "autoint/nn/autoint.h"
-#include "autoint/train/baselines.h"
 #include "autoint/train/distributed.h"
-#include "autoint/train/evaluate.h"
-#include "autoint/train/full_ranking.h"
-#include "autoint/train/pipeline.h"
 #include "autoint/util/log.h"
 #include "autoint/util/progress.h"
 
@@ -61,7 +61,7 @@ struct FitOptions {
   // A distributed run allreduces gradients in flat buckets of at most this many MiB.
   int64_t bucket_mb = config::DistributedConfig{}.bucket_mb;
   // Each epoch's training pass stops after this many optimizer steps (0: the whole pass), for
-  // short checks such as the numerics fingerprint (train/numerics_fingerprint.h).
+  // short checks such as the numerics fingerprint (experiment/numerics_fingerprint.h).
   int64_t max_steps = 0;
 };
 
@@ -99,79 +99,8 @@ struct FitControl {
 // Throws Error naming the epoch and step if the loss becomes NaN or infinite, and
 // Interrupted, after checkpointing, when util::interrupt_requested() turns true.
 // A resumed fit ends exactly as an uninterrupted one (same seed, device and threads).
-FitResult fit(nn::AutoInt& model, const PreparedData& data, const FitOptions& options,
+FitResult fit(nn::AutoInt& model, const data::PreparedData& data, const FitOptions& options,
               const torch::Device& device, util::Log& log, util::ProgressMode progress,
               const FitControl& control = {});
-
-// Everything one evaluation of a model reports: its test-split metrics, every baseline
-// under the same protocol, and the full-ranking figures when eval.protocol asks for them.
-struct Evaluation {
-  std::string protocol = "seed";  // eval.protocol: which tables format_evaluation shows
-  EvalResult test;
-  std::vector<BaselineResult> baselines;
-  std::optional<FullRankingResult> full_ranking;
-  // Shown before the tables, e.g. that the data differs from the run's (evaluate_run).
-  std::vector<std::string> warnings;
-};
-
-// Evaluates `model` on data.test as config.eval says (top_k, batch_size, protocol,
-// full_ranking_users), with the baselines fitted on the training part (train.seed seeds
-// the random baseline of the seed protocol; data.split_seed the full-ranking user sample
-// and its random baseline).
-// With a process group every rank must call it: the test split is scored in shards, and
-// only rank 0 adds the baselines and full ranking (the others get the test metrics alone).
-Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
-                          const PreparedData& data, const config::Config& config,
-                          const torch::Device& device, ProcessGroup* group = nullptr);
-
-// The evaluation as metrics.json writes it (without its "run" part), as JSON text.
-std::string evaluation_json(const Evaluation& evaluation);
-
-// The model's metrics beside every baseline's, one table per protocol, and a line that
-// says whether the model beats every baseline (or which baseline matches or beats it).
-std::string format_evaluation(const Evaluation& evaluation);
-
-struct RunSummary {
-  std::string run_dir;
-  FitResult fit;
-  Evaluation evaluation;
-  double load_seconds = 0;
-  double featurize_seconds = 0;
-  double train_seconds = 0;
-  std::string device;
-};
-
-struct RunOptions {
-  // Continue the run in output.dir from its latest checkpoint instead of starting afresh
-  // (which deletes an earlier run's checkpoints, manifest and metrics there).
-  bool resume = false;
-  // This process's place in a distributed run (world_from_environment()); one process by
-  // default. With WORLD_SIZE > 1 every rank calls run_experiment with the same config; rank 0
-  // alone writes the run directory and the console output, and the others return after the
-  // test scoring with an empty evaluation.
-  WorldSpec world;
-};
-
-// The whole job: checks the output directory (writable, enough free space), loads and
-// prepares the data, builds and trains the model (checkpointing every epoch),
-// evaluates it on the test split and writes the run directory (config.yaml,
-// vocabulary.txt, model.pt, manifest.json, metrics.json, train.log, checkpoints/).
-// Progress and log lines go to `console`.
-RunSummary run_experiment(const config::Config& config, std::ostream& console,
-                          const RunOptions& options = {});
-
-// Continues an unfinished run directory with its own config.yaml (run_experiment with
-// resume). Throws RunError if it is not a run directory or if the run already finished.
-RunSummary resume_experiment(const std::string& run_dir, std::ostream& console,
-                             const WorldSpec& world = {});
-
-// Reloads a run directory, re-prepares its data (optionally from another data
-// directory) with the saved vocabulary and split settings, and recomputes the evaluation
-// (with the run's eval.protocol unless `protocol_override` names another). Data other than
-// the run was trained on (its manifest's fingerprint) is a RunError, or with
-// `allow_other_data` a warning in the result.
-Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
-                        const std::string& device, const std::string& protocol_override = "",
-                        bool allow_other_data = false);
 
 }  // namespace autoint::train

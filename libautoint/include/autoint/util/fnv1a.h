@@ -31,4 +31,11 @@ class Fnv1a {
   uint64_t hash_ = 1469598103934665603ULL;
 };
 
+// The 16 hex digits of `bytes`' hash.
+inline std::string fnv1a_hex(const std::string& bytes) {
+  Fnv1a hash;
+  hash.update(bytes.data(), bytes.size());
+  return hash.hex();
+}
+
 }  // namespace autoint::util

@@ -1,0 +1,247 @@
+// The jobs the apps run: train a config into a run directory, resume one, re-evaluate one.
+#include "autoint/experiment/experiment.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "autoint/device.h"
+#include "autoint/error.h"
+#include "autoint/experiment/run_dir.h"
+#include "autoint/train/checkpoint.h"
+#include "autoint/util/clock.h"
+#include "autoint/util/files.h"
+#include "autoint/version.h"
+
+namespace autoint::train {
+namespace fs = std::filesystem;
+namespace {
+
+// A history value as JSON: NaN (not measured) as null.
+nlohmann::ordered_json number_or_null(double value) {
+  return std::isnan(value) ? nlohmann::ordered_json() : nlohmann::ordered_json(value);
+}
+
+// A rank's device: with CUDA, each rank of a distributed run takes cuda:LOCAL_RANK.
+torch::Device run_device(const std::string& text, const WorldSpec& world) {
+  const DeviceSpec spec = DeviceSpec::parse(text);
+  const torch::Device device = spec.resolve();
+  if (!world.distributed() || !device.is_cuda())
+    return device;
+  if (spec.index() >= 0) {
+    throw ConfigError(fmt::format(
+        "device: {} with WORLD_SIZE {}: each rank of a distributed run uses cuda:LOCAL_RANK; "
+        "write device: cuda (or auto)",
+        text, world.world_size));
+  }
+  return DeviceSpec::parse(fmt::format("cuda:{}", world.local_rank)).resolve();
+}
+
+}  // namespace
+
+RunSummary run_experiment(const config::Config& config, std::ostream& console,
+                          const RunOptions& options) {
+  const auto job_start = util::Clock::now();
+  const torch::Device device = run_device(config.device, options.world);
+  std::unique_ptr<ProcessGroup> group;
+  if (options.world.distributed()) {
+    group = std::make_unique<ProcessGroup>(
+        options.world, resolve_backend(config.distributed.backend, device),
+        std::chrono::seconds(config.distributed.timeout_s), device);
+  }
+  // Rank 0 alone writes the run directory and talks to the console.
+  const bool writer = group == nullptr || group->rank() == 0;
+  const util::ProgressMode progress =
+      writer ? util::progress_mode(config.train.progress) : util::ProgressMode::none;
+  const std::string dir = config.output.dir;
+  // Nothing in the directory changes until it is known to be ours and the data and config
+  // have loaded: a typo in data.dir must not cost a finished run its files.
+  if (!options.resume && writer)
+    check_output_dir(dir, OutputKind::run);
+  RunSummary summary;
+  summary.run_dir = dir;
+  summary.device = device.str();
+  auto start = util::Clock::now();
+  SourceData source = load_source(config.data);
+  summary.load_seconds = util::seconds_since(start);
+  const bool table = source.table;
+  const data::DataFingerprint fingerprint = source_fingerprint(source);
+  const std::string data_summary =
+      table ? fmt::format(
+                  "table {} ({} rows, {} fields{}{})", config.data.table.train,
+                  source.table_columns.rows(), source.table_columns.fields.size(),
+                  source.table_info.has_users ? fmt::format(", {} users", fingerprint.users) : "",
+                  source.table_info.has_items ? fmt::format(", {} items", fingerprint.movies) : "")
+            : fmt::format("{} ({} users, {} movies, {} ratings)",
+                          config.data.source == "synthetic" ? "synthetic" : config.data.dir,
+                          source.movielens.users.size(), source.movielens.movies.size(),
+                          source.movielens.ratings.size());
+  const data::PreparedData data = prepare_source(source, config.data);
+  summary.featurize_seconds = data.featurize_seconds;
+  const data::MovieLens& movielens = source.movielens;
+  const nn::AutoIntOptions model_config = model_options(config.model, data.vocabulary);
+
+  std::optional<RunLock> lock;
+  if (writer) {
+    prepare_run_dir(dir);
+    lock.emplace(dir);
+  }
+  const std::string log_path =
+      writer ? (std::filesystem::path(dir) / run_files::kLog).string() : std::string();
+  if (!options.resume && writer) {
+    check_output_dir(dir, OutputKind::run);  // again, now that no one else can write it
+    // A replaced run's files must not make this one look finished, or resumable from its
+    // checkpoints, if this one dies. Only what autoint writes is removed.
+    write_started_manifest(dir);
+    for (const char* name : {run_files::kMetrics, run_files::kLog, run_files::kModel})
+      fs::remove(fs::path(dir) / name);
+    remove_checkpoints(dir);
+  }
+  // Written first, so that a run killed at any point can be resumed with its own config.
+  if (writer)
+    util::write_file_atomically((fs::path(dir) / run_files::kConfig).string(),
+                                config::to_yaml(config));
+  util::Log log(writer ? &console : nullptr, log_path);
+  log.line(fmt::format("autoint {} | model {} | device {} | threads {}", AUTOINT_VERSION_STRING,
+                       config.model.type, summary.device, at::get_num_threads()));
+  log.line(fmt::format(
+      "data: {} loaded in {:.2f} s, featurised in {:.2f} s; split train {} / validation {} / "
+      "test {}",
+      data_summary, summary.load_seconds, summary.featurize_seconds, data.train.rows(),
+      data.validation.rows(), data.test.rows()));
+  for (const auto& note : data.notes)
+    log.line(note);
+
+  seed_everything(config.train);
+  nn::AutoInt model(model_config);
+  model->to(device);
+  int64_t parameters = 0;
+  for (const auto& p : model->parameters())
+    parameters += p.numel();
+  std::ostringstream description;
+  model->pretty_print(description);
+  log.line(fmt::format("model: {} ({} parameters)", description.str(), parameters));
+  // A checkpoint holds the weights, Adam's two moments and the best weights (4 copies);
+  // the kept epoch checkpoints, best.ckpt, one being written and model.pt are on disk at once.
+  uint64_t weight_bytes = 0;
+  for (const auto& t : model->parameters())
+    weight_bytes += static_cast<uint64_t>(t.numel() * t.element_size());
+  for (const auto& t : model->buffers())
+    weight_bytes += static_cast<uint64_t>(t.numel() * t.element_size());
+  if (writer)
+    check_free_space(dir, weight_bytes * 4 * (kKeptEpochCheckpoints + 3) + (uint64_t{1} << 20));
+
+  start = util::Clock::now();
+  summary.fit = fit(model, data, fit_options(config), device, log, progress,
+                    FitControl{dir, options.resume, table ? nullptr : &movielens, group.get()});
+  summary.train_seconds = util::seconds_since(start);
+
+  summary.evaluation = evaluate_model(model, movielens, data, config, device, group.get());
+  if (!writer)
+    return summary;
+  save_run_files(dir, config, data.vocabulary, model);
+
+  nlohmann::ordered_json metrics =
+      nlohmann::ordered_json::parse(evaluation_json(summary.evaluation));
+  nlohmann::ordered_json info;
+  info["metrics_split"] = "test";
+  info["seed_metrics"] =
+      "seed_ndcg and seed_hr reproduce the origin project's formulas (IDCG without the cut at k; "
+      "'hit rate' = recall); ndcg, hr, recall, precision are the standard definitions";
+  info["data"] = table                               ? config.data.table.train
+                 : config.data.source == "synthetic" ? "synthetic"
+                                                     : config.data.dir;
+  info["device"] = summary.device;
+  info["threads"] = at::get_num_threads();
+  if (group) {
+    info["distributed"] = {{"world_size", group->size()},
+                           {"backend", group->backend()},
+                           {"global_batch", config.train.batch_size}};
+  }
+  info["best_epoch"] = summary.fit.best_epoch;
+  info["epochs_run"] = summary.fit.history.size();
+  info["stopped_early"] = summary.fit.stopped_early;
+  info["load_seconds"] = summary.load_seconds;
+  info["featurize_seconds"] = summary.featurize_seconds;
+  info["train_seconds"] = summary.train_seconds;
+  info["total_seconds"] = util::seconds_since(job_start);
+  nlohmann::ordered_json history = nlohmann::ordered_json::array();
+  for (const auto& s : summary.fit.history) {
+    history.push_back({{"epoch", s.epoch},
+                       {"train_loss", s.train_loss},
+                       {"validation_logloss", number_or_null(s.validation_logloss)},
+                       {"validation_auc", number_or_null(s.validation_auc)},
+                       {"validation_ndcg", number_or_null(s.validation_ndcg)},
+                       {"validation_recall", number_or_null(s.validation_recall)},
+                       {"seconds", s.seconds},
+                       {"samples_per_s", s.samples_per_s}});
+  }
+  info["history"] = history;
+  metrics["run"] = info;
+  util::write_file_atomically((std::filesystem::path(dir) / run_files::kMetrics).string(),
+                              metrics.dump(2) + "\n");
+  log.line(format_evaluation(summary.evaluation));
+  log.line(fmt::format("run directory: {}", dir));
+  // Last: the manifest lists every file, train.log with its final line included.
+  write_manifest(dir, fingerprint);
+  return summary;
+}
+
+RunSummary resume_experiment(const std::string& run_dir, std::ostream& console,
+                             const WorldSpec& world) {
+  if (!fs::is_directory(run_dir))
+    throw RunError(fmt::format("{}: run directory does not exist", run_dir));
+  const std::string config_path = (fs::path(run_dir) / run_files::kConfig).string();
+  if (!fs::exists(config_path)) {
+    throw RunError(fmt::format("{}: missing, so {} is not a run directory autoint-train started",
+                               config_path, run_dir));
+  }
+  const std::string metrics_path = (fs::path(run_dir) / run_files::kMetrics).string();
+  if (fs::exists(metrics_path)) {
+    throw RunError(fmt::format("{}: the run already finished ({} exists); nothing to resume",
+                               run_dir, metrics_path));
+  }
+  // The run may have been moved since: it continues where it is now.
+  const config::Config config = config::load_config(config_path, {"output.dir=" + run_dir});
+  return run_experiment(config, console, RunOptions{true, world});
+}
+
+Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_override,
+                        const std::string& device_text, const std::string& protocol_override,
+                        bool allow_other_data) {
+  if (!protocol_override.empty() && protocol_override != "seed" &&
+      protocol_override != "full_ranking" && protocol_override != "both") {
+    throw ConfigError(
+        fmt::format("--protocol {}: expected seed, full_ranking or both", protocol_override));
+  }
+  const torch::Device device = DeviceSpec::parse(device_text).resolve();
+  LoadedRun run = load_run(run_dir, device);
+  config::DataConfig data_config = run.config.data;
+  if (!data_dir_override.empty()) {
+    if (data_config.source != "movielens") {
+      throw ConfigError(fmt::format(
+          "--data {}: the run {} was trained on data.source {}, which reads no directory",
+          data_dir_override, run_dir, data_config.source));
+    }
+    data_config.dir = data_dir_override;
+  }
+  SourceData source = load_source(data_config);
+  const std::string warning =
+      check_data(run_dir, run.data, source_fingerprint(source), allow_other_data);
+  const data::PreparedData data = prepare_source(source, data_config, run.vocabulary);
+  config::Config config = run.config;
+  if (!protocol_override.empty())
+    config.eval.protocol = protocol_override;
+  Evaluation evaluation = evaluate_model(run.model, source.movielens, data, config, device);
+  if (!warning.empty())
+    evaluation.warnings.push_back(warning);
+  return evaluation;
+}
+
+}  // namespace autoint::train

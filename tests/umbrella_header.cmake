@@ -1,0 +1,20 @@
+# Fails when a public header under libautoint/include/autoint/ (other than autoint-serve's and
+# the umbrella itself) is not included by the umbrella header autoint/autoint.h.
+#   cmake -DSOURCE_DIR=... -P umbrella_header.cmake
+set(include_dir ${SOURCE_DIR}/libautoint/include)
+file(READ ${include_dir}/autoint/autoint.h umbrella)
+file(GLOB_RECURSE headers RELATIVE ${include_dir} ${include_dir}/autoint/*.h)
+set(missing)
+foreach(header IN LISTS headers)
+  if(header MATCHES "^autoint/serve/" OR header STREQUAL "autoint/autoint.h")
+    continue()
+  endif()
+  string(FIND "${umbrella}" "#include \"${header}\"" at)
+  if(at EQUAL -1)
+    list(APPEND missing ${header})
+  endif()
+endforeach()
+if(missing)
+  message(FATAL_ERROR "autoint/autoint.h does not include: ${missing}")
+endif()
+message(STATUS "autoint/autoint.h includes every public header")
