@@ -235,7 +235,9 @@ EncodedTable encode_table(TableColumns&& columns, const Split& split,
       }
       // numeric_moments asks for the fitting rows 0, 1, ... in turn (twice): a cursor walks
       // the table's fitting rows alongside.
-      const auto [n0, n1] = util::share_of(numeric, t, threads);
+      // (Not a structured binding: C++17 does not let the lambda below capture one; Clang refuses.)
+      const std::pair<std::size_t, std::size_t> share = util::share_of(numeric, t, threads);
+      const std::size_t n0 = share.first, n1 = share.second;
       std::size_t cursor = 0, next = 0;
       std::tie(means[t], stds[t]) = numeric_moments(fit_rows, n1 - n0, [&](std::size_t i) {
         if (i == 0)
