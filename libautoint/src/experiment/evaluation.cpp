@@ -11,6 +11,7 @@
 
 #include "autoint/experiment/pipeline.h"
 #include "autoint/train/trainer.h"
+#include "experiment/run_json.h"
 
 namespace autoint::train {
 namespace {
@@ -43,38 +44,6 @@ std::vector<std::pair<std::string, double>> full_ranking_entries(const FullRanki
 
 // metrics.json's metric part: the test metrics at the top level, then "baselines" (one
 // object per scorer, same keys) and, with full ranking, "full_ranking".
-nlohmann::ordered_json evaluation_object(const Evaluation& evaluation) {
-  nlohmann::ordered_json out = metrics_json(evaluation.test);
-  nlohmann::ordered_json baselines = nlohmann::ordered_json::object();
-  for (const auto& b : evaluation.baselines)
-    baselines[b.name] = metrics_json(b.result);
-  out["baselines"] = baselines;
-  if (const auto& full = evaluation.full_ranking) {
-    nlohmann::ordered_json f;
-    f["protocol"] =
-        "every movie a test user did not rate in the training part is ranked; relevant: the "
-        "user's test positives; standard hr, ndcg, recall, precision";
-    f["k"] = full->k;
-    f["users"] = full->users;
-    f["candidates"] = full->candidates;
-    f["time"] = full->time;
-    if (full->time != "user_last")
-      f["timestamp"] = full->timestamp;
-    f["seconds"] = full->seconds;
-    nlohmann::ordered_json model;
-    for (const auto& [key, value] : full_ranking_entries(full->model, full->k))
-      model[key] = value;
-    f["model"] = model;
-    nlohmann::ordered_json fb = nlohmann::ordered_json::object();
-    for (const auto& [name, m] : full->baselines) {
-      for (const auto& [key, value] : full_ranking_entries(m, full->k))
-        fb[name][key] = value;
-    }
-    f["baselines"] = fb;
-    out["full_ranking"] = f;
-  }
-  return out;
-}
 
 // One table: a row per metric, the model's column and then each baseline's.
 std::string comparison_table(
@@ -170,6 +139,39 @@ Evaluation evaluate_model(nn::AutoInt& model, const data::MovieLens& movielens,
     FullRankingOptions options = full_ranking_options(config);
     options.max_users = ec.full_ranking_users;
     out.full_ranking = evaluate_full_ranking(model, movielens, data, options);
+  }
+  return out;
+}
+
+nlohmann::ordered_json evaluation_object(const Evaluation& evaluation) {
+  nlohmann::ordered_json out = metrics_json(evaluation.test);
+  nlohmann::ordered_json baselines = nlohmann::ordered_json::object();
+  for (const auto& b : evaluation.baselines)
+    baselines[b.name] = metrics_json(b.result);
+  out["baselines"] = baselines;
+  if (const auto& full = evaluation.full_ranking) {
+    nlohmann::ordered_json f;
+    f["protocol"] =
+        "every movie a test user did not rate in the training part is ranked; relevant: the "
+        "user's test positives; standard hr, ndcg, recall, precision";
+    f["k"] = full->k;
+    f["users"] = full->users;
+    f["candidates"] = full->candidates;
+    f["time"] = full->time;
+    if (full->time != "user_last")
+      f["timestamp"] = full->timestamp;
+    f["seconds"] = full->seconds;
+    nlohmann::ordered_json model;
+    for (const auto& [key, value] : full_ranking_entries(full->model, full->k))
+      model[key] = value;
+    f["model"] = model;
+    nlohmann::ordered_json fb = nlohmann::ordered_json::object();
+    for (const auto& [name, m] : full->baselines) {
+      for (const auto& [key, value] : full_ranking_entries(m, full->k))
+        fb[name][key] = value;
+    }
+    f["baselines"] = fb;
+    out["full_ranking"] = f;
   }
   return out;
 }

@@ -18,6 +18,7 @@
 #include "autoint/util/clock.h"
 #include "autoint/util/files.h"
 #include "autoint/version.h"
+#include "experiment/run_json.h"
 
 namespace autoint::train {
 namespace fs = std::filesystem;
@@ -44,6 +45,24 @@ torch::Device run_device(const std::string& text, const WorldSpec& world) {
 }
 
 }  // namespace
+
+nlohmann::ordered_json history_json(const FitResult& fit, bool timing) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& s : fit.history) {
+    nlohmann::ordered_json epoch = {{"epoch", s.epoch},
+                                    {"train_loss", s.train_loss},
+                                    {"validation_logloss", number_or_null(s.validation_logloss)},
+                                    {"validation_auc", number_or_null(s.validation_auc)},
+                                    {"validation_ndcg", number_or_null(s.validation_ndcg)},
+                                    {"validation_recall", number_or_null(s.validation_recall)}};
+    if (timing) {
+      epoch["seconds"] = s.seconds;
+      epoch["samples_per_s"] = s.samples_per_s;
+    }
+    out.push_back(std::move(epoch));
+  }
+  return out;
+}
 
 RunSummary run_experiment(const config::Config& config, std::ostream& console,
                           const RunOptions& options) {
@@ -147,8 +166,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
     return summary;
   save_run_files(dir, config, data.vocabulary, model);
 
-  nlohmann::ordered_json metrics =
-      nlohmann::ordered_json::parse(evaluation_json(summary.evaluation));
+  nlohmann::ordered_json metrics = evaluation_object(summary.evaluation);
   nlohmann::ordered_json info;
   info["metrics_split"] = "test";
   info["seed_metrics"] =
@@ -171,18 +189,7 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   info["featurize_seconds"] = summary.featurize_seconds;
   info["train_seconds"] = summary.train_seconds;
   info["total_seconds"] = util::seconds_since(job_start);
-  nlohmann::ordered_json history = nlohmann::ordered_json::array();
-  for (const auto& s : summary.fit.history) {
-    history.push_back({{"epoch", s.epoch},
-                       {"train_loss", s.train_loss},
-                       {"validation_logloss", number_or_null(s.validation_logloss)},
-                       {"validation_auc", number_or_null(s.validation_auc)},
-                       {"validation_ndcg", number_or_null(s.validation_ndcg)},
-                       {"validation_recall", number_or_null(s.validation_recall)},
-                       {"seconds", s.seconds},
-                       {"samples_per_s", s.samples_per_s}});
-  }
-  info["history"] = history;
+  info["history"] = history_json(summary.fit, /*timing=*/true);
   metrics["run"] = info;
   util::write_file_atomically((std::filesystem::path(dir) / run_files::kMetrics).string(),
                               metrics.dump(2) + "\n");

@@ -12,7 +12,7 @@
 #include "autoint/error.h"
 #include "autoint/eval/evaluate.h"
 #include "autoint/eval/full_ranking.h"
-#include "autoint/experiment/experiment.h"
+#include "autoint/experiment/evaluation.h"
 #include "autoint/experiment/grid.h"
 #include "autoint/experiment/pipeline.h"
 #include "autoint/movielens/candidates.h"
@@ -21,40 +21,36 @@
 #include "autoint/util/fnv1a.h"
 #include "autoint/util/log.h"
 #include "autoint/util/progress.h"
+#include "experiment/run_json.h"
 
 namespace autoint::train {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-// A number as the fingerprint holds it: NaN (not measured) as null.
-Json number(double value) {
-  return std::isnan(value) ? Json() : Json(value);
-}
-
-// The hash of what the config asks for (a grid's axes included): the settings that do not change
-// the arithmetic (where the data and the run live, the device and threads the fingerprint fixes,
-// the progress output) are blanked first.
-std::string config_hash(config::Config config) {
-  config.data.dir.clear();
-  config.output.dir.clear();
+// What the fingerprint fixes whatever the config says: the CPU, one thread, no progress output.
+config::Config on_one_cpu_thread(config::Config config) {
   config.device = "cpu";
   config.train.threads = 1;
   config.train.progress = "none";
-  util::Fnv1a hash;
-  const std::string text = config::to_yaml(config);
-  hash.update(text.data(), text.size());
-  return hash.hex();
+  return config;
+}
+
+// The hash of what the config asks for (a grid's axes included): the settings that do not change
+// the arithmetic (where the data and the run live, what on_one_cpu_thread fixes) are blanked
+// first.
+std::string config_hash(const config::Config& config) {
+  config::Config blanked = on_one_cpu_thread(config);
+  blanked.data.dir.clear();
+  blanked.output.dir.clear();
+  return util::fnv1a_hex(config::to_yaml(blanked));
 }
 
 // The run the fingerprint trains: a grid's (or repeats') first, cut to the slice's length.
 config::Config fingerprint_config(const config::Config& config, const FingerprintOptions& o) {
-  config::Config out = config.grid.empty() && config.repeats <= 1
-                           ? config
-                           : expand_grid(config, "fingerprint")[0].config;
-  out.device = "cpu";
-  out.train.threads = 1;
-  out.train.progress = "none";
+  config::Config out = on_one_cpu_thread(config.grid.empty() && config.repeats <= 1
+                                             ? config
+                                             : expand_grid(config, "fingerprint")[0].config);
   out.train.epochs = std::min(out.train.epochs, o.epochs);
   out.eval.full_ranking_users = o.ranking_users;
   out.train.ranking_validation_users = o.ranking_users;
@@ -67,19 +63,6 @@ void slice(data::MovieLens& movielens, int64_t users) {
   r.erase(std::remove_if(r.begin(), r.end(),
                          [users](const data::Rating& x) { return x.user_id > users; }),
           r.end());
-}
-
-Json history_json(const FitResult& fit) {
-  Json out = Json::array();
-  for (const auto& s : fit.history) {
-    out.push_back({{"epoch", s.epoch},
-                   {"train_loss", s.train_loss},
-                   {"validation_logloss", number(s.validation_logloss)},
-                   {"validation_auc", number(s.validation_auc)},
-                   {"validation_ndcg", number(s.validation_ndcg)},
-                   {"validation_recall", number(s.validation_recall)}});
-  }
-  return out;
 }
 
 // The test split's probabilities: the first `rows` of them and their sum over every row.
@@ -168,7 +151,7 @@ std::string numerics_fingerprint(const config::Config& original, const Fingerpri
           FitControl{"", false, source.table ? nullptr : &source.movielens, nullptr});
 
   Evaluation evaluation = evaluate_model(model, source.movielens, data, config, torch::kCPU);
-  Json evaluated = Json::parse(evaluation_json(evaluation));
+  Json evaluated = evaluation_object(evaluation);
   if (evaluated.contains("full_ranking"))
     evaluated["full_ranking"].erase("seconds");
 
@@ -180,7 +163,7 @@ std::string numerics_fingerprint(const config::Config& original, const Fingerpri
                   {"train_rows", data.train.rows()},
                   {"validation_rows", data.validation.rows()},
                   {"test_rows", data.test.rows()}};
-  out["history"] = history_json(fitted);
+  out["history"] = history_json(fitted, /*timing=*/false);
   out["best_epoch"] = fitted.best_epoch;
   out["evaluation"] = evaluated;
   out["test_probabilities"] = probabilities_json(model, data, config.eval.batch_size, o.rows);
