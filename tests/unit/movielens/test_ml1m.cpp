@@ -11,7 +11,7 @@
 
 using namespace autoint::data;
 
-TEST_CASE("real ML-1M: counts, label share and field cardinalities", "[data][ml1m]") {
+TEST_CASE("real ML-1M: counts, label share and field cardinalities", "[.][data][ml1m]") {
   // ctest runs this (unit.ml1m) only when AUTOINT_ML1M_DIR is set, else reports a skip.
   const char* dir = std::getenv("AUTOINT_ML1M_DIR");
   REQUIRE(dir != nullptr);

@@ -306,7 +306,7 @@ TEST_CASE("plain and fused kernels give the same model outputs", "[nn]") {
   CHECK(torch::allclose(plain, fused, 1e-4, 1e-5));
 }
 
-TEST_CASE("AutoInt+ runs on CUDA and agrees with the CPU", "[nn][cuda]") {
+TEST_CASE("AutoInt+ runs on CUDA and agrees with the CPU", "[.][nn][cuda]") {
   // ctest runs the [cuda] tests (unit.cuda) only where CUDA is, else reports a skip.
   REQUIRE(torch::cuda::is_available());
   torch::manual_seed(7);

@@ -220,7 +220,8 @@ TEST_CASE("disk guards: free space and atomic writes", "[train][guard]") {
   CHECK_FALSE(fs::exists(tmp.path() / "metrics.json.tmp"));
 }
 
-TEST_CASE("an interrupted CUDA run resumes to the uninterrupted run's metrics", "[train][cuda]") {
+TEST_CASE("an interrupted CUDA run resumes to the uninterrupted run's metrics",
+          "[.][train][cuda]") {
   // ctest runs the [cuda] tests (unit.cuda) only where CUDA is, else reports a skip.
   REQUIRE(torch::cuda::is_available());
   test::TempDir tmp;
