@@ -143,7 +143,8 @@ BenchResult run_benchmark(const BenchOptions& o, std::ostream& log) {
     epoch_config.train.epochs = 1;
     epoch_config.train.threads = o.threads;
     train::seed_everything(epoch_config.train);
-    nn::AutoInt model(train::model_options(epoch_config.model, prepared.vocabulary));
+    nn::AutoInt model(
+        train::model_options(epoch_config.model, prepared.vocabulary, epoch_config.data.history));
     model->to(device);
     util::Log quiet(nullptr, "");
     const auto fit = train::fit(model, prepared, train::fit_options(epoch_config), device, quiet,

@@ -444,6 +444,20 @@ std::vector<Param> build_params() {
       "A multi-valued field (the paper set's genres) keeps at most this many values per row; "
       "its width, and so every row's size, is the largest count up to this cap (rows with more "
       "are named in the log)."));
+  p.push_back(string_param(
+      "data.history.field", [](Config& c) -> std::string& { return c.data.history.field; }, {},
+      "A history input: the item field (movielens: movie_id) whose ids each row's history holds, "
+      "the person's liked movies (data.positives) in the training split, sharing that field's "
+      "embeddings; \"\" (the default): none. Pooled as model.history_pooling says."));
+  p.push_back(int_param(
+      "data.history.max_len", [](Config& c) -> int64_t& { return c.data.history.max_len; }, 1,
+      10000, "The history keeps a person's most recent this many items (oldest first)."));
+  p.push_back(string_param(
+      "data.history.order", [](Config& c) -> std::string& { return c.data.history.order; },
+      {"bag", "recent"},
+      "bag: a row's history is every training positive of the person but the row's own item; "
+      "recent: those before the row's time, in time order (sequential protocols). Ranking "
+      "scores a person with the whole training history."));
   p.push_back(float_param(
       "data.test_fraction", [](Config& c) -> double& { return c.data.test_fraction; },
       {0, 1, true, true}, "Share of rating rows held out for the test split."));
@@ -579,6 +593,13 @@ std::vector<Param> build_params() {
       "0: model.dot_fields' dot product is over their embeddings in the shared table "
       "(model.embed_dim wide); > 0: over embeddings of their own, this wide, that the attention "
       "and DNN do not use (a factorisation wider than the attention; L2 as train.l2_embedding)."));
+  p.push_back(string_param(
+      "model.history_pooling", [](Config& c) -> std::string& { return c.model.history_pooling; },
+      {"mean", "attention", "tokens"},
+      "With data.history: mean (one field, the mean of the history's embeddings), attention "
+      "(one field, DIN's target attention over them) or tokens (every history item a field of "
+      "the interacting layers, BST). model.dot_fields may name the pooled field \"history\" "
+      "(mean and attention)."));
   // train
   p.push_back(string_param(
       "train.objective", [](Config& c) -> std::string& { return c.train.objective; },
@@ -605,6 +626,13 @@ std::vector<Param> build_params() {
   p.push_back(float_param(
       "train.negatives.exponent", [](Config& c) -> double& { return c.train.negatives.exponent; },
       {0, 10, false, false}, "Implicit, popularity sampler: the exponent (word2vec's 0.75)."));
+  p.push_back(float_param(
+      "train.user_dropout", [](Config& c) -> double& { return c.train.user_dropout; },
+      {0, 1, false, false},
+      "With data.history: the share of training rows (implicit: a positive with its negatives) "
+      "whose person fields (user_id, gender, age, occupation, zipcode) get the unknown id, so "
+      "that the model scores people it knows nothing of but their history (new visitors: "
+      "autoint-recommend --liked)."));
   p.push_back(int_param(
       "train.epochs", [](Config& c) -> int64_t& { return c.train.epochs; }, 1, 100000,
       "Maximum number of epochs."));
@@ -1184,6 +1212,30 @@ void validate(const Config& c, const std::string& origin) {
         "{}: model.dot_dim {} needs model.dot_fields (the two fields whose own embeddings' dot "
         "product is added to the logit)",
         origin, c.model.dot_dim));
+  }
+  const auto& history = c.data.history;
+  const auto& dot = c.model.dot_fields;
+  const bool dot_history = std::find(dot.begin(), dot.end(), "history") != dot.end();
+  if (history.field.empty() && (dot_history || c.train.user_dropout > 0)) {
+    throw ConfigError(fmt::format(
+        "{}: {} needs a history input, but data.history.field is empty; set data.history.field "
+        "(e.g. movie_id)",
+        origin,
+        dot_history ? "model.dot_fields naming history"
+                    : fmt::format("train.user_dropout {}", format_double(c.train.user_dropout))));
+  }
+  if (!history.field.empty() && c.data.source == "table") {
+    throw ConfigError(fmt::format(
+        "{}: data.history.field {}: a history is built from each person's rated movies in time, "
+        "which data.source table does not have (no user or time notion); use data.source "
+        "movielens or synthetic, or leave data.history.field empty",
+        origin, history.field));
+  }
+  if (dot_history && c.model.history_pooling == "tokens") {
+    throw ConfigError(fmt::format(
+        "{}: model.dot_fields names history, but model.history_pooling tokens keeps the history "
+        "as {} fields, not one; use mean or attention",
+        origin, history.max_len));
   }
   if (c.model.attention_kernel == "fused" && c.model.attention_dropout > 0) {
     throw ConfigError(

@@ -64,7 +64,8 @@ TensorDataset TensorDataset::to(const torch::Device& device) const {
           user_ids,
           item_ids,
           ratings,
-          has_numeric() ? numeric.to(device) : numeric};
+          has_numeric() ? numeric.to(device) : numeric,
+          has_history() ? history.to(device) : history};
 }
 
 BatchIterator::BatchIterator(const TensorDataset& dataset, int64_t batch_size, bool shuffle,
@@ -81,6 +82,7 @@ void BatchIterator::start_epoch() {
     features_ = dataset_.features;
     labels_ = dataset_.labels;
     numeric_ = dataset_.has_numeric() ? dataset_.numeric : torch::Tensor();
+    history_ = dataset_.history;
     return;
   }
   pass_start_rng_ = rng_;
@@ -91,6 +93,7 @@ void BatchIterator::start_epoch() {
   features_ = dataset_.features.index_select(0, index);
   labels_ = dataset_.labels.index_select(0, index);
   numeric_ = dataset_.has_numeric() ? dataset_.numeric.index_select(0, index) : torch::Tensor();
+  history_ = dataset_.has_history() ? dataset_.history.index_select(0, index) : torch::Tensor();
 }
 
 bool BatchIterator::next(Batch& batch) {
@@ -103,6 +106,7 @@ bool BatchIterator::next(Batch& batch) {
   batch.features = features_.narrow(0, position_, len);
   batch.labels = labels_.narrow(0, position_, len);
   batch.numeric = numeric_.defined() ? numeric_.narrow(0, position_, len) : torch::Tensor();
+  batch.history = history_.defined() ? history_.narrow(0, position_, len) : torch::Tensor();
   position_ += len;
   return true;
 }
@@ -136,6 +140,7 @@ void BatchIterator::restore(const BatchIteratorState& state) {
   features_ = torch::Tensor();
   labels_ = torch::Tensor();
   numeric_ = torch::Tensor();
+  history_ = torch::Tensor();
   position_ = 0;
   if (state.in_pass) {
     start_epoch();

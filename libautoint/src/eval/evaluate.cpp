@@ -15,8 +15,10 @@ torch::Tensor predict(nn::AutoInt& model, const data::TensorDataset& dataset, in
     const int64_t len = std::min(batch_size, rows - start);
     const torch::Tensor numeric =
         dataset.has_numeric() ? dataset.numeric.narrow(0, start, len) : torch::Tensor();
+    const torch::Tensor history =
+        dataset.has_history() ? dataset.history.narrow(0, start, len) : torch::Tensor();
     parts.push_back(
-        torch::sigmoid(model->forward(dataset.features.narrow(0, start, len), numeric)));
+        torch::sigmoid(model->forward(dataset.features.narrow(0, start, len), numeric, history)));
   }
   model->train(was_training);
   if (parts.empty())

@@ -120,7 +120,8 @@ struct ItemItemBaseline {
 
 torch::Tensor score_all_movies(nn::AutoInt& model, const data::CandidateRows& candidates,
                                const std::vector<const data::User*>& users,
-                               const std::vector<int64_t>& timestamps, int64_t batch_rows) {
+                               const std::vector<int64_t>& timestamps, int64_t batch_rows,
+                               const torch::Tensor& histories) {
   if (users.size() != timestamps.size() || batch_rows < 1) {
     throw std::invalid_argument(fmt::format(
         "score_all_movies: {} users with {} timestamps, batch_rows {} (expected equal counts, "
@@ -139,9 +140,26 @@ torch::Tensor score_all_movies(nn::AutoInt& model, const data::CandidateRows& ca
   for (std::size_t u = 0; u < users.size(); ++u)
     features.push_back(candidates.rows(all_rows, *users[u], timestamps[u]));
   const torch::Tensor rows = torch::cat(features);
+  if (model->has_history() &&
+      (!histories.defined() || histories.dim() != 2 || histories.size(0) != count)) {
+    throw std::invalid_argument(
+        fmt::format("score_all_movies: the model takes a history; expected histories [{}, {}]",
+                    count, model->options.history().max_len()));
+  }
   std::vector<torch::Tensor> logits;
-  for (int64_t s = 0; s < rows.size(0); s += batch_rows)
-    logits.push_back(model->forward(rows.narrow(0, s, std::min(batch_rows, rows.size(0) - s))));
+  if (model->has_history()) {
+    // Whole users per pass, each history shared by the user's rows.
+    const torch::Tensor history = histories.to(device);
+    const int64_t per_pass = std::max<int64_t>(1, batch_rows / movies);
+    for (int64_t u = 0; u < count; u += per_pass) {
+      const int64_t n = std::min(per_pass, count - u);
+      logits.push_back(
+          model->forward(rows.narrow(0, u * movies, n * movies), {}, history.narrow(0, u, n)));
+    }
+  } else {
+    for (int64_t s = 0; s < rows.size(0); s += batch_rows)
+      logits.push_back(model->forward(rows.narrow(0, s, std::min(batch_rows, rows.size(0) - s))));
+  }
   return torch::cat(logits).to(torch::kCPU, torch::kFloat32).reshape({count, movies}).contiguous();
 }
 
@@ -256,8 +274,25 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
       timestamps.push_back(result.time == "user_last" ? user_last[users[i]->user_id]
                                                       : result.timestamp);
     }
+    torch::Tensor histories;
+    if (model->has_history()) {
+      // The whole history the ranked split may see: the training split's for validation,
+      // the training part's (validation included) for test, as the baselines fit on.
+      const data::Histories& known = test ? data.test_histories : data.histories;
+      if (known.empty()) {
+        throw std::invalid_argument(
+            "evaluate_full_ranking: the model takes a history, but the data has none "
+            "(data.history)");
+      }
+      std::vector<int64_t> ids, before;
+      for (std::size_t i = first; i < last; ++i) {
+        ids.push_back(users[i]->user_id);
+        before.push_back(timestamps[i - first] + 1);
+      }
+      histories = known.rows(ids, {}, before);
+    }
     const torch::Tensor logits =
-        score_all_movies(model, candidates, records, timestamps, options.batch_rows);
+        score_all_movies(model, candidates, records, timestamps, options.batch_rows, histories);
     std::vector<torch::Tensor> item_scores;
     if (!item_item.empty()) {
       std::vector<int64_t> rows;

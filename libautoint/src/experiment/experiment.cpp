@@ -104,7 +104,8 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   const data::PreparedData data = prepare_source(source, config.data);
   summary.featurize_seconds = data.featurize_seconds;
   const data::MovieLens& movielens = source.movielens;
-  const nn::AutoIntOptions model_config = model_options(config.model, data.vocabulary);
+  const nn::AutoIntOptions model_config =
+      model_options(config.model, data.vocabulary, config.data.history);
 
   std::optional<RunLock> lock;
   if (writer) {

@@ -134,7 +134,7 @@ std::string numerics_fingerprint(const config::Config& original, const Fingerpri
   const data::PreparedData data = prepare_source(source, config.data);
 
   seed_everything(config.train);
-  nn::AutoInt model(model_options(config.model, data.vocabulary));
+  nn::AutoInt model(model_options(config.model, data.vocabulary, config.data.history));
   if (change == NumericsChange::initial_weight) {
     torch::NoGradGuard no_grad;
     // The attention output's first weight: every model type has it, and every logit uses it.

@@ -41,7 +41,8 @@ data::TensorDataset make_dataset(const data::RawFeatures& raw, const data::Vocab
           gather_column(raw.user_ids, rows, torch::kInt64),
           gather_column(raw.movie_ids, rows, torch::kInt64),
           gather_column(raw.ratings, rows, torch::kFloat32),
-          encoded.numeric};
+          encoded.numeric,
+          {}};
 }
 
 // Splits rows [0, rows) in order: the last ceil(rows * test_fraction) are the test split, the
@@ -92,7 +93,108 @@ std::pair<std::vector<int64_t>, int64_t> vocabulary_limits(
   return {min_counts, max_width};
 }
 
+// The positives (data.positives) of `rows` of `raw` as history events of the item field.
+void add_events(const data::RawFeatures& raw, const data::TensorDataset& part,
+                const std::vector<int64_t>& rows, int64_t column, bool rated,
+                std::vector<int64_t>& users, std::vector<int64_t>& items,
+                std::vector<int64_t>& times) {
+  const auto ids = part.features.select(1, column).to(torch::kInt64).contiguous();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto r = static_cast<std::size_t>(rows[i]);
+    if (!rated && raw.labels[r] < 0.5F)
+      continue;
+    users.push_back(raw.user_ids[r]);
+    items.push_back(ids.data_ptr<int64_t>()[i]);
+    times.push_back(raw.timestamps[r]);
+  }
+}
+
+// Each part's history rows: its person's positives of `histories`, without the row's own item
+// (bag) or before its time (recent).
+void fill_history(const data::RawFeatures& raw, const data::Histories& histories,
+                  const std::vector<int64_t>& rows, int64_t column, data::TensorDataset& part) {
+  std::vector<int64_t> users, own, before;
+  const auto ids = part.features.select(1, column).to(torch::kInt64).contiguous();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto r = static_cast<std::size_t>(rows[i]);
+    users.push_back(raw.user_ids[r]);
+    own.push_back(ids.data_ptr<int64_t>()[i]);
+    before.push_back(raw.timestamps[r]);
+  }
+  part.history = histories.rows(users, own, before);
+}
+
+// data.history: the training split's and the training part's histories, and every row's.
+void add_histories(const data::RawFeatures& raw, const config::DataConfig& config,
+                   data::PreparedData& out) {
+  const auto& h = config.history;
+  data::HistoryOrder order = data::HistoryOrder::bag;
+  if (!data::parse_history_order(h.order, order))
+    throw ConfigError(
+        fmt::format("data.history.order must be bag or recent (got \"{}\")", h.order));
+  if (raw.timestamps.size() != raw.labels.size())
+    throw ConfigError("data.history needs each rating's time (a MovieLens source)");
+  const int64_t column = history_field(out.vocabulary, h.field).second;
+  const bool rated = config.positives == "rated";
+  std::vector<int64_t> users, items, times;
+  add_events(raw, out.train, out.split.train, column, rated, users, items, times);
+  out.histories = data::Histories(h.max_len, order, users, items, times);
+  add_events(raw, out.validation, out.split.validation, column, rated, users, items, times);
+  out.test_histories = data::Histories(h.max_len, order, users, items, times);
+  fill_history(raw, out.histories, out.split.train, column, out.train);
+  fill_history(raw, out.histories, out.split.validation, column, out.validation);
+  fill_history(raw, out.test_histories, out.split.test, column, out.test);
+}
+
 }  // namespace
+
+std::pair<int64_t, int64_t> history_field(const data::Vocabulary& vocabulary,
+                                          const std::string& name) {
+  const auto& fields = vocabulary.fields();
+  const auto widths = vocabulary.widths();
+  int64_t column = 0;
+  std::vector<std::string> names;
+  for (std::size_t f = 0; f < fields.size(); ++f) {
+    if (fields[f].name == name) {
+      if (fields[f].kind != FieldKind::categorical) {
+        throw ConfigError(fmt::format(
+            "data.history.field {}: a history holds ids of a categorical field (got a {} field)",
+            name, to_string(fields[f].kind)));
+      }
+      return {static_cast<int64_t>(f), column};
+    }
+    column += widths[f];
+    names.push_back(fields[f].name);
+  }
+  throw ConfigError(fmt::format("data.history.field: no field \"{}\" (the fields are {})", name,
+                                fmt::join(names, ", ")));
+}
+
+data::Histories serving_histories(const data::MovieLens& movielens,
+                                  const data::Vocabulary& vocabulary,
+                                  const config::DataConfig& config) {
+  const auto& h = config.history;
+  if (h.field.empty())
+    return {};
+  data::HistoryOrder order = data::HistoryOrder::bag;
+  if (!data::parse_history_order(h.order, order))
+    throw ConfigError(
+        fmt::format("data.history.order must be bag or recent (got \"{}\")", h.order));
+  const int64_t field = history_field(vocabulary, h.field).first;
+  const bool rated = config.positives == "rated";
+  std::vector<int64_t> users, items, times;
+  for (const auto& r : movielens.ratings) {
+    if (!rated && r.rating < config.label_threshold)
+      continue;
+    const int64_t id = vocabulary.id(field, std::to_string(r.movie_id));
+    if (id == 0)
+      continue;  // not in the training part: the model has no embedding for it
+    users.push_back(r.user_id);
+    items.push_back(id);
+    times.push_back(r.timestamp);
+  }
+  return data::Histories(h.max_len, order, users, items, times);
+}
 
 data::FeatureOptions feature_options(const config::DataConfig& config) {
   data::FeatureOptions options;
@@ -159,6 +261,8 @@ data::PreparedData prepare_data(const data::MovieLens& movielens, const config::
   out.train = make_dataset(raw, out.vocabulary, out.split.train);
   out.validation = make_dataset(raw, out.vocabulary, out.split.validation);
   out.test = make_dataset(raw, out.vocabulary, out.split.test);
+  if (!config.history.field.empty())
+    add_histories(raw, config, out);
   out.featurize_seconds = util::seconds_since(start);
   return out;
 }
@@ -257,20 +361,38 @@ nn::AttentionKernel attention_kernel(const std::string& name) {
 }
 
 nn::AutoIntOptions model_options(const config::ModelConfig& config,
-                                 const data::Vocabulary& vocabulary) {
+                                 const data::Vocabulary& vocabulary,
+                                 const config::HistoryConfig& history) {
   std::vector<int64_t> dot;
   const auto& fields = vocabulary.fields();
   for (const std::string& name : config.dot_fields) {
     const auto it = std::find_if(fields.begin(), fields.end(),
                                  [&](const data::FieldSpec& f) { return f.name == name; });
+    if (name == "history" && !history.field.empty()) {
+      dot.push_back(static_cast<int64_t>(fields.size()));  // the pooled history field
+      continue;
+    }
     if (it == fields.end()) {
       std::vector<std::string> names;
       for (const auto& f : fields)
         names.push_back(f.name);
-      throw ConfigError(fmt::format("model.dot_fields: no field \"{}\" (the fields are {})", name,
-                                    fmt::join(names, ", ")));
+      throw ConfigError(fmt::format("model.dot_fields: no field \"{}\" (the fields are {}{})", name,
+                                    fmt::join(names, ", "),
+                                    history.field.empty() ? "" : ", history"));
     }
     dot.push_back(it - fields.begin());
+  }
+  nn::HistoryOptions history_options;
+  if (!history.field.empty()) {
+    nn::HistoryPooling pooling = nn::HistoryPooling::mean;
+    if (!nn::parse_history_pooling(config.history_pooling, pooling)) {
+      throw ConfigError(
+          fmt::format("model.history_pooling must be mean, attention or tokens (got \"{}\")",
+                      config.history_pooling));
+    }
+    history_options.item_field(history_field(vocabulary, history.field).first)
+        .max_len(history.max_len)
+        .pooling(pooling);
   }
   config::ModelConfig by_index = config;
   by_index.dot_fields.clear();
@@ -278,7 +400,8 @@ nn::AutoIntOptions model_options(const config::ModelConfig& config,
       .field_kinds(vocabulary.kinds())
       .field_widths(vocabulary.widths())
       .dot_fields(dot)
-      .dot_dim(config.dot_dim);
+      .dot_dim(config.dot_dim)
+      .history(history_options);
 }
 
 nn::AutoIntOptions model_options(const config::ModelConfig& c,

@@ -332,7 +332,7 @@ LoadedRun load_run(const std::string& dir, const torch::Device& device) {
   // Runs of the first versions saved version-1 vocabularies: the seed's 13 fields.
   run.vocabulary =
       data::Vocabulary::load(join(dir, run_files::kVocabulary), data::feature_set_fields("seed"));
-  run.model = nn::AutoInt(model_options(run.config.model, run.vocabulary));
+  run.model = nn::AutoInt(model_options(run.config.model, run.vocabulary, run.config.data.history));
   const std::string model_path = join(dir, run_files::kModel);
   try {
     torch::serialize::InputArchive archive;

@@ -359,6 +359,7 @@ RawFeatures featurize(const MovieLens& data, const TableSchema& schema,
   raw.user_ids.reserve(n);
   raw.movie_ids.reserve(n);
   raw.ratings.reserve(n);
+  raw.timestamps.reserve(n);
   for (std::size_t r = 0; r < n; ++r) {
     const Rating& rating = data.ratings[r];
     const auto u = user_cache.find(rating.user_id);
@@ -413,6 +414,7 @@ RawFeatures featurize(const MovieLens& data, const TableSchema& schema,
     raw.user_ids.push_back(rating.user_id);
     raw.movie_ids.push_back(rating.movie_id);
     raw.ratings.push_back(static_cast<float>(rating.rating));
+    raw.timestamps.push_back(rating.timestamp);
   }
   return raw;
 }

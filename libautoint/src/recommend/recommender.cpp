@@ -24,12 +24,20 @@ constexpr int64_t kBatchRows = 1024;
 }  // namespace
 
 Recommender::Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::MovieLens data,
-                         const torch::Device& device)
+                         const torch::Device& device, data::Histories histories)
     : model_(std::move(model)),
       vocabulary_(std::move(vocabulary)),
       data_(std::move(data)),
       device_(device),
-      candidates_(vocabulary_, data_.movies, device_) {
+      candidates_(vocabulary_, data_.movies, device_),
+      histories_(std::move(histories)) {
+  if (model_->has_history() &&
+      (histories_.empty() || histories_.max_len() != model_->options.history().max_len())) {
+    throw std::invalid_argument(
+        fmt::format("Recommender: the model takes histories of {} movies; expected them (got {})",
+                    model_->options.history().max_len(),
+                    histories_.empty() ? "none" : std::to_string(histories_.max_len())));
+  }
   util::retain_freed_memory();
   model_->to(device_);
   model_->eval();
@@ -74,8 +82,11 @@ Recommender Recommender::from_run(const std::string& run_dir, const torch::Devic
   data::MovieLens movielens = train::load_movielens(data_config);
   std::string warning =
       train::check_data(run_dir, run.data, data::fingerprint(movielens), allow_other_data);
-  Recommender recommender(run.model, std::move(run.vocabulary), std::move(movielens), device);
+  data::Histories histories = train::serving_histories(movielens, run.vocabulary, data_config);
+  Recommender recommender(run.model, std::move(run.vocabulary), std::move(movielens), device,
+                          std::move(histories));
   recommender.warning_ = std::move(warning);
+  recommender.label_threshold_ = run.config.data.label_threshold;
   recommender.score_meaning_ = score_meaning(run.config.train.objective, run.config.data.positives,
                                              run.config.data.label_threshold);
   return recommender;
@@ -141,48 +152,35 @@ std::vector<std::pair<data::Movie, int32_t>> Recommender::rated_movies(int64_t u
   return out;
 }
 
-std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_n,
-                                                   std::optional<int64_t> timestamp) const {
-  if (top_n < 1)
-    throw std::invalid_argument(fmt::format("top_n must be at least 1 (got {})", top_n));
-  const data::User& who = user(user_id);
-
-  const std::vector<int64_t>& row_movie_id = candidates_.movie_ids();
-  const auto movies = static_cast<int64_t>(row_movie_id.size());
-  std::vector<char> rated(row_movie_id.size(), 0);
-  if (const auto it = user_ratings_.find(user_id); it != user_ratings_.end()) {
-    for (int64_t row : it->second.rows)
-      rated[static_cast<std::size_t>(row)] = 1;
-  }
-  std::vector<int64_t> candidates;  // template rows, ascending, hence ascending movie id
-  candidates.reserve(row_movie_id.size());
-  for (int64_t r = 0; r < movies; ++r) {
-    if (!rated[static_cast<std::size_t>(r)])
-      candidates.push_back(r);
-  }
-  if (candidates.empty())
-    return {};
+torch::Tensor Recommender::score(const std::vector<int64_t>& candidates, const data::User& who,
+                                 const torch::Tensor& history, int64_t timestamp) const {
+  torch::NoGradGuard no_grad;
   const auto count = static_cast<int64_t>(candidates.size());
-
-  torch::Tensor probabilities;
-  {
-    torch::NoGradGuard no_grad;
-    const auto index = torch::from_blob(candidates.data(), {count}, torch::kInt64).to(device_);
-    // The user and time fields through raw_row and the vocabulary, exactly as training
-    // encodes them.
-    const torch::Tensor rows = candidates_.rows(index, who, timestamp.value_or(default_timestamp_));
-    std::vector<torch::Tensor> logits;
-    for (int64_t start = 0; start < count; start += kBatchRows)
-      logits.push_back(model_->forward(rows.narrow(0, start, std::min(kBatchRows, count - start))));
-    probabilities = torch::sigmoid(logits.size() == 1 ? logits.front() : torch::cat(logits))
-                        .to(torch::kCPU, torch::kFloat32)
-                        .contiguous();
+  const auto index =
+      torch::from_blob(const_cast<int64_t*>(candidates.data()), {count}, torch::kInt64).to(device_);
+  // The user and time fields through raw_row and the vocabulary, exactly as training
+  // encodes them.
+  const torch::Tensor rows = candidates_.rows(index, who, timestamp);
+  const torch::Tensor shared = history.defined() ? history.to(device_) : history;
+  std::vector<torch::Tensor> logits;
+  for (int64_t start = 0; start < count; start += kBatchRows) {
+    const int64_t len = std::min(kBatchRows, count - start);
+    logits.push_back(model_->forward(rows.narrow(0, start, len), {}, shared));
   }
+  return torch::sigmoid(logits.size() == 1 ? logits.front() : torch::cat(logits))
+      .to(torch::kCPU, torch::kFloat32)
+      .contiguous();
+}
 
+std::vector<Recommendation> Recommender::top(const torch::Tensor& probabilities,
+                                             const std::vector<int64_t>& candidates, int64_t top_n,
+                                             const std::string& who) const {
+  const std::vector<int64_t>& row_movie_id = candidates_.movie_ids();
+  const auto count = static_cast<int64_t>(candidates.size());
   const int64_t k = std::min(top_n, count);
-  const auto top = torch::topk(probabilities, k, /*dim=*/0, /*largest=*/true, /*sorted=*/true);
-  const torch::Tensor top_values = std::get<0>(top).contiguous();
-  const torch::Tensor top_index = std::get<1>(top).contiguous();
+  const auto best = torch::topk(probabilities, k, /*dim=*/0, /*largest=*/true, /*sorted=*/true);
+  const torch::Tensor top_values = std::get<0>(best).contiguous();
+  const torch::Tensor top_index = std::get<1>(best).contiguous();
   const float* value = top_values.data_ptr<float>();
   const int64_t* position = top_index.data_ptr<int64_t>();
   const float* score = probabilities.data_ptr<float>();
@@ -196,9 +194,9 @@ std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_
   for (int64_t i = 0; i < k; ++i) {
     if (std::isnan(value[i])) {
       throw Error(fmt::format(
-          "the model scored movie {} as NaN for user {}",
+          "the model scored movie {} as NaN for {}",
           row_movie_id[static_cast<std::size_t>(candidates[static_cast<std::size_t>(position[i])])],
-          user_id));
+          who));
     }
     if (value[i] > cut)
       chosen.push_back(position[i]);
@@ -211,12 +209,169 @@ std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_
   std::vector<Recommendation> out;
   out.reserve(chosen.size());
   for (int64_t p : chosen) {
-    out.push_back({row_movie_id[static_cast<std::size_t>(candidates[static_cast<std::size_t>(p)])],
-                   score[p]});
+    Recommendation r;
+    r.movie_id = row_movie_id[static_cast<std::size_t>(candidates[static_cast<std::size_t>(p)])];
+    r.score = score[p];
+    out.push_back(std::move(r));
   }
   std::sort(out.begin(), out.end(), [](const Recommendation& a, const Recommendation& b) {
     return a.score != b.score ? a.score > b.score : a.movie_id < b.movie_id;
   });
+  return out;
+}
+
+void Recommender::explain(std::vector<Recommendation>& list, const data::User& who,
+                          const torch::Tensor& history, int64_t timestamp) const {
+  // Leave-one-out: the logit of each recommended movie with the full history and with each
+  // history movie alone removed; the two largest drops name the movies that explain it.
+  const torch::Tensor h = history.to(torch::kCPU).contiguous();
+  const int64_t len = h.size(1);
+  std::vector<int64_t> positions;
+  for (int64_t i = 0; i < len; ++i) {
+    if (h[0][i].item<int64_t>() > 0)
+      positions.push_back(i);
+  }
+  if (positions.empty() || list.empty())
+    return;
+  const auto variants = static_cast<int64_t>(positions.size()) + 1;
+  torch::Tensor histories = h.repeat({variants, 1});
+  for (std::size_t v = 0; v < positions.size(); ++v)
+    histories[static_cast<int64_t>(v) + 1][positions[v]] = 0;
+  histories = histories.to(device_);
+  const auto& movie_field = vocabulary_.fields();
+  int64_t field = 0;
+  for (std::size_t f = 0; f < movie_field.size(); ++f) {
+    if (f == static_cast<std::size_t>(model_->options.history().item_field()))
+      field = static_cast<int64_t>(f);
+  }
+  torch::NoGradGuard no_grad;
+  for (Recommendation& r : list) {
+    const int64_t row = candidates_.row_of(r.movie_id);
+    const torch::Tensor index =
+        torch::full({variants}, row, torch::TensorOptions().dtype(torch::kInt64).device(device_));
+    const torch::Tensor logits =
+        model_->forward(candidates_.rows(index, who, timestamp), {}, histories)
+            .to(torch::kCPU, torch::kFloat32)
+            .contiguous();
+    const float* l = logits.data_ptr<float>();
+    std::vector<std::pair<float, int64_t>> drops;  // (logit lost, movie id)
+    for (std::size_t v = 0; v < positions.size(); ++v) {
+      const float drop = l[0] - l[v + 1];
+      if (drop > 0) {
+        const int64_t id = h[0][positions[v]].item<int64_t>();
+        drops.emplace_back(drop, std::stoll(vocabulary_.value(field, id)));
+      }
+    }
+    std::sort(drops.begin(), drops.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    for (std::size_t i = 0; i < std::min<std::size_t>(2, drops.size()); ++i)
+      r.because.emplace_back(drops[i].second, drops[i].first);
+  }
+}
+
+std::vector<Recommendation> Recommender::recommend(int64_t user_id, int64_t top_n,
+                                                   std::optional<int64_t> timestamp) const {
+  if (top_n < 1)
+    throw std::invalid_argument(fmt::format("top_n must be at least 1 (got {})", top_n));
+  const data::User& who = user(user_id);
+
+  const auto movies = candidates_.movies();
+  std::vector<char> rated(static_cast<std::size_t>(movies), 0);
+  if (const auto it = user_ratings_.find(user_id); it != user_ratings_.end()) {
+    for (int64_t row : it->second.rows)
+      rated[static_cast<std::size_t>(row)] = 1;
+  }
+  std::vector<int64_t> candidates;  // template rows, ascending, hence ascending movie id
+  candidates.reserve(static_cast<std::size_t>(movies));
+  for (int64_t r = 0; r < movies; ++r) {
+    if (!rated[static_cast<std::size_t>(r)])
+      candidates.push_back(r);
+  }
+  if (candidates.empty())
+    return {};
+  const int64_t time = timestamp.value_or(default_timestamp_);
+  // A history-aware model sees the user's liked movies up to the time (all of them by default).
+  const torch::Tensor history =
+      model_->has_history() ? histories_.rows({user_id}, {}, {time + 1}) : torch::Tensor();
+  std::vector<Recommendation> out = top(score(candidates, who, history, time), candidates, top_n,
+                                        fmt::format("user {}", user_id));
+  if (history.defined())
+    explain(out, who, history, time);
+  return out;
+}
+
+std::vector<Recommendation> Recommender::recommend_liked(const std::vector<int64_t>& liked,
+                                                         int64_t top_n,
+                                                         std::vector<std::string>* notes) const {
+  if (top_n < 1)
+    throw std::invalid_argument(fmt::format("top_n must be at least 1 (got {})", top_n));
+  if (!model_->has_history()) {
+    throw RunError(
+        "--liked needs a history-aware model (trained with data.history); this run's model "
+        "knows people only by their id");
+  }
+  const int64_t field = model_->options.history().item_field();
+  std::vector<char> seen(static_cast<std::size_t>(candidates_.movies()), 0);
+  std::vector<int64_t> ids;
+  for (int64_t movie_id : liked) {
+    movie(movie_id);  // unknown ids are a DataError naming the id
+    const int64_t row = candidates_.row_of(movie_id);
+    if (seen[static_cast<std::size_t>(row)])
+      throw DataError(fmt::format("movie {} is listed twice among the liked movies", movie_id));
+    seen[static_cast<std::size_t>(row)] = 1;
+    const int64_t id = vocabulary_.id(field, std::to_string(movie_id));
+    if (id == 0) {
+      throw DataError(fmt::format(
+          "movie {} was never liked in the training data, so the model has no embedding for it",
+          movie_id));
+    }
+    ids.push_back(id);
+  }
+  const int64_t max_len = histories_.max_len();
+  if (notes != nullptr && static_cast<int64_t>(ids.size()) > max_len) {
+    notes->push_back(
+        fmt::format("{} liked movies given; the model reads the last {} (data.history.max_len)",
+                    ids.size(), max_len));
+  }
+  std::vector<int64_t> candidates;
+  for (int64_t r = 0; r < candidates_.movies(); ++r) {
+    if (!seen[static_cast<std::size_t>(r)])
+      candidates.push_back(r);
+  }
+  if (candidates.empty())
+    return {};
+  // Someone the model knows nothing of but the history: every person field unknown.
+  data::User visitor;
+  visitor.id = 0;
+  visitor.gender = '?';
+  visitor.age = -1;
+  visitor.occupation = -1;
+  if (ids.empty()) {
+    if (notes != nullptr) {
+      notes->push_back(
+          "no liked movies given: ranked by popularity (how many people liked each movie), not "
+          "by the model");
+    }
+    std::vector<float> liked_count(static_cast<std::size_t>(candidates_.movies()), 0.0F);
+    for (const auto& [user_id, entry] : user_ratings_) {
+      for (std::size_t i = 0; i < entry.ratings.size(); ++i) {
+        if (data_.ratings[entry.ratings[i]].rating >= label_threshold_)
+          liked_count[static_cast<std::size_t>(entry.rows[i])] += 1.0F;
+      }
+    }
+    torch::Tensor share = torch::empty({static_cast<int64_t>(candidates.size())}, torch::kFloat32);
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      share[static_cast<int64_t>(i)] =
+          liked_count[static_cast<std::size_t>(candidates[i])] /
+          static_cast<float>(std::max<std::size_t>(1, data_.users.size()));
+    }
+    return top(share.contiguous(), candidates, top_n, "a new visitor");
+  }
+  const torch::Tensor history = histories_.of_items(ids);
+  std::vector<Recommendation> out = top(score(candidates, visitor, history, default_timestamp_),
+                                        candidates, top_n, "a new visitor");
+  explain(out, visitor, history, default_timestamp_);
   return out;
 }
 

@@ -489,6 +489,8 @@ torch::Tensor predict_sharded(ProcessGroup& group, nn::AutoInt& model,
   part.features = dataset.features.narrow(0, begin, end - begin);
   if (dataset.has_numeric())
     part.numeric = dataset.numeric.narrow(0, begin, end - begin);
+  if (dataset.has_history())
+    part.history = dataset.history.narrow(0, begin, end - begin);
   torch::Tensor all = torch::zeros({rows}, torch::kFloat32);
   if (end > begin)
     all.narrow(0, begin, end - begin).copy_(predict(model, part, batch_size));

@@ -94,6 +94,8 @@ ImplicitEpochs::ImplicitEpochs(const data::PreparedData& data, const data::Movie
   const auto index =
       torch::from_blob(kept.data(), {static_cast<int64_t>(kept.size())}, torch::kInt64);
   positive_features_ = train.features.to(torch::kCPU).index_select(0, index).to(device);
+  if (train.has_history())
+    positive_history_ = train.history.to(torch::kCPU).index_select(0, index).to(device);
 }
 
 data::TensorDataset ImplicitEpochs::epoch(int64_t epoch) const {
@@ -113,6 +115,7 @@ data::TensorDataset ImplicitEpochs::epoch(int64_t epoch) const {
           {positive_features_.unsqueeze(1), negative_rows.view({groups, per_positive_, fields})}, 1)
           .reshape({groups, group_size() * fields});
   out.labels = torch::ones({groups}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+  out.history = positive_history_;
   return out;
 }
 

@@ -105,6 +105,32 @@ uint64_t step_seed(int64_t seed, int64_t epoch, int64_t step, int64_t rank) {
   return x;
 }
 
+// train.user_dropout: the id columns of the person's fields (the seed's users.dat fields:
+// user_id, gender, age, occupation, zipcode), or a ConfigError without a user_id field.
+std::vector<int64_t> person_columns(const data::Vocabulary& vocabulary) {
+  static const std::vector<std::string> kPerson{"user_id", "gender", "age", "occupation",
+                                                "zipcode"};
+  const auto widths = vocabulary.widths();
+  std::vector<int64_t> out;
+  bool user_id = false;
+  int64_t column = 0;
+  for (std::size_t f = 0; f < vocabulary.fields().size(); ++f) {
+    const auto& field = vocabulary.fields()[f];
+    if (field.kind == FieldKind::categorical &&
+        std::find(kPerson.begin(), kPerson.end(), field.name) != kPerson.end()) {
+      out.push_back(column);
+      user_id = user_id || field.name == "user_id";
+    }
+    column += widths[f];
+  }
+  if (!user_id) {
+    throw ConfigError(
+        "train.user_dropout: the data has no categorical field user_id to replace by the "
+        "unknown id");
+  }
+  return out;
+}
+
 // Rows [begin, end) of a batch.
 data::Batch shard(const data::Batch& batch, int64_t begin, int64_t end) {
   data::Batch out;
@@ -113,6 +139,8 @@ data::Batch shard(const data::Batch& batch, int64_t begin, int64_t end) {
     out.labels = batch.labels.narrow(0, begin, end - begin);
   if (batch.numeric.defined())
     out.numeric = batch.numeric.narrow(0, begin, end - begin);
+  if (batch.history.defined())
+    out.history = batch.history.narrow(0, begin, end - begin);
   return out;
 }
 
@@ -164,6 +192,8 @@ class Fitter {
       epoch_data_ = data.train.to(device);
     }
     rows_per_unit_ = groups_ ? groups_->group_size() : 1;
+    if (tc_.user_dropout > 0)
+      person_columns_ = person_columns(data.vocabulary);
     // The iterator reads epoch_data_ at every pass, so it sees each epoch's rebuilt groups.
     batches_.emplace(epoch_data_, batch_units_, /*shuffle=*/true, static_cast<uint64_t>(tc_.seed));
     if (group_) {
@@ -297,7 +327,10 @@ class Fitter {
     if (batch.features.size(0) > 0) {
       const torch::Tensor features =
           groups_ ? batch.features.reshape({-1, data_.train.features.size(1)}) : batch.features;
-      auto [logits, embeddings] = model_->forward_with_embeddings(features, batch.numeric);
+      // A group's rows share its positive's history (one history row per group).
+      auto [logits, embeddings] = model_->forward_with_embeddings(
+          person_columns_.empty() ? features : drop_persons(features), batch.numeric,
+          batch.history);
       auto loss = groups_ ? groups_->loss(logits)
                           : torch::binary_cross_entropy_with_logits(logits, batch.labels);
       const int64_t len = features.size(0);
@@ -326,6 +359,20 @@ class Fitter {
     }
     optimizer_.step();
     return step_loss_sum;
+  }
+
+  // train.user_dropout: `features` with the person's fields of a random share of its rows
+  // (implicit: of its groups, a positive with its negatives alike) replaced by the unknown id 0.
+  torch::Tensor drop_persons(const torch::Tensor& features) const {
+    const int64_t units = features.size(0) / rows_per_unit_;
+    torch::Tensor drop =
+        torch::rand({units}, torch::TensorOptions().device(features.device())).lt(tc_.user_dropout);
+    if (rows_per_unit_ > 1)
+      drop = drop.repeat_interleave(rows_per_unit_, 0);
+    torch::Tensor out = features.clone();
+    for (int64_t column : person_columns_)
+      out.select(1, column).masked_fill_(drop, 0);
+    return out;
   }
 
   // The training pass of `epoch` (from the step reached, when resumed mid-epoch).
@@ -515,6 +562,7 @@ class Fitter {
   int64_t epoch_data_of_ = 0;  // the epoch epoch_data_ was built for
   int64_t batch_units_;
   int64_t rows_per_unit_ = 1;
+  std::vector<int64_t> person_columns_;  // train.user_dropout > 0: person_columns()
   std::optional<data::BatchIterator> batches_;
   torch::optim::Adam optimizer_;
   const int64_t sync_every_;

@@ -42,7 +42,11 @@ TEST_CASE("batch iterator covers every row once per epoch, seeded", "[data][batc
       torch::arange(n, torch::kFloat32), torch::zeros({n}, torch::kInt64),
       torch::zeros({n}, torch::kInt64), torch::zeros({n}, torch::kFloat32),
       // numeric values travel with their rows: 2 columns, row r holds (r, -r)
-      torch::stack({torch::arange(n, torch::kFloat32), -torch::arange(n, torch::kFloat32)}, 1)};
+      torch::stack({torch::arange(n, torch::kFloat32), -torch::arange(n, torch::kFloat32)}, 1),
+      // and so do histories: 3 columns, row r holds (r + 1, 0, r + 2)
+      torch::stack({torch::arange(n, torch::kInt64) + 1, torch::zeros({n}, torch::kInt64),
+                    torch::arange(n, torch::kInt64) + 2},
+                   1)};
   auto collect = [&](uint64_t seed, bool shuffle) {
     BatchIterator it(ds, 100, shuffle, seed);
     std::vector<std::vector<int64_t>> epochs;
@@ -58,6 +62,9 @@ TEST_CASE("batch iterator covers every row once per epoch, seeded", "[data][batc
         REQUIRE(batch.numeric.sizes() == torch::IntArrayRef({batch.features.size(0), 2}));
         CHECK(torch::equal(batch.numeric.select(1, 0), batch.labels));
         CHECK(torch::equal(batch.numeric.select(1, 1), -batch.labels));
+        REQUIRE(batch.history.sizes() == torch::IntArrayRef({batch.features.size(0), 3}));
+        CHECK(torch::equal(batch.history.select(1, 0), batch.features.select(1, 0) + 1));
+        CHECK(torch::equal(batch.history.select(1, 2), batch.features.select(1, 0) + 2));
         for (int64_t i = 0; i < batch.features.size(0); ++i) {
           order.push_back(batch.features[i][0].item<int64_t>());
         }
@@ -87,7 +94,8 @@ TEST_CASE("a restored batch iterator continues with the same batches", "[data][b
                    torch::zeros({n}, torch::kInt64),
                    torch::zeros({n}, torch::kInt64),
                    torch::zeros({n}, torch::kFloat32),
-                   torch::Tensor()};  // no numeric fields
+                   torch::Tensor(),   // no numeric fields
+                   torch::Tensor()};  // no history
   auto first_rows = [](BatchIterator& it, int batches) {
     std::vector<int64_t> rows;
     Batch batch;

@@ -14,6 +14,7 @@
 #include "autoint/config/config.h"
 #include "autoint/error.h"
 #include "autoint/experiment/experiment.h"
+#include "autoint/experiment/pipeline.h"
 #include "autoint/experiment/run_dir.h"
 #include "autoint/movielens/format.h"
 #include "autoint/movielens/synthetic.h"

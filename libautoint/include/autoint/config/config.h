@@ -59,6 +59,13 @@ struct TableConfig {
   std::vector<TableFieldConfig> fields;
 };
 
+// data.history: each row's history of liked items (data/history.h), an input of the model.
+struct HistoryConfig {
+  std::string field;          // the item field the history holds ids of; "": no history
+  int64_t max_len = 100;      // the most recent this many are kept
+  std::string order = "bag";  // "bag" (all but the row's own item) or "recent" (before its time)
+};
+
 struct DataConfig {
   // "movielens" (files in dir), "synthetic" (the ML-1M-shaped generator) or "table"
   std::string source = "movielens";
@@ -81,6 +88,7 @@ struct DataConfig {
   // features custom: MovieLens fields of one's own over the joined columns
   // (data::movielens_columns()), in the form of data.table.fields.
   std::vector<TableFieldConfig> fields;
+  HistoryConfig history;
 };
 
 struct ModelConfig {
@@ -102,6 +110,8 @@ struct ModelConfig {
   std::vector<std::string> dot_fields;
   // 0: the dot product over the shared embeddings; > 0: over embeddings of their own, this wide.
   int64_t dot_dim = 0;
+  // With data.history: "mean", "attention" (DIN) or "tokens" (BST); nn/history.h.
+  std::string history_pooling = "mean";
 };
 
 // Sampled negatives of train.objective implicit.
@@ -121,6 +131,9 @@ struct TrainConfig {
   int64_t batch_size = 2048;
   double learning_rate = 1e-4;
   double l2_embedding = 0.0;
+  // The share of training rows (implicit: groups) whose user_id is replaced by the unknown id
+  // 0, so that a history-aware model learns to score people it has no id for.
+  double user_dropout = 0.0;
   int64_t seed = 42;
   int64_t threads = 0;   // 0: LibTorch's default
   int64_t patience = 0;  // 0: no early stopping

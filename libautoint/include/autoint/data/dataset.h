@@ -30,7 +30,9 @@ Split split_rows(int64_t rows, double test_fraction, double validation_fraction,
 // user_ids and item_ids [rows] int64 (MovieLens: the user and movie ids; a table: its user and
 // item columns' ids, undefined without them) and ratings [rows] float32 (the raw 1-5 rating; a
 // table's labels; for grouping, baselines and reporting, CPU), and numeric [rows, numeric fields]
-// float32 (undefined or without columns when the feature set has no numeric field).
+// float32 (undefined or without columns when the feature set has no numeric field), and history
+// [rows, max_len] int64 (data/history.h: each row's history of item ids, 0-padded; undefined
+// without data.history).
 struct TensorDataset {
   torch::Tensor features;
   torch::Tensor labels;
@@ -38,9 +40,11 @@ struct TensorDataset {
   torch::Tensor item_ids;
   torch::Tensor ratings;
   torch::Tensor numeric;
+  torch::Tensor history;
   int64_t rows() const { return features.defined() ? features.size(0) : 0; }
   bool has_numeric() const { return numeric.defined() && numeric.size(1) > 0; }
-  // Features, numeric values and labels on `device` (ids stay on the CPU).
+  bool has_history() const { return history.defined(); }
+  // Features, numeric values, histories and labels on `device` (ids stay on the CPU).
   TensorDataset to(const torch::Device& device) const;
 };
 
@@ -48,6 +52,7 @@ struct Batch {
   torch::Tensor features;  // [b, id columns] on the dataset's device
   torch::Tensor labels;    // [b]
   torch::Tensor numeric;   // [b, numeric fields], undefined when the dataset has none
+  torch::Tensor history;   // [b, max_len], undefined when the dataset has none
 };
 
 // Where a BatchIterator stands, so that a resumed run draws the same batches.
@@ -93,6 +98,7 @@ class BatchIterator {
   torch::Tensor features_;
   torch::Tensor labels_;
   torch::Tensor numeric_;
+  torch::Tensor history_;
   int64_t position_ = 0;
 };
 

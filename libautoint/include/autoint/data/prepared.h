@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autoint/data/dataset.h"
+#include "autoint/data/history.h"
 #include "autoint/data/vocabulary.h"
 
 namespace autoint::data {
@@ -16,6 +17,11 @@ struct PreparedData {
   TensorDataset train;
   TensorDataset validation;
   TensorDataset test;
+  // data.history (empty without): every person's positives in the training split (the
+  // histories of training and validation rows, and of validation ranking), and in the whole
+  // training part, validation included (of test rows, test ranking and serving).
+  Histories histories;
+  Histories test_histories;
   double featurize_seconds = 0;    // fields, split, vocabulary, tensors
   std::vector<std::string> notes;  // for the log, e.g. a multi-valued field that was cut
 };

@@ -32,6 +32,7 @@ struct RawFeatures {
   std::vector<int64_t> user_ids;
   std::vector<int64_t> movie_ids;
   std::vector<float> ratings;  // the raw rating (1-5; a table's label), for baselines and reports
+  std::vector<int64_t> timestamps;  // unix seconds (MovieLens; empty for a table)
   int64_t rows() const { return static_cast<int64_t>(labels.size()); }
   int64_t numeric_fields() const {
     int64_t n = 0;

@@ -104,6 +104,11 @@ class Vocabulary {
   // The id of a raw value of a categorical field or one value of a multi-valued field (0
   // if unseen in training). Throws std::out_of_range for a bad or numeric field.
   int64_t id(int64_t field, const std::string& raw) const;
+  // The raw value of id `id` (>= 1) of a categorical or multi-valued field. Throws
+  // std::out_of_range for a bad field or id.
+  const std::string& value(int64_t field, int64_t id) const {
+    return values_.at(static_cast<std::size_t>(field)).at(static_cast<std::size_t>(id - 1));
+  }
 
   // The ids of each of a field's raw values (a dictionary, as RawFeatures::values[field]):
   // [values.size() x width] (a multi-valued value's ids padded with 0 and cut to the width).

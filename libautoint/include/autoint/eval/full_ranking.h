@@ -77,9 +77,11 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
 // The model's logits [users.size(), candidates.movies()] (CPU float32) for every template
 // row of `candidates` with the user and time fields of users[i] at timestamps[i]: the rows
 // of several users go through the model together, batch_rows at a time. Equal to scoring
-// each user's candidates.rows() on its own (the recommender's path).
+// each user's candidates.rows() on its own (the recommender's path). A history-aware model
+// takes `histories` [users.size(), max_len] (each user's, the same for all their movies).
 torch::Tensor score_all_movies(nn::AutoInt& model, const data::CandidateRows& candidates,
                                const std::vector<const data::User*>& users,
-                               const std::vector<int64_t>& timestamps, int64_t batch_rows);
+                               const std::vector<int64_t>& timestamps, int64_t batch_rows,
+                               const torch::Tensor& histories = {});
 
 }  // namespace autoint::train

@@ -63,13 +63,27 @@ data::PreparedData prepare_source(SourceData& source, const config::DataConfig& 
                                   const std::optional<data::Vocabulary>& vocabulary = std::nullopt);
 
 // The model options a config describes, for a fitted encoding's fields; model.dot_fields are
-// resolved to the vocabulary's field indices (ConfigError for an unknown name).
+// resolved to the vocabulary's field indices (ConfigError for an unknown name), and a
+// history input (data.history, model.history_pooling) to its item field.
 nn::AutoIntOptions model_options(const config::ModelConfig& config,
-                                 const data::Vocabulary& vocabulary);
+                                 const data::Vocabulary& vocabulary,
+                                 const config::HistoryConfig& history = {});
 // As above for all-categorical fields with the given embedding table sizes.
 nn::AutoIntOptions model_options(const config::ModelConfig& config,
                                  const std::vector<int64_t>& cardinalities);
 
 nn::AttentionKernel attention_kernel(const std::string& name);
+
+// For serving a history-aware run (data.history): every person's positives (data.positives,
+// data.label_threshold) among all of `movielens`' ratings, as ids of data.history.field in
+// `vocabulary` (movies unseen in training left out). Empty without data.history.
+data::Histories serving_histories(const data::MovieLens& movielens,
+                                  const data::Vocabulary& vocabulary,
+                                  const config::DataConfig& config);
+
+// The id column of data.history.field in `vocabulary`, the field's index first; ConfigError
+// when no categorical field has that name.
+std::pair<int64_t, int64_t> history_field(const data::Vocabulary& vocabulary,
+                                          const std::string& name);
 
 }  // namespace autoint::train

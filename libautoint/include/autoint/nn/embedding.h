@@ -45,6 +45,8 @@ class FieldEmbeddingImpl : public torch::nn::Cloneable<FieldEmbeddingImpl> {
     return first_columns_.at(static_cast<std::size_t>(field));
   }
   int64_t numeric_columns() const { return numeric_columns_; }
+  // The first table row of a field's ids.
+  int64_t start(int64_t field) const { return starts_.at(static_cast<std::size_t>(field)); }
 
   FieldEmbeddingOptions options;
   torch::Tensor weight;

@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "autoint/data/history.h"
 #include "autoint/movielens/candidates.h"
 #include "autoint/movielens/features.h"
 #include "autoint/movielens/format.h"
@@ -21,6 +22,10 @@ namespace autoint::recommend {
 struct Recommendation {
   int64_t movie_id = 0;
   float score = 0;  // the model's probability (Recommender::score_meaning says of what)
+  // A history-aware model's "because you liked": up to two movies of the history that most
+  // explain the score, each with the logit it loses when that movie alone is left out of the
+  // history (largest first; only movies whose removal lowers the score).
+  std::vector<std::pair<int64_t, float>> because;
 };
 
 // Scores candidate movies for a user. Construction precomputes the encoded movie fields
@@ -31,8 +36,10 @@ struct Recommendation {
 // eval mode once and is only read afterwards (as long as nobody else switches it to training).
 class Recommender {
  public:
+  // `histories`: for a history-aware model, each user's history (train::serving_histories);
+  // std::invalid_argument if the model takes one and it is empty.
   Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::MovieLens data,
-              const torch::Device& device);
+              const torch::Device& device, data::Histories histories = {});
 
   // Loads a run directory (train::load_run) and the data its config names
   // (train::load_movielens), reading ML-1M from `data_dir_override` when it is not empty.
@@ -61,6 +68,17 @@ class Recommender {
   std::vector<Recommendation> recommend(int64_t user_id, int64_t top_n,
                                         std::optional<int64_t> timestamp = std::nullopt) const;
 
+  // For someone who is not in the data (a new visitor): the top_n movies for a person who
+  // liked `liked` (movie ids, most recent last), without a user id or demographics (their
+  // fields get the unknown id), the liked movies left out. The last history max_len ids are
+  // kept (notes() says so). Needs a history-aware model (RunError otherwise); DataError for
+  // an unknown or repeated id, or a movie the model never saw in training. An empty list
+  // ranks by popularity (the share of people who liked each movie), said so in `notes`.
+  std::vector<Recommendation> recommend_liked(const std::vector<int64_t>& liked, int64_t top_n,
+                                              std::vector<std::string>* notes = nullptr) const;
+
+  bool has_history() const { return model_->has_history(); }
+
   const data::MovieLens& data() const { return data_; }
   const data::Vocabulary& vocabulary() const { return vocabulary_; }
   const torch::Device& device() const { return device_; }
@@ -80,6 +98,18 @@ class Recommender {
     std::vector<int64_t> rows;         // candidate template rows of the rated movies
   };
 
+  // Scores the candidate template rows for `who` with history `history` ([1, max_len] or
+  // undefined) at `timestamp`: probabilities [candidates.size()] (CPU).
+  torch::Tensor score(const std::vector<int64_t>& candidates, const data::User& who,
+                      const torch::Tensor& history, int64_t timestamp) const;
+  // The best top_n of `probabilities` over `candidates` (ties by movie id), NaN refused.
+  std::vector<Recommendation> top(const torch::Tensor& probabilities,
+                                  const std::vector<int64_t>& candidates, int64_t top_n,
+                                  const std::string& who) const;
+  // Fills each recommendation's `because` from the history [1, max_len].
+  void explain(std::vector<Recommendation>& list, const data::User& who,
+               const torch::Tensor& history, int64_t timestamp) const;
+
   mutable nn::AutoInt model_;  // forward() is non-const in LibTorch; scoring does not mutate it
   data::Vocabulary vocabulary_;
   data::MovieLens data_;
@@ -88,10 +118,12 @@ class Recommender {
   std::unordered_map<int64_t, std::size_t> user_index_;    // user id -> index in data_.users
   std::unordered_map<int64_t, std::size_t> movie_index_;   // movie id -> index in data_.movies
   std::unordered_map<int64_t, UserRatings> user_ratings_;  // users without ratings are absent
+  data::Histories histories_;
   int64_t min_user_id_ = 0;
   int64_t max_user_id_ = 0;
   std::string warning_;
   std::string score_meaning_ = score_meaning("rating", "liked", 4.0);
+  double label_threshold_ = 4.0;  // a liked movie, for the popularity fallback
   int64_t default_timestamp_ = 0;
 };
 

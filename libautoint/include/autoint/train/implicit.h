@@ -36,7 +36,9 @@ class ImplicitEpochs {
 
   // Epoch `epoch`'s (1-based) training groups, one per positive: features
   // [positives, group_size * fields] (the positive's row, then its negatives' rows: the
-  // same user and time fields, the sampled movies' fields) and labels [positives] of 1.
+  // same user and time fields, the sampled movies' fields) and labels [positives] of 1; with
+  // a history (data.history), history [positives, max_len]: the positive's, which its
+  // negatives share (the trainer repeats it for each row of the group).
   // The draws come from data::epoch_seed(train.seed, epoch): an epoch's groups are the
   // same however often they are built.
   data::TensorDataset epoch(int64_t epoch) const;
@@ -53,6 +55,7 @@ class ImplicitEpochs {
   std::optional<data::CandidateRows> candidates_;
   std::optional<data::NegativeSampler> sampler_;
   torch::Tensor positive_features_;      // [positives, fields] on the device
+  torch::Tensor positive_history_;       // [positives, max_len] on the device, or undefined
   std::vector<int64_t> positive_users_;  // sampler user index of each positive
   std::vector<std::string> notes_;
 };
