@@ -29,6 +29,106 @@ nlohmann::ordered_json movie_json(const autoint::data::Movie& movie) {
           {"genres", movie.genres}};
 }
 
+// A recommendation's "because you liked" as JSON: the movies and the logit each one's removal
+// from the history costs.
+nlohmann::ordered_json because_json(const Recommender& recommender, const Recommendation& r) {
+  auto out = nlohmann::ordered_json::array();
+  for (const auto& [movie_id, drop] : r.because) {
+    auto entry = movie_json(recommender.movie(movie_id));
+    entry["logit_drop_without_it"] = drop;
+    out.push_back(entry);
+  }
+  return out;
+}
+
+nlohmann::ordered_json recommendations_json(const Recommender& recommender,
+                                            const std::vector<Recommendation>& recommendations) {
+  auto recs = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < recommendations.size(); ++i) {
+    auto entry = movie_json(recommender.movie(recommendations[i].movie_id));
+    entry["rank"] = i + 1;
+    entry["score"] = recommendations[i].score;
+    if (recommender.has_history())
+      entry["because_you_liked"] = because_json(recommender, recommendations[i]);
+    recs.push_back(entry);
+  }
+  return recs;
+}
+
+// "  because you liked A, B" for a recommendation with an explanation, else "".
+std::string because_line(const Recommender& recommender, const Recommendation& r) {
+  if (r.because.empty())
+    return "";
+  std::vector<std::string> titles;
+  for (const auto& entry : r.because)
+    titles.push_back(autoint::data::latin1_to_utf8(recommender.movie(entry.first).title));
+  return fmt::format("       because you liked {}\n", fmt::join(titles, "; "));
+}
+
+void print_list(const Recommender& recommender,
+                const std::vector<Recommendation>& recommendations) {
+  for (std::size_t i = 0; i < recommendations.size(); ++i) {
+    const auto& movie = recommender.movie(recommendations[i].movie_id);
+    std::cout << fmt::format("  {:>3}. {:.4f}  {}  [{}]\n", i + 1, recommendations[i].score,
+                             autoint::data::latin1_to_utf8(movie.title), genre_list(movie))
+              << because_line(recommender, recommendations[i]);
+  }
+}
+
+// --liked 260,1196: the ids, or a usage error naming the bad entry.
+std::vector<int64_t> parse_liked(const std::string& text) {
+  std::vector<int64_t> out;
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    std::size_t used = 0;
+    int64_t id = 0;
+    try {
+      id = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size()) {
+      throw cxxopts::exceptions::exception(fmt::format(
+          "--liked {}: \"{}\" is not a movie id (expected ids separated by commas, e.g. "
+          "260,1196,1210)",
+          text, item));
+    }
+    out.push_back(id);
+    start = end + 1;
+  }
+  return out;
+}
+
+int liked_main(const Recommender& recommender, const std::vector<int64_t>& liked, int64_t top,
+               bool json) {
+  std::vector<std::string> notes;
+  const auto recommendations = recommender.recommend_liked(liked, top, &notes);
+  if (json) {
+    auto given = nlohmann::ordered_json::array();
+    for (int64_t id : liked)
+      given.push_back(movie_json(recommender.movie(id)));
+    nlohmann::ordered_json out = {{"liked", given},
+                                  {"notes", notes},
+                                  {"score", liked.empty() ? "the share of people who liked the movie"
+                                                          : recommender.score_meaning()},
+                                  {"recommendations", recommendations_json(recommender,
+                                                                           recommendations)}};
+    std::cout << out.dump(2) << '\n';
+    return 0;
+  }
+  std::cout << fmt::format("a new visitor who liked {} movie{}:\n", liked.size(),
+                           liked.size() == 1 ? "" : "s");
+  for (int64_t id : liked)
+    std::cout << fmt::format("  {}\n", autoint::data::latin1_to_utf8(recommender.movie(id).title));
+  for (const auto& note : notes)
+    std::cout << "note: " << note << '\n';
+  std::cout << fmt::format("top {} recommendations:\n", recommendations.size());
+  print_list(recommender, recommendations);
+  return 0;
+}
+
 nlohmann::ordered_json to_json(const Recommender& recommender, int64_t user_id,
                                const std::vector<Recommendation>& recommendations) {
   const auto& user = recommender.user(user_id);
@@ -39,13 +139,7 @@ nlohmann::ordered_json to_json(const Recommender& recommender, int64_t user_id,
     entry["rating"] = rated[i].second;
     top_rated.push_back(entry);
   }
-  auto recs = nlohmann::ordered_json::array();
-  for (std::size_t i = 0; i < recommendations.size(); ++i) {
-    auto entry = movie_json(recommender.movie(recommendations[i].movie_id));
-    entry["rank"] = i + 1;
-    entry["score"] = recommendations[i].score;
-    recs.push_back(entry);
-  }
+  const auto recs = recommendations_json(recommender, recommendations);
   return {{"user",
            {{"id", user.id},
             {"gender", std::string(1, user.gender)},
@@ -82,11 +176,7 @@ void print_text(const Recommender& recommender, int64_t user_id,
   }
   std::cout << fmt::format("top {} recommendations (score: {}):\n", recommendations.size(),
                            recommender.score_meaning());
-  for (std::size_t i = 0; i < recommendations.size(); ++i) {
-    const auto& movie = recommender.movie(recommendations[i].movie_id);
-    std::cout << fmt::format("  {:>3}. {:.4f}  {}  [{}]\n", i + 1, recommendations[i].score,
-                             autoint::data::latin1_to_utf8(movie.title), genre_list(movie));
-  }
+  print_list(recommender, recommendations);
 }
 
 }  // namespace
@@ -98,6 +188,10 @@ int main(int argc, char** argv) {
                              "run directory written by autoint-train.");
     autoint::apps::add_run_flags(options);
     options.add_options()("u,user", "User id", cxxopts::value<int64_t>())(
+        "liked",
+        "For a new visitor (no user id): the movie ids they liked, most recent last, e.g. "
+        "260,1196,1210 (a history-aware run; an empty list ranks by popularity)",
+        cxxopts::value<std::string>())(
         "n,top", "How many movies to recommend", cxxopts::value<int64_t>()->default_value("10"))(
         "json", "Print one JSON document instead of text");
     bool help = false;
@@ -105,8 +199,8 @@ int main(int argc, char** argv) {
     if (help)
       return 0;
     const std::string run = autoint::apps::run_flag(flags);
-    if (!flags.count("user"))
-      throw cxxopts::exceptions::exception("--user ID is required");
+    if (flags.count("user") == flags.count("liked"))
+      throw cxxopts::exceptions::exception("give one of --user ID and --liked IDS");
     const int64_t top = flags["top"].as<int64_t>();
     if (top < 1)
       throw cxxopts::exceptions::exception(fmt::format("--top must be at least 1 (got {})", top));
@@ -114,6 +208,10 @@ int main(int argc, char** argv) {
         autoint::DeviceSpec::parse(flags["device"].as<std::string>()).resolve();
     const auto recommender = Recommender::from_run(run, device, flags["data"].as<std::string>(),
                                                    flags.count("allow-other-data") > 0);
+    if (flags.count("liked")) {
+      return liked_main(recommender, parse_liked(flags["liked"].as<std::string>()), top,
+                        flags.count("json") > 0);
+    }
     const int64_t user_id = flags["user"].as<int64_t>();
     const auto recommendations = recommender.recommend(user_id, top);
     if (flags.count("json"))

@@ -72,7 +72,9 @@ expect_error 1 "unknown user id 999999" \
   "$bin/autoint-recommend" --run "$tmp/run" --user 999999 --device cpu
 expect_error 2 "--top must be at least 1 (got 0)" \
   "$bin/autoint-recommend" --run "$tmp/run" --user 1 --top 0 --device cpu
-expect_error 2 "--user ID is required" "$bin/autoint-recommend" --run "$tmp/run"
+expect_error 2 "give one of --user ID and --liked IDS" "$bin/autoint-recommend" --run "$tmp/run"
+expect_error 1 "--liked needs a history-aware model" \
+  "$bin/autoint-recommend" --run "$tmp/run" --liked 1,2 --device cpu
 expect_error 1 "run directory does not exist" \
   "$bin/autoint-recommend" --run "$tmp/none" --user 1 --device cpu
 "$bin/autoint-recommend" --help | grep -q -- "--json" || fail "--help does not document --json"
@@ -95,4 +97,29 @@ grep -q "top 3 recommendations (score: the model's probability of interaction" "
 "$bin/autoint-recommend" --run "$tmp/implicit" --user 11 --top 3 --device cpu --json \
   | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert "interaction" in d["score"], d["score"]; assert len(d["recommendations"]) == 3' \
   || fail "the implicit run's JSON output"
+# A history-aware run serves a new visitor from the movies they liked, with "because you liked".
+"$bin/autoint-train" --config "$src/configs/quickstart.yaml" --set data.synthetic.ratings=5000 \
+  --set data.synthetic.users=100 --set data.synthetic.movies=60 --set train.epochs=1 \
+  --set train.objective=implicit --set train.negatives.per_positive=2 \
+  --set data.history.field=movie_id --set data.history.max_len=20 --set train.user_dropout=0.5 \
+  --set model.history_pooling=attention \
+  --set train.threads=1 --set train.progress=none --device cpu --output "$tmp/history" \
+  > "$tmp/history.out"
+grep -q "history=attention over field 5, max_len 20" "$tmp/history.out" \
+  || fail "the history run's model: $(cat "$tmp/history.out")"
+# Three movies user 11 rated highest: movies the model has embeddings for.
+liked=$("$bin/autoint-recommend" --run "$tmp/history" --user 11 --top 3 --device cpu --json \
+  | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(",".join(str(m["movie_id"]) for m in d["top_rated"][:3]))')
+"$bin/autoint-recommend" --run "$tmp/history" --liked "$liked" --top 4 --device cpu > "$tmp/liked.txt"
+grep -q "a new visitor who liked 3 movies" "$tmp/liked.txt" || fail "--liked text: $(cat "$tmp/liked.txt")"
+grep -q "because you liked" "$tmp/liked.txt" || fail "--liked gave no 'because you liked': $(cat "$tmp/liked.txt")"
+"$bin/autoint-recommend" --run "$tmp/history" --liked "$liked" --top 4 --device cpu --json \
+  | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); r = d["recommendations"]; assert len(r) == 4; assert all("because_you_liked" in x for x in r); liked = {m["movie_id"] for m in d["liked"]}; assert all(b["movie_id"] in liked for x in r for b in x["because_you_liked"])' \
+  || fail "the --liked JSON output"
+"$bin/autoint-recommend" --run "$tmp/history" --liked "" --top 2 --device cpu > "$tmp/popular.txt"
+grep -q "ranked by popularity" "$tmp/popular.txt" || fail "--liked '' is not labelled popularity"
+expect_error 2 '--liked 1,x: "x" is not a movie id' \
+  "$bin/autoint-recommend" --run "$tmp/history" --liked 1,x --device cpu
+expect_error 1 "unknown movie id 99999" \
+  "$bin/autoint-recommend" --run "$tmp/history" --liked 1,99999 --device cpu
 echo "recommend cli ok"
