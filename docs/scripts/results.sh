@@ -28,6 +28,13 @@
 #                                        whose stored fingerprints match in every part but the
 #                                        named ones (after a change to what those parts
 #                                        measure); a rewritten or verified table records its own
+#   docs/scripts/results.sh --record-fingerprints --this-machine REFERENCE_BUILD [--redefined
+#                                        KEY,...] [TABLE...]   record the fingerprints on
+#                                        another machine (another CPU runs other BLAS kernels,
+#                                        so single-precision figures move by ~1e-7): only when
+#                                        REFERENCE_BUILD (a build directory of the commit the
+#                                        stored fingerprints were recorded at, made on this
+#                                        machine) gives the same fingerprints as this build
 #
 # No TABLE means all of them, in dependency order. The tables themselves are written by the
 # apps (`autoint-eval --table`, from the runs' metrics.json); this script only runs the apps
@@ -351,6 +358,10 @@ history_check() {
 fp_dir=docs/fingerprints
 fp_rtol=1e-9
 fp_atol=1e-12
+# The machine a fingerprint belongs to: the CPU model (BLAS picks its kernels by CPU, and
+# another kernel sums in another order). --check skips a table recorded on another one.
+machine=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^[^:]*: *//' || true)
+machine="${machine:-unknown CPU} ($(uname -m))"
 
 # fingerprint_run CONFIG RUN_NAME [--set ...]: RUN_NAME's fingerprint into $fp_out/RUN_NAME.json
 # (once per invocation: two tables may share a run), its name appended to $fp_out/names.
@@ -384,12 +395,12 @@ table_fingerprints() {
 record_fingerprints() {
   table_fingerprints "$1"
   mkdir -p "$fp_dir"
-  python3 - "$fp_out" "$1" "$2" "$fp_dir/$1.json" "${redefined:-}" <<'EOF'
+  python3 - "$fp_out" "$1" "$2" "$fp_dir/$1.json" "${redefined:-}" "$machine" <<'EOF'
 import json, sys
-out, table, commit, path, redefined = sys.argv[1:]
+out, table, commit, path, redefined, machine = sys.argv[1:]
 names = list(dict.fromkeys(open(f"{out}/names").read().split()))
 runs = {n: json.load(open(f"{out}/{n}.json")) for n in names}
-doc = {"table": table, "recorded_at": commit,
+doc = {"table": table, "recorded_at": commit, "machine": machine,
        "recorded_by": "docs/scripts/results.sh (autoint-train --fingerprint)", "runs": runs}
 if redefined:
     doc["redefined"] = redefined.split(",")  # parts recorded anew; every other part matched
@@ -401,6 +412,7 @@ EOF
 # check [TABLE...]: every table's fingerprints recomputed and compared with the stored ones.
 check() {
   local list=("$@") stale=0 table
+  skipped=0
   [ ${#list[@]} -gt 0 ] || list=("${all_tables[@]}")
   if [ ! -f "$data/ratings.dat" ]; then
     echo "results.sh --check: skipped: no ML-1M at $data (set AUTOINT_ML1M_DIR); the" \
@@ -418,8 +430,32 @@ check() {
       stale=1
       continue
     fi
+    local stored="$fp_dir/$table.json" recorded_on
+    recorded_on=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("machine", "an unnamed machine"))' "$stored")
+    if [ -n "${fp_reference:-}" ]; then
+      # --this-machine: the reference build's fingerprints, computed here, stand in for the
+      # stored ones.
+      local reference_out="$fp_out/reference"
+      rm -rf "$reference_out" && mkdir -p "$reference_out"
+      (fp_out=$reference_out build=$fp_reference table_fingerprints "$table")
+      python3 - "$reference_out" "$stored" <<'EOF'
+import json, sys
+out, path = sys.argv[1:]
+names = list(dict.fromkeys(open(f"{out}/names").read().split()))
+doc = json.load(open(path))
+doc["runs"] = {n: json.load(open(f"{out}/{n}.json")) for n in names}
+json.dump(doc, open(f"{out}/stored.json", "w"))
+EOF
+      stored="$reference_out/stored.json"
+    elif [ "$recorded_on" != "$machine" ]; then
+      echo "results.sh --check: skipped table '$table': its fingerprints were recorded on" \
+        "$recorded_on, this is $machine (other BLAS kernels sum in another order); record" \
+        "them here with --record-fingerprints --this-machine REFERENCE_BUILD" >&2
+      skipped=$((skipped + 1))
+      continue
+    fi
     table_fingerprints "$table"
-    python3 - "$fp_out" "$table" "$fp_dir/$table.json" "$fp_rtol" "$fp_atol" "${fp_ignore:-}" \
+    python3 - "$fp_out" "$table" "$stored" "$fp_rtol" "$fp_atol" "${fp_ignore:-}" \
       <<'EOF' || stale=1
 import json, sys
 out, table, path = sys.argv[1:4]
@@ -474,8 +510,14 @@ for name in names:
 sys.exit(1 if failed else 0)
 EOF
   done
-  if [ "$stale" -eq 0 ]; then
+  if [ "$stale" -eq 0 ] && [ "$skipped" -eq ${#list[@]} ]; then
+    return 77
+  fi
+  if [ "$stale" -eq 0 ] && [ "$skipped" -eq 0 ]; then
     echo "results.sh --check: the fingerprints of all ${#list[@]} tables of $doc match"
+  elif [ "$stale" -eq 0 ]; then
+    echo "results.sh --check: the fingerprints of $((${#list[@]} - skipped)) of the" \
+      "${#list[@]} tables of $doc match ($skipped skipped: recorded on another machine)"
   fi
   return "$stale"
 }
@@ -509,15 +551,25 @@ case "${1:-}" in
   --record-fingerprints)
     shift
     redefined=""
+    fp_reference=""
+    if [ "${1:-}" = --this-machine ]; then
+      fp_reference=${2:?--this-machine needs a build directory of the fingerprints\' commit}
+      if [ ! -x "$fp_reference/apps/autoint-train" ]; then
+        echo "results.sh: $fp_reference/apps/autoint-train is not built" >&2
+        exit 2
+      fi
+      shift 2
+    fi
     if [ "${1:-}" = --redefined ]; then
       redefined=${2:?--redefined needs the fingerprint keys whose definition changed, e.g. top}
       shift 2
     fi
     for t in "$@"; do configs_of "$t" >/dev/null; done
-    if [ -z "$redefined" ]; then
+    if [ -z "$redefined" ] && [ -z "$fp_reference" ]; then
       history_check "$@"
     else
-      # A changed fingerprint definition: every other figure must still match.
+      # A changed fingerprint definition, or another machine: every other figure must match
+      # (with --this-machine, the reference build's, computed here).
       fp_ignore=$redefined check "$@"
     fi
     list=("$@")
