@@ -34,4 +34,23 @@ inline const std::string& tiny_run_dir() {
   return dir;
 }
 
+// The same data trained for recommending from a history (implicit, attention pooling, user
+// ids dropped half the time), for the new-visitor paths.
+inline const std::string& tiny_history_run_dir() {
+  static TempDir tmp("autoint-tiny-history-run");
+  static const std::string dir = [] {
+    const std::string out = (tmp.path() / "run").string();
+    const auto config = synthetic_config(
+        out,
+        {"data.synthetic.users=60", "data.synthetic.movies=80", "data.synthetic.ratings=2000",
+         "train.epochs=1", "train.batch_size=256", "train.objective=implicit",
+         "train.negatives.per_positive=2", "data.history.field=movie_id", "data.history.max_len=16",
+         "model.history_pooling=attention", "train.user_dropout=0.5"});
+    std::ostringstream console;
+    train::run_experiment(config, console);
+    return out;
+  }();
+  return dir;
+}
+
 }  // namespace autoint::test

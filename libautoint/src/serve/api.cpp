@@ -25,8 +25,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr const char* kEndpoints =
-    "/api/info, /api/users, /api/users/ID, /api/users/ID/ratings or "
-    "/api/users/ID/recommendations";
+    "/api/info, /api/users, /api/users/ID, /api/users/ID/ratings, "
+    "/api/users/ID/recommendations, /api/movies or /api/recommend";
 
 // A failure with the HTTP status it maps to.
 class HttpError : public std::runtime_error {
@@ -240,6 +240,9 @@ Api::Api(const recommend::Recommender& recommender) : recommender_(recommender) 
                        lower(data::age_group_name(user.age)),
                        lower(data::occupation_name(user.occupation))});
   }
+  for (const auto& movie : data.movies)
+    titles_.emplace_back(movie.id, lower(data::latin1_to_utf8(movie.title)));
+  std::sort(titles_.begin(), titles_.end());
   const auto movies = static_cast<int64_t>(data.movies.size());
   default_user_ = rated_count_.empty() ? 0 : rated_count_.begin()->first;
   for (const auto& [id, count] : rated_count_) {
@@ -274,6 +277,32 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
   }
 }
 
+namespace {
+
+// Recommendations as JSON, with a history-aware model's "because you liked" movies.
+Json recommendations_json(const recommend::Recommender& recommender,
+                          const std::vector<recommend::Recommendation>& recommendations) {
+  auto list = Json::array();
+  for (std::size_t i = 0; i < recommendations.size(); ++i) {
+    auto entry = movie_json(recommender.movie(recommendations[i].movie_id));
+    entry["rank"] = i + 1;
+    entry["score"] = recommendations[i].score;
+    if (recommender.has_history()) {
+      auto because = Json::array();
+      for (const auto& [movie_id, drop] : recommendations[i].because) {
+        auto liked = movie_json(recommender.movie(movie_id));
+        liked["logit_drop_without_it"] = drop;
+        because.push_back(std::move(liked));
+      }
+      entry["because_you_liked"] = std::move(because);
+    }
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+}  // namespace
+
 ApiResponse Api::route(const std::string& method, const std::string& path,
                        const QueryParams& params) const {
   if (method != "GET" && method != "HEAD") {
@@ -294,6 +323,10 @@ ApiResponse Api::route(const std::string& method, const std::string& path,
     return info(params);
   if (parts.size() == 1 && parts[0] == "users")
     return users(params);
+  if (parts.size() == 1 && parts[0] == "movies")
+    return movies(params);
+  if (parts.size() == 1 && parts[0] == "recommend")
+    return recommend_liked(params);
   if (parts.size() == 2 && parts[0] == "users")
     return user(parts[1], "", params);
   if (parts.size() == 3 && parts[0] == "users" &&
@@ -384,18 +417,92 @@ ApiResponse Api::user(const std::string& id_text, const std::string& part,
   }
   check_params(params, endpoint, {"top"});
   const int64_t top = int_param(params, "top", kDefaultTop, 1, kMaxTop);
-  auto list = Json::array();
   const auto recommendations = recommender_.recommend(user->id, top);
-  for (std::size_t i = 0; i < recommendations.size(); ++i) {
-    auto entry = movie_json(recommender_.movie(recommendations[i].movie_id));
-    entry["rank"] = i + 1;
-    entry["score"] = recommendations[i].score;
-    list.push_back(std::move(entry));
+  return json_response(
+      200, Json{{"user_id", user->id},
+                {"top", top},
+                {"timestamp", recommender_.default_timestamp()},
+                {"recommendations", recommendations_json(recommender_, recommendations)}});
+}
+
+ApiResponse Api::movies(const QueryParams& params) const {
+  check_params(params, "/api/movies", {"limit", "query"});
+  const int64_t limit = int_param(params, "limit", kDefaultUserLimit, 1, kMaxUserLimit);
+  const auto query_it = params.find("query");
+  const std::string query = query_it == params.end() ? "" : query_it->second;
+  if (query.size() > kMaxQueryBytes) {
+    throw HttpError(400, fmt::format("query \"{}\" has {} bytes; expected at most {}",
+                                     shorten(query), query.size(), kMaxQueryBytes));
   }
-  return json_response(200, Json{{"user_id", user->id},
-                                 {"top", top},
-                                 {"timestamp", recommender_.default_timestamp()},
-                                 {"recommendations", std::move(list)}});
+  // Movies in id order whose title contains every word of the query (case-insensitive).
+  std::vector<std::string> words;
+  std::istringstream split(lower(query));
+  for (std::string word; split >> word;)
+    words.push_back(word);
+  if (words.size() > kMaxQueryWords) {
+    throw HttpError(400, fmt::format("query \"{}\" has {} words; expected at most {}",
+                                     shorten(query), words.size(), kMaxQueryWords));
+  }
+  auto list = Json::array();
+  int64_t total = 0;
+  for (const auto& [id, title] : titles_) {
+    if (!std::all_of(words.begin(), words.end(), [&](const std::string& word) {
+          return title.find(word) != std::string::npos;
+        }))
+      continue;
+    if (++total <= limit)
+      list.push_back(movie_json(recommender_.movie(id)));
+  }
+  return json_response(
+      200, Json{{"query", query}, {"limit", limit}, {"total", total}, {"movies", std::move(list)}});
+}
+
+ApiResponse Api::recommend_liked(const QueryParams& params) const {
+  check_params(params, "/api/recommend", {"liked", "top"});
+  const int64_t top = int_param(params, "top", kDefaultTop, 1, kMaxTop);
+  const auto it = params.find("liked");
+  if (it == params.end()) {
+    throw HttpError(400,
+                    "/api/recommend needs liked=ID,ID,... (the movie ids a visitor liked; empty "
+                    "for the popularity fallback)");
+  }
+  std::vector<int64_t> liked;
+  const std::string& text = it->second;
+  for (std::size_t start = 0; !text.empty() && start <= text.size();) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    const auto id = parse_int(item);
+    if (!id) {
+      throw HttpError(400, fmt::format("liked \"{}\": \"{}\" is not a movie id; expected ids "
+                                       "separated by commas, e.g. 260,1196,1210",
+                                       shorten(text), shorten(item)));
+    }
+    liked.push_back(*id);
+    start = end + 1;
+  }
+  if (liked.size() > static_cast<std::size_t>(kMaxLiked)) {
+    throw HttpError(
+        400, fmt::format("liked has {} movie ids; expected at most {}", liked.size(), kMaxLiked));
+  }
+  std::vector<std::string> notes;
+  std::vector<recommend::Recommendation> recommendations;
+  try {
+    recommendations = recommender_.recommend_liked(liked, top, &notes);
+  } catch (const RunError& e) {
+    throw HttpError(400, e.what());
+  } catch (const DataError& e) {
+    throw HttpError(400, e.what());
+  }
+  auto given = Json::array();
+  for (int64_t id : liked)
+    given.push_back(movie_json(recommender_.movie(id)));
+  return json_response(
+      200, Json{{"liked", std::move(given)},
+                {"top", top},
+                {"notes", notes},
+                {"score", liked.empty() ? "the share of people who liked the movie (popularity)"
+                                        : recommender_.score_meaning()},
+                {"recommendations", recommendations_json(recommender_, recommendations)}});
 }
 
 }  // namespace autoint::serve

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "autoint/movielens/demographics.h"
@@ -302,4 +303,71 @@ TEST_CASE("api search is bounded in words and length", "[serve]") {
   CHECK(refused.body["error"].get<std::string>().find("has 8000 bytes; expected at most 256") !=
         std::string::npos);
   CHECK(refused.body["error"].get<std::string>().size() < 300);  // the query is cut
+}
+
+TEST_CASE("api recommends for a new visitor from liked movies, saying why", "[serve][history]") {
+  static const auto r = recommend::Recommender::from_run(test::tiny_history_run_dir(), torch::kCPU);
+  const serve::Api history_api(r);
+  const auto call = [&](const serve::QueryParams& params) {
+    const auto response = history_api.handle("GET", "/api/recommend", params);
+    INFO(response.status << " " << response.body);
+    return std::make_pair(response.status, json::parse(response.body));
+  };
+  // Three movies user 1 liked (rated highest).
+  std::vector<int64_t> liked;
+  for (const auto& [movie, rating] : r.rated_movies(1)) {
+    if (liked.size() < 3)
+      liked.push_back(movie.id);
+  }
+  REQUIRE(liked.size() == 3);
+  const std::string ids = fmt::format("{},{},{}", liked[0], liked[1], liked[2]);
+  const auto [status, body] = call({{"liked", ids}, {"top", "4"}});
+  REQUIRE(status == 200);
+  REQUIRE(body["recommendations"].size() == 4);
+  CHECK(body["liked"].size() == 3);
+  for (const auto& rec : body["recommendations"]) {
+    CHECK(std::find(liked.begin(), liked.end(), rec["movie_id"].get<int64_t>()) == liked.end());
+    REQUIRE(rec.contains("because_you_liked"));
+    CHECK(rec["because_you_liked"].size() <= 2);
+    for (const auto& why : rec["because_you_liked"]) {
+      CHECK(std::find(liked.begin(), liked.end(), why["movie_id"].get<int64_t>()) != liked.end());
+      CHECK(why["logit_drop_without_it"].get<double>() > 0);
+    }
+  }
+  // The same list as the recommender's.
+  const auto direct = r.recommend_liked(liked, 4);
+  for (std::size_t i = 0; i < direct.size(); ++i)
+    CHECK(body["recommendations"][i]["movie_id"].get<int64_t>() == direct[i].movie_id);
+
+  const auto [popular_status, popular] = call({{"liked", ""}});
+  CHECK(popular_status == 200);
+  REQUIRE(popular["notes"].size() == 1);
+  CHECK_THAT(popular["notes"][0].get<std::string>(), Catch::Contains("ranked by popularity"));
+
+  CHECK(call({{"liked", "1,x"}}).first == 400);
+  CHECK_THAT(call({{"liked", "1,x"}}).second["error"].get<std::string>(),
+             Catch::Contains("\"x\" is not a movie id"));
+  CHECK(call({{"liked", "1,99999"}}).first == 400);
+  CHECK_THAT(call({{"liked", "1,99999"}}).second["error"].get<std::string>(),
+             Catch::Contains("unknown movie id 99999"));
+  CHECK(call({}).first == 400);
+  // A run without a history cannot serve a visitor.
+  const auto plain = get("/api/recommend", {{"liked", ids}});
+  CHECK(plain.status == 400);
+  CHECK_THAT(plain.body["error"].get<std::string>(), Catch::Contains("history-aware model"));
+  // Known users' lists carry "because you liked" too, from their own liked movies.
+  const auto own = json::parse(history_api.handle("GET", "/api/users/1/recommendations", {}).body);
+  REQUIRE(!own["recommendations"].empty());
+  CHECK(own["recommendations"][0].contains("because_you_liked"));
+}
+
+TEST_CASE("api movie search matches title words", "[serve]") {
+  const auto& movies = api_recommender().data().movies;
+  const std::string word = movies.front().title.substr(0, 3);
+  const auto reply = get("/api/movies", {{"query", word}, {"limit", "5"}});
+  REQUIRE(reply.status == 200);
+  CHECK(reply.body["total"].get<int64_t>() >= 1);
+  CHECK(reply.body["movies"].size() <= 5);
+  CHECK(get("/api/movies", {{"limit", "0"}}).status == 400);
+  CHECK(get("/api/movies", {{"color", "red"}}).status == 400);
 }

@@ -22,6 +22,8 @@ constexpr int64_t kDefaultUserLimit = 50;
 // users?query=: the search costs words x users, so both its words and its length are bounded.
 constexpr std::size_t kMaxQueryWords = 16;
 constexpr std::size_t kMaxQueryBytes = 256;
+// recommend?liked=: at most this many movie ids.
+constexpr int64_t kMaxLiked = 1000;
 
 // A multimap, so that a repeated key is visible (and refused).
 using QueryParams = std::multimap<std::string, std::string>;
@@ -48,7 +50,12 @@ struct ApiResponse {
 //                                               gender, part of the age group or occupation
 //   /api/users/ID                               profile and number of rated movies
 //   /api/users/ID/ratings                       rated movies with ratings, highest first
-//   /api/users/ID/recommendations?top=N         the top-N unrated movies with scores
+//   /api/users/ID/recommendations?top=N         the top-N unrated movies with scores (and,
+//                                               history-aware, "because you liked" movies)
+//   /api/movies?query=TEXT&limit=N              movies in id order whose title has every word
+//   /api/recommend?liked=ID,ID&top=N            a new visitor's top-N from the movies they
+//                                               liked (a history-aware run; an empty list:
+//                                               the popularity fallback, said so in "notes")
 // Errors: 400 for a malformed or out-of-range value, an unknown/repeated parameter or a
 // search of more than kMaxQueryWords words, 404 for an unknown user or path, 405 for a
 // method other than GET and HEAD, 500 for anything unexpected; the message names the bad
@@ -75,6 +82,8 @@ class Api {
                     const QueryParams& params) const;
   ApiResponse info(const QueryParams& params) const;
   ApiResponse users(const QueryParams& params) const;
+  ApiResponse movies(const QueryParams& params) const;
+  ApiResponse recommend_liked(const QueryParams& params) const;
   ApiResponse user(const std::string& id_text, const std::string& part,
                    const QueryParams& params) const;
 
@@ -87,6 +96,7 @@ class Api {
   const recommend::Recommender& recommender_;
   std::map<int64_t, int64_t> rated_count_;  // user id -> ratings, for every user (ordered)
   std::vector<SearchFields> search_;        // in id order, as rated_count_
+  std::vector<std::pair<int64_t, std::string>> titles_;  // movie id, lower-cased UTF-8 title
   int64_t default_user_ = 0;
 };
 
