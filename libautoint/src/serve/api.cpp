@@ -279,6 +279,26 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
 
 namespace {
 
+// The query parameter and its lower-cased words, bounded in bytes and words (the search costs
+// words x entries).
+std::pair<std::string, std::vector<std::string>> search_words(const QueryParams& params) {
+  const auto query_it = params.find("query");
+  const std::string query = query_it == params.end() ? "" : query_it->second;
+  if (query.size() > kMaxQueryBytes) {
+    throw HttpError(400, fmt::format("query \"{}\" has {} bytes; expected at most {}",
+                                     shorten(query), query.size(), kMaxQueryBytes));
+  }
+  std::vector<std::string> words;
+  std::istringstream split(lower(query));
+  for (std::string word; split >> word;)
+    words.push_back(word);
+  if (words.size() > kMaxQueryWords) {
+    throw HttpError(400, fmt::format("query \"{}\" has {} words; expected at most {}",
+                                     shorten(query), words.size(), kMaxQueryWords));
+  }
+  return {query, words};
+}
+
 // Recommendations as JSON, with a history-aware model's "because you liked" movies.
 Json recommendations_json(const recommend::Recommender& recommender,
                           const std::vector<recommend::Recommendation>& recommendations) {
@@ -353,20 +373,7 @@ ApiResponse Api::info(const QueryParams& params) const {
 ApiResponse Api::users(const QueryParams& params) const {
   check_params(params, "/api/users", {"limit", "query"});
   const int64_t limit = int_param(params, "limit", kDefaultUserLimit, 1, kMaxUserLimit);
-  const auto query_it = params.find("query");
-  const std::string query = query_it == params.end() ? "" : query_it->second;
-  if (query.size() > kMaxQueryBytes) {
-    throw HttpError(400, fmt::format("query \"{}\" has {} bytes; expected at most {}",
-                                     shorten(query), query.size(), kMaxQueryBytes));
-  }
-  std::vector<std::string> words;
-  std::istringstream split(lower(query));
-  for (std::string word; split >> word;)
-    words.push_back(word);
-  if (words.size() > kMaxQueryWords) {
-    throw HttpError(400, fmt::format("query \"{}\" has {} words; expected at most {}",
-                                     shorten(query), words.size(), kMaxQueryWords));
-  }
+  const auto [query, words] = search_words(params);
 
   // Users in id order, as search_ is ordered.
   auto list = Json::array();
@@ -428,21 +435,8 @@ ApiResponse Api::user(const std::string& id_text, const std::string& part,
 ApiResponse Api::movies(const QueryParams& params) const {
   check_params(params, "/api/movies", {"limit", "query"});
   const int64_t limit = int_param(params, "limit", kDefaultUserLimit, 1, kMaxUserLimit);
-  const auto query_it = params.find("query");
-  const std::string query = query_it == params.end() ? "" : query_it->second;
-  if (query.size() > kMaxQueryBytes) {
-    throw HttpError(400, fmt::format("query \"{}\" has {} bytes; expected at most {}",
-                                     shorten(query), query.size(), kMaxQueryBytes));
-  }
   // Movies in id order whose title contains every word of the query (case-insensitive).
-  std::vector<std::string> words;
-  std::istringstream split(lower(query));
-  for (std::string word; split >> word;)
-    words.push_back(word);
-  if (words.size() > kMaxQueryWords) {
-    throw HttpError(400, fmt::format("query \"{}\" has {} words; expected at most {}",
-                                     shorten(query), words.size(), kMaxQueryWords));
-  }
+  const auto [query, words] = search_words(params);
   auto list = Json::array();
   int64_t total = 0;
   for (const auto& [id, title] : titles_) {
