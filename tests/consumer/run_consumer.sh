@@ -28,3 +28,7 @@ cmake --build "$tmp/examples" > /dev/null
 LD_LIBRARY_PATH="$tmp/prefix/lib:${LD_LIBRARY_PATH:-}" "$tmp/examples/train_on_tensors" \
   > "$tmp/example.log" || { cat "$tmp/example.log" >&2; echo "FAIL: docs/examples/train_on_tensors" >&2; exit 1; }
 tail -1 "$tmp/example.log"
+# docs/examples/train_with_history.cpp: the same with the caller's own histories.
+LD_LIBRARY_PATH="$tmp/prefix/lib:${LD_LIBRARY_PATH:-}" "$tmp/examples/train_with_history" \
+  > "$tmp/history.log" || { cat "$tmp/history.log" >&2; echo "FAIL: docs/examples/train_with_history" >&2; exit 1; }
+tail -1 "$tmp/history.log"
