@@ -21,8 +21,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A history-aware run (implicit, the movies a person liked as an input), so that the page shows
+# "because you liked" and serves a new visitor too.
 "$bin/autoint-train" --config "$src/configs/quickstart.yaml" --set data.synthetic.ratings=5000 \
   --set data.synthetic.users=100 --set data.synthetic.movies=60 --set train.epochs=1 \
+  --set train.objective=implicit --set train.negatives.per_positive=2 \
+  --set data.history.field=movie_id --set data.history.max_len=20 --set train.user_dropout=0.5 \
   --set train.threads=1 --set train.progress=none --device cpu --output "$tmp/run" > "$tmp/train.out"
 
 # Without OPENBLAS_NUM_THREADS=1 OpenBLAS starts worker threads before main: the clean
@@ -64,7 +68,9 @@ expect 400 'top 101 is out of range' "${url}api/users/1/recommendations?top=101"
 expect 400 'top "lots" is not an integer' "${url}api/users/1/recommendations?top=lots"
 expect 400 'unknown query parameter "tpo"' "${url}api/users/1/recommendations?tpo=3"
 expect 400 'limit 0 is out of range' "${url}api/users?limit=0"
-expect 404 'unknown path "/api/movies"' "${url}api/movies"
+expect 404 'unknown path "/api/films"' "${url}api/films"
+expect 404 'unknown movie id 99999' "${url}api/movies/99999"
+expect 400 'liked "1,x": "x" is not a movie id' "${url}api/recommend?liked=1,x"
 expect 404 'unknown path "/favicon.ico"' "${url}favicon.ico"
 expect 405 'method POST is not allowed' -X POST -d '{}' "${url}api/info"
 kill -0 "$server" 2> /dev/null || fail "autoint-serve died on bad requests: $(cat "$tmp/serve.err")"
@@ -108,6 +114,25 @@ watched = re.findall(r'<tr class="watched" data-movie-id="(\d+)">', page)
 assert len(watched) == min(15, expected["rated_count"]), (len(watched), expected["rated_count"])
 top = [m["movie_id"] for m in expected["top_rated"]]
 assert [int(i) for i in watched[:len(top)]] == top, (watched[:len(top)], top)
+PY
+
+# "Because you liked" under the known user's recommendations.
+grep -q 'class="because"' "$tmp/page.html" || fail "the page shows no 'because you liked'"
+
+# A new visitor's list (?liked=): the page shows what /api/recommend gives, explained.
+liked=$(python3 -c 'import json,sys; print(",".join(str(m["movie_id"]) for m in json.load(sys.stdin)["top_rated"][:3]))' < "$tmp/recommend.json")
+curl -sf "${url}api/recommend?liked=$liked&top=10" > "$tmp/liked.json" || fail "GET /api/recommend failed"
+browse "${url}?liked=$liked" "$tmp/liked.html"
+python3 - "$tmp/liked.html" "$tmp/liked.json" << 'PY' || fail "the visitor's page is wrong (DOM in $tmp/liked.html: $(head -c 3000 "$tmp/liked.html"))"
+import json, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+expected = json.load(open(sys.argv[2], encoding="utf-8"))
+assert 'data-state="ready"' in page, "the visitor's page did not finish loading"
+assert "Recommended for you" in page, "the visitor's heading"
+rows = [int(i) for i in re.findall(r'<tr class="rec" data-movie-id="(\d+)">', page)]
+assert rows == [m["movie_id"] for m in expected["recommendations"]], rows
+chips = re.findall(r'<ul id="liked-list" class="liked-list">(.*?)</ul>', page, re.S)[0]
+assert len(re.findall(r"<li ", chips)) == 3, chips
 PY
 
 # An unknown user on the page: the API's error is shown, nothing crashes.

@@ -3,7 +3,8 @@
 "use strict";
 
 const WATCHED_PREVIEW = 15;
-const state = { info: null, user: null, showAllWatched: false, ratings: [], searchSeq: 0 };
+const state = { info: null, user: null, showAllWatched: false, ratings: [], searchSeq: 0,
+                liked: [], likedSeq: 0, movieSeq: 0 };
 
 function $(id) { return document.getElementById(id); }
 
@@ -83,18 +84,29 @@ function renderProfile(user) {
   $("facts").replaceChildren(...facts.map(([k, v]) => el("div", {}, el("dt", {}, k), el("dd", {}, v))));
 }
 
-function renderRecommendations(list) {
+// "Because you liked A, B" under a history-aware recommendation.
+function becauseLine(movie) {
+  const why = movie.because_you_liked || [];
+  if (!why.length) return null;
+  return el("div", { class: "because" }, "Because you liked ",
+            why.map((m) => displayTitle(m)).join(" and "));
+}
+
+function renderRecommendations(list, emptyText) {
   const rows = list.map((movie) => {
     const percent = (movie.score * 100).toFixed(1);
+    const cell = movieCell(movie);
+    const because = becauseLine(movie);
+    if (because) cell.append(because);
     return el("tr", { class: "rec", "data-movie-id": movie.movie_id },
               el("td", { class: "rank" }, movie.rank),
-              movieCell(movie),
+              cell,
               el("td", {}, el("div", { class: "score", title: `probability ${movie.score.toFixed(4)}` },
                               el("div", { class: "bar" }, el("span", { style: `width:${percent}%` })),
                               el("span", { class: "score-value" }, `${percent}%`))));
   });
   $("recommendations").replaceChildren(
-    ...(rows.length ? rows : [emptyRow(3, "This user has rated every movie.")]));
+    ...(rows.length ? rows : [emptyRow(3, emptyText || "This user has rated every movie.")]));
 }
 
 function renderWatched() {
@@ -128,6 +140,7 @@ async function loadUser(id) {
     state.ratings = ratings.ratings;
     state.showAllWatched = false;
     $("user-id").value = state.user;
+    $("recommended-title").textContent = "Recommended for this user";
     renderProfile(profile.user);
     renderRecommendations(recs.recommendations);
     renderWatched();
@@ -158,6 +171,78 @@ async function search(query) {
   }
 }
 
+// The visitor's liked movies as removable chips, and the recommendations for them.
+function renderLiked() {
+  const chips = state.liked.map((m) => el("li", { "data-movie-id": m.movie_id, title: "Remove" },
+                                          displayTitle(m), " ×"));
+  $("liked-list").replaceChildren(...chips);
+}
+
+async function loadLiked() {
+  const seq = ++state.likedSeq;
+  document.body.dataset.state = "loading";
+  const ids = state.liked.map((m) => m.movie_id).join(",");
+  try {
+    const result = await api(`/api/recommend?liked=${ids}&top=${$("top").value}`);
+    if (seq !== state.likedSeq) return;
+    showError("");
+    state.user = null;
+    $("recommended-title").textContent = "Recommended for you";
+    $("score-hint").textContent = result.notes.length ? result.notes.join(" ") :
+      `Movies you have not listed, ranked by ${result.score}.`;
+    renderRecommendations(result.recommendations, "You have listed every movie.");
+    markActive();
+    history.replaceState(null, "", `?liked=${ids}`);
+    document.body.dataset.state = "ready";
+  } catch (e) {
+    if (seq !== state.likedSeq) return;
+    showError(e.message);
+    document.body.dataset.state = "error";
+  }
+}
+
+async function searchMovies(query) {
+  const seq = ++state.movieSeq;
+  try {
+    const result = await api(`/api/movies?limit=20&query=${encodeURIComponent(query)}`);
+    if (seq !== state.movieSeq) return;
+    const items = result.movies.map((m) => el("li", { "data-movie-id": m.movie_id },
+      el("div", {}, el("strong", {}, displayTitle(m)), m.year ? ` · ${m.year}` : ""),
+      el("div", { class: "meta" }, m.genres.join(" · "))));
+    $("movie-list").replaceChildren(...items);
+    state.movieResults = result.movies;
+  } catch (e) {
+    if (seq === state.movieSeq) showError(e.message);
+  }
+}
+
+function setUpLiked() {
+  $("liked-card").hidden = false;
+  let timer = null;
+  $("movie-search").addEventListener("input", (event) => {
+    clearTimeout(timer);
+    const query = event.target.value.trim();
+    timer = setTimeout(() => (query ? searchMovies(query) : $("movie-list").replaceChildren()), 200);
+  });
+  $("movie-list").addEventListener("click", (event) => {
+    const item = event.target.closest("li");
+    if (!item) return;
+    const movie = (state.movieResults || []).find((m) => m.movie_id === Number(item.dataset.movieId));
+    if (movie && !state.liked.some((m) => m.movie_id === movie.movie_id)) {
+      state.liked.push(movie);
+      renderLiked();
+      loadLiked();
+    }
+  });
+  $("liked-list").addEventListener("click", (event) => {
+    const item = event.target.closest("li");
+    if (!item) return;
+    state.liked = state.liked.filter((m) => m.movie_id !== Number(item.dataset.movieId));
+    renderLiked();
+    loadLiked();
+  });
+}
+
 async function start() {
   try {
     state.info = await api("/api/info");
@@ -177,7 +262,10 @@ async function start() {
     const id = $("user-id").value.trim();
     if (id) loadUser(id);
   });
-  $("top").addEventListener("change", () => { if (state.user !== null) loadUser(state.user); });
+  $("top").addEventListener("change", () => {
+    if (state.user !== null) loadUser(state.user);
+    else if (state.info.history) loadLiked();
+  });
   $("show-all").addEventListener("click", () => {
     state.showAllWatched = !state.showAllWatched;
     renderWatched();
@@ -192,9 +280,22 @@ async function start() {
     timer = setTimeout(() => search(event.target.value), 200);
   });
 
-  const requested = new URLSearchParams(location.search).get("user");
+  const params = new URLSearchParams(location.search);
   search("");
-  await loadUser(requested || info.default_user);
+  if (info.history) setUpLiked();
+  if (info.history && params.has("liked")) {
+    // ?liked=ID,ID: a visitor's list (the API names any id it does not know).
+    const ids = params.get("liked").split(",").filter((x) => x !== "");
+    state.liked = ids.map((id) => ({ movie_id: Number(id), title: `Movie ${id}`, genres: [] }));
+    try {
+      const found = await Promise.all(ids.map((id) => api(`/api/movies/${encodeURIComponent(id)}`)));
+      state.liked = found.map((r) => r.movie);
+    } catch (e) { /* the recommend call below reports the bad id */ }
+    renderLiked();
+    await loadLiked();
+    return;
+  }
+  await loadUser(params.get("user") || info.default_user);
 }
 
 start();

@@ -26,7 +26,7 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kEndpoints =
     "/api/info, /api/users, /api/users/ID, /api/users/ID/ratings, "
-    "/api/users/ID/recommendations, /api/movies or /api/recommend";
+    "/api/users/ID/recommendations, /api/movies, /api/movies/ID or /api/recommend";
 
 // A failure with the HTTP status it maps to.
 class HttpError : public std::runtime_error {
@@ -345,6 +345,8 @@ ApiResponse Api::route(const std::string& method, const std::string& path,
     return users(params);
   if (parts.size() == 1 && parts[0] == "movies")
     return movies(params);
+  if (parts.size() == 2 && parts[0] == "movies")
+    return movie(parts[1], params);
   if (parts.size() == 1 && parts[0] == "recommend")
     return recommend_liked(params);
   if (parts.size() == 2 && parts[0] == "users")
@@ -367,7 +369,9 @@ ApiResponse Api::info(const QueryParams& params) const {
                                  {"score", recommender_.score_meaning()},
                                  {"default_top", kDefaultTop},
                                  {"max_top", kMaxTop},
-                                 {"max_user_limit", kMaxUserLimit}});
+                                 {"max_user_limit", kMaxUserLimit},
+                                 {"history", recommender_.has_history()},
+                                 {"max_liked", kMaxLiked}});
 }
 
 ApiResponse Api::users(const QueryParams& params) const {
@@ -449,6 +453,20 @@ ApiResponse Api::movies(const QueryParams& params) const {
   }
   return json_response(
       200, Json{{"query", query}, {"limit", limit}, {"total", total}, {"movies", std::move(list)}});
+}
+
+ApiResponse Api::movie(const std::string& id_text, const QueryParams& params) const {
+  check_params(params, "/api/movies/ID", {});
+  const auto id = parse_int(id_text);
+  if (!id) {
+    throw HttpError(400, fmt::format("movie id \"{}\" is not an integer; expected a movie id",
+                                     shorten(id_text)));
+  }
+  try {
+    return json_response(200, Json{{"movie", movie_json(recommender_.movie(*id))}});
+  } catch (const DataError& e) {
+    throw HttpError(404, e.what());
+  }
 }
 
 ApiResponse Api::recommend_liked(const QueryParams& params) const {

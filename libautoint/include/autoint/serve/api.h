@@ -44,7 +44,8 @@ struct ApiResponse {
 };
 
 // Endpoints (GET only; anything else is 405):
-//   /api/info                                   sizes, default user, limits
+//   /api/info                                   sizes, default user, limits, whether the
+//                                               model takes a history (new visitors)
 //   /api/users?query=TEXT&limit=N               users in id order matching every word of
 //                                               TEXT: a prefix of the id or zip code, the
 //                                               gender, part of the age group or occupation
@@ -53,6 +54,7 @@ struct ApiResponse {
 //   /api/users/ID/recommendations?top=N         the top-N unrated movies with scores (and,
 //                                               history-aware, "because you liked" movies)
 //   /api/movies?query=TEXT&limit=N              movies in id order whose title has every word
+//   /api/movies/ID                              one movie
 //   /api/recommend?liked=ID,ID&top=N            a new visitor's top-N from the movies they
 //                                               liked (a history-aware run; an empty list:
 //                                               the popularity fallback, said so in "notes")
@@ -83,6 +85,7 @@ class Api {
   ApiResponse info(const QueryParams& params) const;
   ApiResponse users(const QueryParams& params) const;
   ApiResponse movies(const QueryParams& params) const;
+  ApiResponse movie(const std::string& id_text, const QueryParams& params) const;
   ApiResponse recommend_liked(const QueryParams& params) const;
   ApiResponse user(const std::string& id_text, const std::string& part,
                    const QueryParams& params) const;
