@@ -223,7 +223,8 @@ std::vector<Recommendation> Recommender::top(const torch::Tensor& probabilities,
 void Recommender::explain(std::vector<Recommendation>& list, const data::User& who,
                           const torch::Tensor& history, int64_t timestamp) const {
   // Leave-one-out: the logit of each recommended movie with the full history and with each
-  // history movie alone removed; the two largest drops name the movies that explain it.
+  // history movie alone removed; the two largest drops name the movies that explain it (by
+  // construction the named movie moves the score by the drop reported: a test checks it).
   const torch::Tensor h = history.to(torch::kCPU).contiguous();
   const int64_t len = h.size(1);
   std::vector<int64_t> positions;
@@ -234,9 +235,18 @@ void Recommender::explain(std::vector<Recommendation>& list, const data::User& w
   if (positions.empty() || list.empty())
     return;
   const auto variants = static_cast<int64_t>(positions.size()) + 1;
-  torch::Tensor histories = h.repeat({variants, 1});
-  for (std::size_t v = 0; v < positions.size(); ++v)
-    histories[static_cast<int64_t>(v) + 1][positions[v]] = 0;
+  // Variant v + 1 is the history without its v-th movie, packed as a history of the others
+  // is (right-padded): the same as asking for that shorter list, also where position
+  // matters (tokens pooling).
+  torch::Tensor histories = torch::zeros({variants, len}, torch::kInt64);
+  histories[0].copy_(h[0]);
+  for (std::size_t v = 0; v < positions.size(); ++v) {
+    int64_t column = 0;
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+      if (i != v)
+        histories[static_cast<int64_t>(v) + 1][column++] = h[0][positions[i]];
+    }
+  }
   histories = histories.to(device_);
   const auto& movie_field = vocabulary_.fields();
   int64_t field = 0;

@@ -4,6 +4,7 @@
 // visitor with "because you liked".
 #include "autoint_catch.h"
 
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -209,6 +210,24 @@ TEST_CASE("a history-aware model learns tastes only the history shows, for new v
     }
     CHECK(dramas >= 4);
     CHECK(notes.empty());
+    // The named movie really moves the score: without it the logit drops by what is reported.
+    const auto logit = [](double p) { return std::log(p / (1 - p)); };
+    for (const auto& rec : list) {
+      for (const auto& [movie, drop] : rec.because) {
+        std::vector<int64_t> rest;
+        for (int64_t id : {2, 4, 6}) {
+          if (id != movie)
+            rest.push_back(id);
+        }
+        double without = -1;
+        for (const auto& other : r.recommend_liked(rest, 40)) {
+          if (other.movie_id == rec.movie_id)
+            without = other.score;
+        }
+        REQUIRE(without > 0);
+        CHECK(logit(rec.score) - logit(without) == Approx(drop).margin(1e-3));
+      }
+    }
     CHECK_THROWS_WITH(r.recommend_liked({2, 999}, 5), Catch::Contains("unknown movie id 999"));
     CHECK_THROWS_WITH(r.recommend_liked({2, 2}, 5), Catch::Contains("movie 2 is listed twice"));
     const auto popular = r.recommend_liked({}, 3, &notes);
