@@ -1213,6 +1213,10 @@ void validate(const Config& c, const std::string& origin) {
         "product is added to the logit)",
         origin, c.model.dot_dim));
   }
+  if (c.output.dir.empty()) {
+    throw ConfigError(fmt::format(
+        "{}: output.dir is empty; expected the run directory to write (e.g. runs/my_run)", origin));
+  }
   const auto& history = c.data.history;
   const auto& dot = c.model.dot_fields;
   const bool dot_history = std::find(dot.begin(), dot.end(), "history") != dot.end();

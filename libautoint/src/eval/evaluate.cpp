@@ -1,7 +1,11 @@
 // Batched scoring and metric computation on a split.
 #include "autoint/eval/evaluate.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
+
+#include "autoint/error.h"
 
 namespace autoint::train {
 
@@ -40,6 +44,19 @@ EvalResult evaluate_scores(const data::TensorDataset& dataset, const torch::Tens
                            int64_t k) {
   const auto scores = to_vector<float>(probabilities);
   const auto labels = to_vector<float>(dataset.labels);
+  // A NaN score would come out as a plausible AUC of 0.5 and a logloss of nan.
+  int64_t nan = 0, first = -1;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (std::isnan(scores[i])) {
+      first = nan++ == 0 ? static_cast<int64_t>(i) : first;
+    }
+  }
+  if (nan > 0) {
+    throw Error(fmt::format(
+        "the model scored {} of {} rows as NaN (the first: row {}); its weights or inputs hold "
+        "NaN or infinity, so no metric can be computed",
+        nan, scores.size(), first));
+  }
   EvalResult result;
   result.k = k;
   result.rows = dataset.rows();

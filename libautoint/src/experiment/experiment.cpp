@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <typeinfo>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -246,7 +247,14 @@ Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_
   config::Config config = run.config;
   if (!protocol_override.empty())
     config.eval.protocol = protocol_override;
-  Evaluation evaluation = evaluate_model(run.model, source.movielens, data, config, device);
+  Evaluation evaluation;
+  try {
+    evaluation = evaluate_model(run.model, source.movielens, data, config, device);
+  } catch (const Error& e) {
+    if (typeid(e) != typeid(Error))
+      throw;  // a config, data or run error keeps its kind (and exit code)
+    throw Error(fmt::format("{}: {}", run_dir, e.what()));  // e.g. NaN scores: name the run
+  }
   if (!warning.empty())
     evaluation.warnings.push_back(warning);
   return evaluation;

@@ -317,3 +317,10 @@ TEST_CASE("a table schema round-trips through to_yaml", "[config][table]") {
   CHECK_THROWS_WITH(parse_config(kMinimal, "t.yaml", {"data.table.separator=ab"}),
                     Catch::Contains("data.table.separator must be one character other than"));
 }
+
+TEST_CASE("an empty output.dir is a config error naming the key", "[config]") {
+  // Before: ": cannot create run directory: Invalid argument" at run time, exit code 1.
+  CHECK_THROWS_MATCHES(
+      autoint::config::parse_config("data:\n  source: synthetic\n", "t.yaml", {"output.dir="}),
+      autoint::ConfigError, Catch::Matchers::Contains("t.yaml: output.dir is empty"));
+}

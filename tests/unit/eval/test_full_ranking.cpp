@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
 #include "autoint/config/config.h"
+#include "autoint/eval/evaluate.h"
 #include "autoint/eval/full_ranking.h"
 #include "autoint/eval/metrics.h"
 #include "autoint/experiment/pipeline.h"
@@ -230,4 +232,20 @@ TEST_CASE("model.dot_fields resolve by name against the vocabulary", "[full_rank
                                     "gender,"));
   CHECK_THROWS_WITH(train::model_options(model, h.data.vocabulary.cardinalities()),
                     Catch::Contains("only field cardinalities were given"));
+}
+
+TEST_CASE("NaN scores are an error in evaluation, not a result", "[full_ranking]") {
+  // Before: logloss nan and AUC 0.5000 were reported with exit code 0.
+  const HandMade h = ranking_hand_made();
+  nn::AutoInt model = small_model(h.data.vocabulary);
+  {
+    torch::NoGradGuard no_grad;
+    model->attention_out->weight.fill_(std::numeric_limits<float>::quiet_NaN());
+  }
+  CHECK_THROWS_WITH(train::evaluate(model, h.data.test, 16, 2),
+                    Catch::Contains("the model scored 3 of 3 rows as NaN (the first: row 0)"));
+  train::FullRankingOptions options;
+  options.baselines = false;
+  CHECK_THROWS_WITH(train::evaluate_full_ranking(model, h.movielens, h.data, options),
+                    Catch::Contains("scored a movie as NaN for user 1"));
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -460,6 +461,24 @@ class TableReader {
  private:
   // Maps the schema's columns to indices in this file's columns.
   void bind(const std::vector<std::string>& names) {
+    const char* where = schema_.header ? "header" : "data.table.columns";
+    if (!names.empty() && names[0].rfind("\xEF\xBB\xBF", 0) == 0) {
+      throw DataError(fmt::format(
+          "{}: the {} starts with a UTF-8 byte-order mark (bytes EF BB BF before \"{}\"); save "
+          "the file without it",
+          name_, where, quoted_value(names[0].substr(3))));
+    }
+    // A repeated name would bind the first of them silently.
+    std::unordered_map<std::string, std::size_t> first;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const auto [it, inserted] = first.emplace(names[i], i);
+      if (!inserted) {
+        throw DataError(fmt::format(
+            "{}: the {} names column \"{}\" twice (columns {} and {}); every column needs a "
+            "name of its own",
+            name_, where, quoted_value(names[i]), it->second + 1, i + 1));
+      }
+    }
     auto find = [&](const std::string& column, const std::string& role) {
       const auto it = std::find(names.begin(), names.end(), column);
       if (it == names.end()) {

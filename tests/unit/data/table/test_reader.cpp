@@ -458,3 +458,20 @@ TEST_CASE("MovieLens is a schema: the joined columns read as a table equal featu
     }
   }
 }
+
+TEST_CASE("a header that repeats a column name, or starts with a byte-order mark, is refused",
+          "[data][table]") {
+  // Before: the first "city" was read and the second ignored, without a word.
+  CHECK_THROWS_WITH(read_text("click,tags,city,age,city\n1,a,Paris,3,Rome\n", csv_schema()),
+                    Catch::Contains("t.csv: the header names column \"city\" twice (columns 3 "
+                                    "and 5)"));
+  CHECK_THROWS_WITH(read_text("\xEF\xBB\xBF"
+                              "click,tags,city,age\n1,a,Paris,3\n",
+                              csv_schema()),
+                    Catch::Contains("starts with a UTF-8 byte-order mark"));
+  TableSchema named = csv_schema();
+  named.header = false;
+  named.columns = {"click", "city", "tags", "age", "click"};
+  CHECK_THROWS_WITH(read_text("1,Paris,a,3,0\n", named),
+                    Catch::Contains("the data.table.columns names column \"click\" twice"));
+}
