@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 #include <typeinfo>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -202,10 +203,40 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   return summary;
 }
 
+namespace {
+
+// A resumed run writes its log, checkpoints and manifest where they are: a symbolic link
+// among them (a hand-made or unpacked directory) would have it write outside the run.
+void refuse_links(const std::string& run_dir) {
+  const fs::path dir(run_dir);
+  std::vector<fs::path> paths;
+  for (const char* name :
+       {run_files::kConfig, run_files::kModel, run_files::kVocabulary, run_files::kManifest,
+        run_files::kMetrics, run_files::kLog, run_files::kLock, checkpoint_files::kDir})
+    paths.push_back(dir / name);
+  std::error_code ec;
+  const fs::path checkpoints = dir / checkpoint_files::kDir;
+  if (!fs::is_symlink(checkpoints, ec) && fs::is_directory(checkpoints, ec)) {
+    for (const auto& entry : fs::directory_iterator(checkpoints, ec))
+      paths.push_back(entry.path());
+  }
+  for (const auto& path : paths) {
+    if (fs::is_symlink(path, ec)) {
+      throw RunError(
+          fmt::format("{}: a symbolic link (to {}); a run writes only inside its own directory, so "
+                      "--resume refuses it: replace the link with the file or directory itself",
+                      path.string(), fs::read_symlink(path, ec).string()));
+    }
+  }
+}
+
+}  // namespace
+
 RunSummary resume_experiment(const std::string& run_dir, std::ostream& console,
                              const WorldSpec& world) {
   if (!fs::is_directory(run_dir))
     throw RunError(fmt::format("{}: run directory does not exist", run_dir));
+  refuse_links(run_dir);
   const std::string config_path = (fs::path(run_dir) / run_files::kConfig).string();
   if (!fs::exists(config_path)) {
     throw RunError(fmt::format("{}: missing, so {} is not a run directory autoint-train started",

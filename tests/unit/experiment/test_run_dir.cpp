@@ -20,6 +20,7 @@
 #include "autoint/movielens/synthetic.h"
 #include "autoint/recommend/recommender.h"
 #include "autoint/train/checkpoint.h"
+#include "autoint/util/files.h"
 #include "test_support.h"
 #include "tiny_run.h"
 
@@ -247,4 +248,24 @@ TEST_CASE("evaluating or recommending with other data is an error unless allowed
   const auto recommender = recommend::Recommender::from_run(run_dir, torch::kCPU, other_dir, true);
   CHECK(recommender.warning().find("was trained on other data") != std::string::npos);
   CHECK(recommend::Recommender::from_run(run_dir, torch::kCPU).warning().empty());
+}
+
+TEST_CASE("--resume refuses a run directory whose files are symbolic links", "[run_dir]") {
+  // Before: the log was appended to the link's target and checkpoints written into a linked
+  // directory outside the run, exit code 0.
+  test::TempDir tmp("autoint-resume-links");
+  const fs::path run = tmp.path() / "run";
+  const fs::path outside = tmp.path() / "victim.txt";
+  fs::create_directories(run);
+  util::write_file_atomically(outside.string(), "not a log\n");
+  fs::create_symlink(outside, run / "train.log");
+  std::ostringstream console;
+  CHECK_THROWS_WITH(train::resume_experiment(run.string(), console),
+                    Catch::Contains("train.log: a symbolic link (to " + outside.string()));
+  fs::remove(run / "train.log");
+  fs::create_directories(tmp.path() / "elsewhere");
+  fs::create_directory_symlink(tmp.path() / "elsewhere", run / "checkpoints");
+  CHECK_THROWS_WITH(train::resume_experiment(run.string(), console),
+                    Catch::Contains("checkpoints: a symbolic link"));
+  CHECK(test::read_file(outside) == "not a log\n");
 }
