@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "autoint/device.h"
@@ -109,6 +111,9 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   const nn::AutoIntOptions model_config =
       model_options(config.model, data.vocabulary, config.data.history);
 
+  if (device.is_cpu())
+    check_model_memory(model_config, config);
+
   std::optional<RunLock> lock;
   if (writer) {
     prepare_run_dir(dir);
@@ -201,6 +206,41 @@ RunSummary run_experiment(const config::Config& config, std::ostream& console,
   // Last: the manifest lists every file, train.log with its final line included.
   write_manifest(dir, fingerprint);
   return summary;
+}
+
+namespace {
+
+// The memory this machine can give (MemAvailable of /proc/meminfo), or 0 when unknown.
+double available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:")
+      return kib * 1024.0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void check_model_memory(const nn::AutoIntOptions& options, const config::Config& config) {
+  const double needed = nn::estimated_training_bytes(options, config.train.batch_size);
+  const double available = available_memory_bytes();
+  if (available <= 0 || needed <= available)
+    return;
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  throw ConfigError(fmt::format(
+      "the model would need about {:.1f} GiB to train ({:.3g} parameters, and the activations "
+      "of train.batch_size {} rows), but this machine has {:.1f} GiB available; the sizes come "
+      "from model.embed_dim {}, model.num_layers {}, model.num_heads {}, model.attention_dim {}, "
+      "model.dnn_hidden_units [{}]{} and the fields' vocabularies: make them smaller",
+      needed / kGiB, static_cast<double>(nn::expected_parameter_count(options)),
+      config.train.batch_size, available / kGiB, config.model.embed_dim, config.model.num_layers,
+      config.model.num_heads, config.model.attention_dim,
+      fmt::join(config.model.dnn_hidden_units, ", "),
+      config.model.dot_dim > 0 ? fmt::format(", model.dot_dim {}", config.model.dot_dim) : ""));
 }
 
 namespace {

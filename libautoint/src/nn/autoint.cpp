@@ -258,4 +258,22 @@ int64_t expected_parameter_count(const AutoIntOptions& o) {
   return count;
 }
 
+double estimated_training_bytes(const AutoIntOptions& o, int64_t batch_rows) {
+  const auto& h = o.history();
+  const double fields = static_cast<double>(o.cardinalities().size()) +
+                        (h.item_field() < 0                      ? 0.0
+                         : h.pooling() == HistoryPooling::tokens ? h.max_len()
+                                                                 : 1.0);
+  const double d = static_cast<double>(o.embed_dim());
+  const double heads = static_cast<double>(o.num_heads());
+  const double width = heads * static_cast<double>(head_dim(o));
+  double per_row = fields * d;
+  for (int64_t l = 0; l < o.num_layers(); ++l)
+    per_row += fields * (4.0 * width + heads * fields);
+  for (int64_t units : o.dnn_hidden_units())
+    per_row += 2.0 * static_cast<double>(units);
+  const double parameters = static_cast<double>(expected_parameter_count(o));
+  return 4.0 * (5.0 * parameters + 2.0 * per_row * static_cast<double>(batch_rows));
+}
+
 }  // namespace autoint::nn

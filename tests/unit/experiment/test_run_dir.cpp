@@ -269,3 +269,24 @@ TEST_CASE("--resume refuses a run directory whose files are symbolic links", "[r
                     Catch::Contains("checkpoints: a symbolic link"));
   CHECK(test::read_file(outside) == "not a log\n");
 }
+
+TEST_CASE("a model far beyond the machine's memory is refused before anything is written",
+          "[run_dir]") {
+  // Before: LibTorch's "you tried to allocate 832000000000 bytes" naming no key, and an
+  // unfinished run directory left behind.
+  test::TempDir tmp("autoint-too-big");
+  const std::string out = (tmp.path() / "run").string();
+  const auto config = test::synthetic_config(out, {"model.dnn_hidden_units=[1000000000]"});
+  std::ostringstream console;
+  CHECK_THROWS_AS(train::run_experiment(config, console), ConfigError);
+  CHECK_THROWS_WITH(
+      train::run_experiment(config, console),
+      Catch::Contains("model.dnn_hidden_units [1000000000]") && Catch::Contains("GiB available"));
+  CHECK_FALSE(fs::exists(out));
+  // The estimate grows with what sizes the model, and a small model is far below a GiB.
+  const auto small = nn::AutoIntOptions({100, 50}).embed_dim(8);
+  const auto wide = nn::AutoIntOptions({100, 50}).embed_dim(8).dnn_hidden_units({4096, 4096});
+  CHECK(nn::estimated_training_bytes(small, 1024) < 1e8);
+  CHECK(nn::estimated_training_bytes(wide, 1024) > nn::estimated_training_bytes(small, 1024));
+  CHECK(nn::estimated_training_bytes(small, 4096) > nn::estimated_training_bytes(small, 1024));
+}

@@ -42,6 +42,12 @@ struct RunOptions {
 RunSummary run_experiment(const config::Config& config, std::ostream& console,
                           const RunOptions& options = {});
 
+// Throws ConfigError, naming the model keys that size it and the machine's available memory,
+// when training `options` with the config's batch size would need more memory than the
+// machine has (nn::estimated_training_bytes against /proc/meminfo's MemAvailable; run_experiment
+// calls it on the CPU before anything is allocated or written).
+void check_model_memory(const nn::AutoIntOptions& options, const config::Config& config);
+
 // Continues an unfinished run directory with its own config.yaml (run_experiment with
 // resume). Throws RunError if it is not a run directory or if the run already finished.
 RunSummary resume_experiment(const std::string& run_dir, std::ostream& console,

@@ -106,4 +106,11 @@ TORCH_MODULE(AutoInt);
 // Trainable parameter count, by the closed formula (tests compare it with the module).
 int64_t expected_parameter_count(const AutoIntOptions& options);
 
+// About how many bytes training the model with Adam takes on `batch_rows` rows per step: the
+// parameters four times (weights, gradients, Adam's two moments) plus a best-epoch copy, and
+// the activations autograd keeps (embeddings, each interacting layer's projections and
+// attention weights, the DNN's hidden units; doubled for the gradients). An estimate to refuse
+// models that cannot fit, not an accounting; double, so that absurd sizes do not overflow.
+double estimated_training_bytes(const AutoIntOptions& options, int64_t batch_rows);
+
 }  // namespace autoint::nn
