@@ -142,4 +142,23 @@ rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -qF -- "--nproc starts a world of its own" "$tmp/mix.err" \
   || fail "--nproc with --rank: $rc $(cat "$tmp/mix.err")"
+# Something else on MASTER_PORT (an HTTP server): a worker is told so within
+# distributed.timeout_s instead of hanging in the store's first read.
+port=$(free_port)
+python3 -m http.server "$port" --bind 127.0.0.1 > /dev/null 2>&1 &
+http_server=$!
+for _ in $(seq 1 50); do
+  python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2> /dev/null && break
+  sleep 0.1
+done
+set +e
+timeout 60 env WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" \
+  "$bin/autoint-train" --config "$tmp/tiny.yaml" --set distributed.timeout_s=3 \
+  --set train.progress=none --output "$tmp/stranger" > /dev/null 2> "$tmp/stranger.err"
+rc=$?
+set -e
+kill "$http_server" 2> /dev/null || true
+wait "$http_server" 2> /dev/null || true
+[ "$rc" -eq 1 ] && grep -qF "did not answer as a c10d rendezvous store within distributed.timeout_s 3 s" \
+  "$tmp/stranger.err" || fail "a worker facing a foreign server on MASTER_PORT: rc $rc $(cat "$tmp/stranger.err")"
 echo "distributed: all checks passed"

@@ -18,6 +18,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -286,8 +288,30 @@ ProcessGroup::ProcessGroup(const WorldSpec& world, const std::string& backend,
   }
   // Everyone checks in, so that a missing rank is named before the backend's rendezvous.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // The first exchange has a deadline of its own: a client connected to something that is not
+  // a TCPStore (another server on MASTER_PORT) would block in recv forever, and c10d's
+  // timeout does not cover that read. The check-in runs on a thread that is left behind
+  // (blocked, holding its own reference to the store) when the peer never answers.
+  {
+    auto task = std::make_shared<std::packaged_task<int64_t()>>(
+        [store = s.store] { return store->add(kJoinedKey, 1); });
+    std::future<int64_t> checked_in = task->get_future();
+    std::thread([task] { (*task)(); }).detach();
+    if (checked_in.wait_for(timeout) != std::future_status::ready) {
+      throw Error(fmt::format(
+          "distributed: rank {} connected to {} but the peer did not answer as a c10d "
+          "rendezvous store within distributed.timeout_s {} s: something other than rank 0 of "
+          "an autoint run is listening on MASTER_PORT (use another port)",
+          world.rank, s.where(), seconds));
+    }
+    try {
+      checked_in.get();
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("distributed: rank {} lost the rendezvous store at {}: {}",
+                              world.rank, s.where(), Impl::c10_message(e)));
+    }
+  }
   try {
-    s.store->add(kJoinedKey, 1);
     int64_t joined = 0;
     while ((joined = s.store->add(kJoinedKey, 0)) < world.world_size) {
       if (std::chrono::steady_clock::now() > deadline) {
