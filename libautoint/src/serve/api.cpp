@@ -32,11 +32,14 @@ constexpr const char* kEndpoints =
 class HttpError : public std::runtime_error {
  public:
   HttpError(int status, const std::string& message)
-      : std::runtime_error(message), status_(status) {}
+      : std::runtime_error(message), status_(status), message_(message) {}
   int status() const { return status_; }
+  // The whole message: what() would end it at a NUL decoded from the request (%00).
+  const std::string& message() const { return message_; }
 
  private:
   int status_;
+  std::string message_;
 };
 
 // Invalid UTF-8 (from a percent-decoded path, say) is replaced, never a dump() exception.
@@ -263,7 +266,7 @@ ApiResponse Api::handle(const std::string& method, const std::string& path,
     try {
       return route(method, path, params);
     } catch (const HttpError& e) {
-      return error_response(e.status(), e.what());
+      return error_response(e.status(), e.message());
     } catch (const c10::Error& e) {
       return error_response(500, fmt::format("internal error while answering {}: {}", path,
                                              e.what_without_backtrace()));
@@ -398,9 +401,11 @@ ApiResponse Api::user(const std::string& id_text, const std::string& part,
   const std::string endpoint = part.empty() ? "/api/users/ID" : "/api/users/ID/" + part;
   const auto id = parse_int(id_text);
   if (!id) {
-    throw HttpError(400, fmt::format("user id \"{}\" is not an integer; expected a user id such "
-                                     "as {}",
-                                     id_text, default_user_));
+    const bool digits = !id_text.empty() && std::all_of(id_text.begin(), id_text.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+    throw HttpError(400, fmt::format("user id \"{}\" is {}; expected a user id such as {}", id_text,
+                                     digits ? "out of range" : "not an integer", default_user_));
   }
   const data::User* user = nullptr;
   try {
