@@ -248,12 +248,7 @@ void Recommender::explain(std::vector<Recommendation>& list, const data::User& w
     }
   }
   histories = histories.to(device_);
-  const auto& movie_field = vocabulary_.fields();
-  int64_t field = 0;
-  for (std::size_t f = 0; f < movie_field.size(); ++f) {
-    if (f == static_cast<std::size_t>(model_->options.history().item_field()))
-      field = static_cast<int64_t>(f);
-  }
+  const int64_t field = model_->options.history().item_field();
   torch::NoGradGuard no_grad;
   for (Recommendation& r : list) {
     const int64_t row = candidates_.row_of(r.movie_id);
