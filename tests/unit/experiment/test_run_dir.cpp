@@ -250,7 +250,7 @@ TEST_CASE("evaluating or recommending with other data is an error unless allowed
   CHECK(recommend::Recommender::from_run(run_dir, torch::kCPU).warning().empty());
 }
 
-TEST_CASE("--resume refuses a run directory whose files are symbolic links", "[run_dir]") {
+TEST_CASE("resuming refuses a run directory whose files are symbolic links", "[run_dir]") {
   // Before: the log was appended to the link's target and checkpoints written into a linked
   // directory outside the run, exit code 0.
   test::TempDir tmp("autoint-resume-links");

@@ -459,7 +459,7 @@ TEST_CASE("MovieLens is a schema: the joined columns read as a table equal featu
   }
 }
 
-TEST_CASE("a header that repeats a column name, or starts with a byte-order mark, is refused",
+TEST_CASE("a header repeating a column name or starting with a byte-order mark is refused",
           "[data][table]") {
   // Before: the first "city" was read and the second ignored, without a word.
   CHECK_THROWS_WITH(read_text("click,tags,city,age,city\n1,a,Paris,3,Rome\n", csv_schema()),
