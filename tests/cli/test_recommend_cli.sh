@@ -73,6 +73,12 @@ expect_error 1 "unknown user id 999999" \
 expect_error 2 "--top must be at least 1 (got 0)" \
   "$bin/autoint-recommend" --run "$tmp/run" --user 1 --top 0 --device cpu
 expect_error 2 "give one of --user ID and --liked IDS" "$bin/autoint-recommend" --run "$tmp/run"
+# cxxopts names only the value; the message names the option too, and a repeated option is
+# refused instead of keeping the last.
+expect_error 2 '--user "abc": not a valid value for --user' \
+  "$bin/autoint-recommend" --run "$tmp/run" --user abc --device cpu
+expect_error 2 "--user is given twice" \
+  "$bin/autoint-recommend" --run "$tmp/run" --user 1 --user 2 --device cpu
 expect_error 1 "--liked needs a history-aware model" \
   "$bin/autoint-recommend" --run "$tmp/run" --liked 1,2 --device cpu
 expect_error 1 "run directory does not exist" \

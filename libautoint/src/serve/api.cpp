@@ -448,13 +448,15 @@ ApiResponse Api::movies(const QueryParams& params) const {
   const auto [query, words] = search_words(params);
   auto list = Json::array();
   int64_t total = 0;
-  for (const auto& [id, title] : titles_) {
+  for (const auto& entry : titles_) {
+    // (not a structured binding: C++17 lambdas cannot capture one, and clang-14 says so)
+    const std::string& title = entry.second;
     if (!std::all_of(words.begin(), words.end(), [&](const std::string& word) {
           return title.find(word) != std::string::npos;
         }))
       continue;
     if (++total <= limit)
-      list.push_back(movie_json(recommender_.movie(id)));
+      list.push_back(movie_json(recommender_.movie(entry.first)));
   }
   return json_response(
       200, Json{{"query", query}, {"limit", limit}, {"total", total}, {"movies", std::move(list)}});
