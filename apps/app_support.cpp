@@ -57,8 +57,8 @@ cxxopts::ParseResult parse_flags(cxxopts::Options& options, int argc, char** arg
         throw cxxopts::exceptions::exception(fmt::format(
             "{} \"{}\": not a valid value for {}", arg.substr(0, eq), value, arg.substr(0, eq)));
       if (i > 1 && arg == value && argv[i - 1][0] == '-')
-        throw cxxopts::exceptions::exception(fmt::format(
-            "{} \"{}\": not a valid value for {}", argv[i - 1], value, argv[i - 1]));
+        throw cxxopts::exceptions::exception(
+            fmt::format("{} \"{}\": not a valid value for {}", argv[i - 1], value, argv[i - 1]));
     }
     throw;
   }
