@@ -109,12 +109,12 @@ int liked_main(const Recommender& recommender, const std::vector<int64_t>& liked
     auto given = nlohmann::ordered_json::array();
     for (int64_t id : liked)
       given.push_back(movie_json(recommender.movie(id)));
-    nlohmann::ordered_json out = {{"liked", given},
-                                  {"notes", notes},
-                                  {"score", liked.empty() ? "the share of people who liked the movie"
-                                                          : recommender.score_meaning()},
-                                  {"recommendations", recommendations_json(recommender,
-                                                                           recommendations)}};
+    nlohmann::ordered_json out = {
+        {"liked", given},
+        {"notes", notes},
+        {"score",
+         liked.empty() ? "the share of people who liked the movie" : recommender.score_meaning()},
+        {"recommendations", recommendations_json(recommender, recommendations)}};
     std::cout << out.dump(2) << '\n';
     return 0;
   }
@@ -191,8 +191,8 @@ int main(int argc, char** argv) {
         "liked",
         "For a new visitor (no user id): the movie ids they liked, most recent last, e.g. "
         "260,1196,1210 (a history-aware run; an empty list ranks by popularity)",
-        cxxopts::value<std::string>())(
-        "n,top", "How many movies to recommend", cxxopts::value<int64_t>()->default_value("10"))(
+        cxxopts::value<std::string>())("n,top", "How many movies to recommend",
+                                       cxxopts::value<int64_t>()->default_value("10"))(
         "json", "Print one JSON document instead of text");
     bool help = false;
     auto flags = autoint::apps::parse_flags(options, argc, argv, help);

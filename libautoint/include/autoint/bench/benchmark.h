@@ -27,10 +27,10 @@ struct BenchOptions {
 struct BenchResult {
   double train_samples_per_s = 0;
   double eval_samples_per_s = 0;
-  double load_seconds = 0;          // read + featurise + split + encode the whole data set
-  double epoch_seconds = 0;         // one training pass over the training split
-  double recommend_ms = 0;          // median top-10 latency for one user, model loaded
-  double liked_ms = 0;  // history-aware: median top-10 for a new visitor (10 liked), explained
+  double load_seconds = 0;   // read + featurise + split + encode the whole data set
+  double epoch_seconds = 0;  // one training pass over the training split
+  double recommend_ms = 0;   // median top-10 latency for one user, model loaded
+  double liked_ms = 0;       // history-aware: median top-10 for a new visitor (10 liked), explained
   double full_ranking_seconds = 0;  // scoring and ranking every candidate of the users
   int64_t full_ranking_users = 0;
   int64_t full_ranking_pairs = 0;  // (user, movie) candidates ranked
