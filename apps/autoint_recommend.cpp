@@ -77,28 +77,11 @@ void print_list(const Recommender& recommender,
 
 // --liked 260,1196: the ids, or a usage error naming the bad entry.
 std::vector<int64_t> parse_liked(const std::string& text) {
-  std::vector<int64_t> out;
-  std::size_t start = 0;
-  while (start <= text.size() && !text.empty()) {
-    const std::size_t end = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, end - start);
-    std::size_t used = 0;
-    int64_t id = 0;
-    try {
-      id = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (item.empty() || used != item.size()) {
-      throw cxxopts::exceptions::exception(fmt::format(
-          "--liked {}: \"{}\" is not a movie id (expected ids separated by commas, e.g. "
-          "260,1196,1210)",
-          text, item));
-    }
-    out.push_back(id);
-    start = end + 1;
+  try {
+    return autoint::recommend::parse_movie_ids(text);
+  } catch (const std::invalid_argument& e) {
+    throw cxxopts::exceptions::exception(fmt::format("--liked {}: {}", text, e.what()));
   }
-  return out;
 }
 
 int liked_main(const Recommender& recommender, const std::vector<int64_t>& liked, int64_t top,

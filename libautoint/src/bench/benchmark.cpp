@@ -90,6 +90,23 @@ torch::Tensor random_histories(int64_t n, int64_t max_len) {
   return ids.masked_fill(torch::arange(max_len, torch::kInt64).unsqueeze(0).ge(lengths), 0);
 }
 
+// One request's median latency in ms: 5 untimed, then kTimedRequests timed.
+constexpr int kTimedRequests = 25;
+template <class Request>
+double median_request_ms(const torch::Device& device, const Request& request) {
+  std::vector<double> times;
+  for (int i = 0; i < 5 + kTimedRequests; ++i) {
+    const auto start = Clock::now();
+    request();
+    if (device.is_cuda())
+      torch::cuda::synchronize();
+    if (i >= 5)
+      times.push_back(seconds_since(start) * 1000.0);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
 void measure_throughput(const BenchOptions& o, const torch::Device& device, BenchResult& r,
                         std::ostream& log) {
   torch::manual_seed(0);
@@ -224,19 +241,9 @@ BenchResult run_benchmark(const BenchOptions& o, std::ostream& log) {
     const recommend::Recommender recommender(
         model, prepared.vocabulary, movielens, device,
         train::serving_histories(movielens, prepared.vocabulary, data_config));
-    std::vector<double> times;
-    for (int i = 0; i < 30; ++i) {
-      const auto start_one = Clock::now();
-      recommender.recommend(user, 10);
-      if (device.is_cuda())
-        torch::cuda::synchronize();
-      if (i >= 5)
-        times.push_back(seconds_since(start_one) * 1000.0);
-    }
-    std::sort(times.begin(), times.end());
-    r.recommend_ms = times[times.size() / 2];
+    r.recommend_ms = median_request_ms(device, [&] { recommender.recommend(user, 10); });
     log << fmt::format("top-10 for user {}: {:.2f} ms (median of {})\n", user, r.recommend_ms,
-                       times.size())
+                       kTimedRequests)
         << std::flush;
     if (model->has_history()) {
       // A new visitor who liked the first user's 10 highest-rated movies, explained.
@@ -245,21 +252,11 @@ BenchResult run_benchmark(const BenchOptions& o, std::ostream& log) {
         if (liked.size() < 10 && rating >= data_config.label_threshold)
           liked.push_back(movie.id);
       }
-      times.clear();
-      for (int i = 0; i < 30; ++i) {
-        const auto start_one = Clock::now();
-        recommender.recommend_liked(liked, 10);
-        if (device.is_cuda())
-          torch::cuda::synchronize();
-        if (i >= 5)
-          times.push_back(seconds_since(start_one) * 1000.0);
-      }
-      std::sort(times.begin(), times.end());
-      r.liked_ms = times[times.size() / 2];
+      r.liked_ms = median_request_ms(device, [&] { recommender.recommend_liked(liked, 10); });
       log << fmt::format(
                  "top-10 for a new visitor with {} liked movies, explained: {:.2f} ms "
                  "(median of {})\n",
-                 liked.size(), r.liked_ms, times.size())
+                 liked.size(), r.liked_ms, kTimedRequests)
           << std::flush;
     }
   }

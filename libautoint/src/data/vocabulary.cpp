@@ -177,6 +177,14 @@ std::vector<int64_t> Vocabulary::cardinalities() const {
   return out;
 }
 
+int64_t Vocabulary::id_column(std::size_t field) const {
+  const auto all = widths();
+  int64_t column = 0;
+  for (std::size_t f = 0; f < field && f < all.size(); ++f)
+    column += all[f];
+  return column;
+}
+
 std::vector<int64_t> Vocabulary::widths() const {
   std::vector<int64_t> out;
   for (std::size_t f = 0; f < fields_.size(); ++f) {

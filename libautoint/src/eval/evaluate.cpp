@@ -1,6 +1,7 @@
 // Batched scoring and metric computation on a split.
 #include "autoint/eval/evaluate.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -45,17 +46,13 @@ EvalResult evaluate_scores(const data::TensorDataset& dataset, const torch::Tens
   const auto scores = to_vector<float>(probabilities);
   const auto labels = to_vector<float>(dataset.labels);
   // A NaN score would come out as a plausible AUC of 0.5 and a logloss of nan.
-  int64_t nan = 0, first = -1;
-  for (std::size_t i = 0; i < scores.size(); ++i) {
-    if (std::isnan(scores[i])) {
-      first = nan++ == 0 ? static_cast<int64_t>(i) : first;
-    }
-  }
-  if (nan > 0) {
+  const auto is_nan = [](float score) { return std::isnan(score); };
+  if (const auto first = std::find_if(scores.begin(), scores.end(), is_nan);
+      first != scores.end()) {
     throw Error(fmt::format(
         "the model scored {} of {} rows as NaN (the first: row {}); its weights or inputs hold "
         "NaN or infinity, so no metric can be computed",
-        nan, scores.size(), first));
+        std::count_if(first, scores.end(), is_nan), scores.size(), first - scores.begin()));
   }
   EvalResult result;
   result.k = k;

@@ -293,11 +293,12 @@ FullRankingResult evaluate_full_ranking(nn::AutoInt& model, const data::MovieLen
     }
     const torch::Tensor logits =
         score_all_movies(model, candidates, records, timestamps, options.batch_rows, histories);
-    if (torch::isnan(logits).any().item<bool>()) {
+    if (const torch::Tensor nan = torch::isnan(logits).any(1); nan.any().item<bool>()) {
+      const auto row = static_cast<std::size_t>(nan.to(torch::kInt32).argmax().item<int64_t>());
       throw Error(fmt::format(
-          "full ranking: the model scored a movie as NaN for user {} or a user after it; its "
-          "weights hold NaN or infinity",
-          users[first]->user_id));
+          "full ranking: the model scored a movie as NaN for user {}; its weights hold NaN or "
+          "infinity",
+          users[first + row]->user_id));
     }
     std::vector<torch::Tensor> item_scores;
     if (!item_item.empty()) {

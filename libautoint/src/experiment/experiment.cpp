@@ -302,15 +302,7 @@ Evaluation evaluate_run(const std::string& run_dir, const std::string& data_dir_
   }
   const torch::Device device = DeviceSpec::parse(device_text).resolve();
   LoadedRun run = load_run(run_dir, device);
-  config::DataConfig data_config = run.config.data;
-  if (!data_dir_override.empty()) {
-    if (data_config.source != "movielens") {
-      throw ConfigError(fmt::format(
-          "--data {}: the run {} was trained on data.source {}, which reads no directory",
-          data_dir_override, run_dir, data_config.source));
-    }
-    data_config.dir = data_dir_override;
-  }
+  const config::DataConfig data_config = run_data_config(run.config, run_dir, data_dir_override);
   SourceData source = load_source(data_config);
   const std::string warning =
       check_data(run_dir, run.data, source_fingerprint(source), allow_other_data);

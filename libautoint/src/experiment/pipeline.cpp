@@ -124,17 +124,25 @@ void fill_history(const data::RawFeatures& raw, const data::Histories& histories
   part.history = histories.rows(users, own, before);
 }
 
+// data.history.order, parsed.
+data::HistoryOrder history_order(const config::HistoryConfig& history) {
+  data::HistoryOrder order = data::HistoryOrder::bag;
+  if (!data::parse_history_order(history.order, order)) {
+    throw ConfigError(
+        fmt::format("data.history.order must be bag or recent (got \"{}\")", history.order));
+  }
+  return order;
+}
+
 // data.history: the training split's and the training part's histories, and every row's.
 void add_histories(const data::RawFeatures& raw, const config::DataConfig& config,
                    data::PreparedData& out) {
   const auto& h = config.history;
-  data::HistoryOrder order = data::HistoryOrder::bag;
-  if (!data::parse_history_order(h.order, order))
-    throw ConfigError(
-        fmt::format("data.history.order must be bag or recent (got \"{}\")", h.order));
+  const data::HistoryOrder order = history_order(h);
   if (raw.timestamps.size() != raw.labels.size())
     throw ConfigError("data.history needs each rating's time (a MovieLens source)");
-  const int64_t column = history_field(out.vocabulary, h.field).second;
+  const int64_t column =
+      out.vocabulary.id_column(static_cast<std::size_t>(history_field(out.vocabulary, h.field)));
   const bool rated = config.positives == "rated";
   std::vector<int64_t> users, items, times;
   add_events(raw, out.train, out.split.train, column, rated, users, items, times);
@@ -148,11 +156,8 @@ void add_histories(const data::RawFeatures& raw, const config::DataConfig& confi
 
 }  // namespace
 
-std::pair<int64_t, int64_t> history_field(const data::Vocabulary& vocabulary,
-                                          const std::string& name) {
+int64_t history_field(const data::Vocabulary& vocabulary, const std::string& name) {
   const auto& fields = vocabulary.fields();
-  const auto widths = vocabulary.widths();
-  int64_t column = 0;
   std::vector<std::string> names;
   for (std::size_t f = 0; f < fields.size(); ++f) {
     if (fields[f].name == name) {
@@ -161,9 +166,8 @@ std::pair<int64_t, int64_t> history_field(const data::Vocabulary& vocabulary,
             "data.history.field {}: a history holds ids of a categorical field (got a {} field)",
             name, to_string(fields[f].kind)));
       }
-      return {static_cast<int64_t>(f), column};
+      return static_cast<int64_t>(f);
     }
-    column += widths[f];
     names.push_back(fields[f].name);
   }
   throw ConfigError(fmt::format("data.history.field: no field \"{}\" (the fields are {})", name,
@@ -176,11 +180,8 @@ data::Histories serving_histories(const data::MovieLens& movielens,
   const auto& h = config.history;
   if (h.field.empty())
     return {};
-  data::HistoryOrder order = data::HistoryOrder::bag;
-  if (!data::parse_history_order(h.order, order))
-    throw ConfigError(
-        fmt::format("data.history.order must be bag or recent (got \"{}\")", h.order));
-  const int64_t field = history_field(vocabulary, h.field).first;
+  const data::HistoryOrder order = history_order(h);
+  const int64_t field = history_field(vocabulary, h.field);
   const bool rated = config.positives == "rated";
   std::vector<int64_t> users, items, times;
   for (const auto& r : movielens.ratings) {
@@ -390,7 +391,7 @@ nn::AutoIntOptions model_options(const config::ModelConfig& config,
           fmt::format("model.history_pooling must be mean, attention or tokens (got \"{}\")",
                       config.history_pooling));
     }
-    history_options.item_field(history_field(vocabulary, history.field).first)
+    history_options.item_field(history_field(vocabulary, history.field))
         .max_len(history.max_len)
         .pooling(pooling);
   }

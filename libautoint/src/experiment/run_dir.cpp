@@ -240,6 +240,20 @@ void save_run(const std::string& dir, const config::Config& config,
   write_manifest(dir, data);
 }
 
+config::DataConfig run_data_config(const config::Config& config, const std::string& run_dir,
+                                   const std::string& data_dir_override) {
+  config::DataConfig data_config = config.data;
+  if (!data_dir_override.empty()) {
+    if (data_config.source != "movielens") {
+      throw ConfigError(fmt::format(
+          "--data {}: the run {} was trained on data.source {}, which reads no directory",
+          data_dir_override, run_dir, data_config.source));
+    }
+    data_config.dir = data_dir_override;
+  }
+  return data_config;
+}
+
 std::string check_data(const std::string& run_dir,
                        const std::optional<data::DataFingerprint>& trained_on,
                        const data::DataFingerprint& given, bool allow_other_data) {

@@ -56,8 +56,7 @@ void AutoIntImpl::reset() {
     TORCH_CHECK(embedding->kind(h.item_field()) == FieldKind::categorical, "history item_field ",
                 h.item_field(), " must be a categorical field");
   }
-  const int64_t all_fields =
-      fields + (history ? HistoryPoolingLayer(h, o.embed_dim())->fields() : 0);
+  const int64_t all_fields = fields + history_fields(h);
   attention_layers = register_module("attention_layers", torch::nn::ModuleList());
   int64_t dim = o.embed_dim();
   for (int64_t l = 0; l < o.num_layers(); ++l) {
@@ -111,7 +110,7 @@ void AutoIntImpl::reset() {
 }
 
 int64_t AutoIntImpl::interacting_fields() const {
-  return embedding->fields() + (history_pooling ? history_pooling->fields() : 0);
+  return embedding->fields() + history_fields(options.history());
 }
 
 std::pair<torch::Tensor, torch::Tensor> AutoIntImpl::history_items(const torch::Tensor& history,
@@ -226,9 +225,7 @@ int64_t expected_parameter_count(const AutoIntOptions& o) {
   const auto& h = o.history();
   const bool history = h.item_field() >= 0;
   const auto data_fields = static_cast<int64_t>(cards.size());
-  const int64_t fields = data_fields + (!history                                ? 0
-                                        : h.pooling() == HistoryPooling::tokens ? h.max_len()
-                                                                                : 1);
+  const int64_t fields = data_fields + history_fields(h);
   const int64_t d = o.embed_dim();
   const int64_t hd = o.num_heads() * head_dim(o);
   const int64_t blocks = o.use_residual() ? 4 : 3;
@@ -260,10 +257,8 @@ int64_t expected_parameter_count(const AutoIntOptions& o) {
 
 double estimated_training_bytes(const AutoIntOptions& o, int64_t batch_rows) {
   const auto& h = o.history();
-  const double fields = static_cast<double>(o.cardinalities().size()) +
-                        (h.item_field() < 0                      ? 0.0
-                         : h.pooling() == HistoryPooling::tokens ? h.max_len()
-                                                                 : 1.0);
+  const double fields =
+      static_cast<double>(o.cardinalities().size()) + static_cast<double>(history_fields(h));
   const double d = static_cast<double>(o.embed_dim());
   const double heads = static_cast<double>(o.num_heads());
   const double width = heads * static_cast<double>(head_dim(o));

@@ -3,6 +3,7 @@
 #include "autoint/recommend/recommender.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <stdexcept>
 
@@ -22,6 +23,24 @@ namespace {
 constexpr int64_t kBatchRows = 1024;
 
 }  // namespace
+
+std::vector<int64_t> parse_movie_ids(const std::string& text) {
+  std::vector<int64_t> out;
+  for (std::size_t start = 0; !text.empty() && start <= text.size();) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    int64_t id = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size()) {
+      throw std::invalid_argument(fmt::format(
+          "\"{}\" is not a movie id; expected ids separated by commas, e.g. 260,1196,1210",
+          item.size() > 40 ? item.substr(0, 40) + "..." : item));
+    }
+    out.push_back(id);
+    start = end + 1;
+  }
+  return out;
+}
 
 Recommender::Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::MovieLens data,
                          const torch::Device& device, data::Histories histories)
@@ -65,20 +84,28 @@ Recommender::Recommender(nn::AutoInt model, data::Vocabulary vocabulary, data::M
     entry.rows.push_back(row);
     default_timestamp_ = i == 0 ? rating.timestamp : std::max(default_timestamp_, rating.timestamp);
   }
+  count_liked(label_threshold_);
+}
+
+void Recommender::count_liked(double label_threshold) {
+  label_threshold_ = label_threshold;
+  liked_share_.assign(static_cast<std::size_t>(candidates_.movies()), 0.0F);
+  for (const auto& [user_id, entry] : user_ratings_) {
+    for (std::size_t i = 0; i < entry.ratings.size(); ++i) {
+      if (data_.ratings[entry.ratings[i]].rating >= label_threshold)
+        liked_share_[static_cast<std::size_t>(entry.rows[i])] += 1.0F;
+    }
+  }
+  const auto people = static_cast<float>(std::max<std::size_t>(1, data_.users.size()));
+  for (float& share : liked_share_)
+    share /= people;
 }
 
 Recommender Recommender::from_run(const std::string& run_dir, const torch::Device& device,
                                   const std::string& data_dir_override, bool allow_other_data) {
   train::LoadedRun run = train::load_run(run_dir, device);
-  config::DataConfig data_config = run.config.data;
-  if (!data_dir_override.empty()) {
-    if (data_config.source != "movielens") {
-      throw ConfigError(fmt::format(
-          "--data {}: the run {} was trained on data.source {}, which reads no directory",
-          data_dir_override, run_dir, data_config.source));
-    }
-    data_config.dir = data_dir_override;
-  }
+  const config::DataConfig data_config =
+      train::run_data_config(run.config, run_dir, data_dir_override);
   data::MovieLens movielens = train::load_movielens(data_config);
   std::string warning =
       train::check_data(run_dir, run.data, data::fingerprint(movielens), allow_other_data);
@@ -86,7 +113,7 @@ Recommender Recommender::from_run(const std::string& run_dir, const torch::Devic
   Recommender recommender(run.model, std::move(run.vocabulary), std::move(movielens), device,
                           std::move(histories));
   recommender.warning_ = std::move(warning);
-  recommender.label_threshold_ = run.config.data.label_threshold;
+  recommender.count_liked(run.config.data.label_threshold);
   recommender.score_meaning_ = score_meaning(run.config.train.objective, run.config.data.positives,
                                              run.config.data.label_threshold);
   return recommender;
@@ -225,29 +252,30 @@ void Recommender::explain(std::vector<Recommendation>& list, const data::User& w
   // Leave-one-out: the logit of each recommended movie with the full history and with each
   // history movie alone removed; the two largest drops name the movies that explain it (by
   // construction the named movie moves the score by the drop reported: a test checks it).
-  const torch::Tensor h = history.to(torch::kCPU).contiguous();
+  const torch::Tensor h = history.to(torch::kCPU, torch::kInt64).contiguous();
   const int64_t len = h.size(1);
-  std::vector<int64_t> positions;
+  std::vector<int64_t> items;  // the history's movie ids (field-local), in order
   for (int64_t i = 0; i < len; ++i) {
-    if (h[0][i].item<int64_t>() > 0)
-      positions.push_back(i);
+    if (const int64_t id = h.data_ptr<int64_t>()[i]; id > 0)
+      items.push_back(id);
   }
-  if (positions.empty() || list.empty())
+  if (items.empty() || list.empty())
     return;
-  const auto variants = static_cast<int64_t>(positions.size()) + 1;
-  // Variant v + 1 is the history without its v-th movie, packed as a history of the others
-  // is (right-padded): the same as asking for that shorter list, also where position
-  // matters (tokens pooling).
-  torch::Tensor histories = torch::zeros({variants, len}, torch::kInt64);
-  histories[0].copy_(h[0]);
-  for (std::size_t v = 0; v < positions.size(); ++v) {
+  const auto variants = static_cast<int64_t>(items.size()) + 1;
+  // Row 0 is the whole history; row v + 1 the history without its v-th movie, packed as a
+  // history of the others is (right-padded): the same as asking for that shorter list, also
+  // where position matters (tokens pooling).
+  std::vector<int64_t> packed(static_cast<std::size_t>(variants * len), 0);
+  for (int64_t v = 0; v < variants; ++v) {
     int64_t column = 0;
-    for (std::size_t i = 0; i < positions.size(); ++i) {
-      if (i != v)
-        histories[static_cast<int64_t>(v) + 1][column++] = h[0][positions[i]];
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (static_cast<int64_t>(i) + 1 != v)
+        packed[static_cast<std::size_t>(v * len + column++)] = items[i];
     }
   }
-  histories = histories.to(device_);
+  const torch::Tensor histories = torch::from_blob(packed.data(), {variants, len}, torch::kInt64)
+                                      .to(device_, /*non_blocking=*/false,
+                                          /*copy=*/true);
   const int64_t field = model_->options.history().item_field();
   torch::NoGradGuard no_grad;
   for (Recommendation& r : list) {
@@ -260,12 +288,10 @@ void Recommender::explain(std::vector<Recommendation>& list, const data::User& w
             .contiguous();
     const float* l = logits.data_ptr<float>();
     std::vector<std::pair<float, int64_t>> drops;  // (logit lost, movie id)
-    for (std::size_t v = 0; v < positions.size(); ++v) {
+    for (std::size_t v = 0; v < items.size(); ++v) {
       const float drop = l[0] - l[v + 1];
-      if (drop > 0) {
-        const int64_t id = h[0][positions[v]].item<int64_t>();
-        drops.emplace_back(drop, std::stoll(vocabulary_.value(field, id)));
-      }
+      if (drop > 0)
+        drops.emplace_back(drop, std::stoll(vocabulary_.value(field, items[v])));
     }
     std::sort(drops.begin(), drops.end(), [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
@@ -358,20 +384,11 @@ std::vector<Recommendation> Recommender::recommend_liked(const std::vector<int64
           "no liked movies given: ranked by popularity (how many people liked each movie), not "
           "by the model");
     }
-    std::vector<float> liked_count(static_cast<std::size_t>(candidates_.movies()), 0.0F);
-    for (const auto& [user_id, entry] : user_ratings_) {
-      for (std::size_t i = 0; i < entry.ratings.size(); ++i) {
-        if (data_.ratings[entry.ratings[i]].rating >= label_threshold_)
-          liked_count[static_cast<std::size_t>(entry.rows[i])] += 1.0F;
-      }
-    }
     torch::Tensor share = torch::empty({static_cast<int64_t>(candidates.size())}, torch::kFloat32);
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-      share[static_cast<int64_t>(i)] =
-          liked_count[static_cast<std::size_t>(candidates[i])] /
-          static_cast<float>(std::max<std::size_t>(1, data_.users.size()));
-    }
-    return top(share.contiguous(), candidates, top_n, "a new visitor");
+    float* s = share.data_ptr<float>();
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      s[i] = liked_share_[static_cast<std::size_t>(candidates[i])];
+    return top(share, candidates, top_n, "a new visitor");
   }
   const torch::Tensor history = histories_.of_items(ids);
   std::vector<Recommendation> out = top(score(candidates, visitor, history, default_timestamp_),

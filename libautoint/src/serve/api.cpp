@@ -486,18 +486,10 @@ ApiResponse Api::recommend_liked(const QueryParams& params) const {
                     "for the popularity fallback)");
   }
   std::vector<int64_t> liked;
-  const std::string& text = it->second;
-  for (std::size_t start = 0; !text.empty() && start <= text.size();) {
-    const std::size_t end = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, end - start);
-    const auto id = parse_int(item);
-    if (!id) {
-      throw HttpError(400, fmt::format("liked \"{}\": \"{}\" is not a movie id; expected ids "
-                                       "separated by commas, e.g. 260,1196,1210",
-                                       shorten(text), shorten(item)));
-    }
-    liked.push_back(*id);
-    start = end + 1;
+  try {
+    liked = recommend::parse_movie_ids(it->second);
+  } catch (const std::invalid_argument& e) {
+    throw HttpError(400, fmt::format("liked \"{}\": {}", shorten(it->second), e.what()));
   }
   if (liked.size() > static_cast<std::size_t>(kMaxLiked)) {
     throw HttpError(

@@ -110,18 +110,15 @@ uint64_t step_seed(int64_t seed, int64_t epoch, int64_t step, int64_t rank) {
 std::vector<int64_t> person_columns(const data::Vocabulary& vocabulary) {
   static const std::vector<std::string> kPerson{"user_id", "gender", "age", "occupation",
                                                 "zipcode"};
-  const auto widths = vocabulary.widths();
   std::vector<int64_t> out;
   bool user_id = false;
-  int64_t column = 0;
   for (std::size_t f = 0; f < vocabulary.fields().size(); ++f) {
     const auto& field = vocabulary.fields()[f];
     if (field.kind == FieldKind::categorical &&
         std::find(kPerson.begin(), kPerson.end(), field.name) != kPerson.end()) {
-      out.push_back(column);
+      out.push_back(vocabulary.id_column(f));
       user_id = user_id || field.name == "user_id";
     }
-    column += widths[f];
   }
   if (!user_id) {
     throw ConfigError(

@@ -15,6 +15,7 @@
 #include "autoint/experiment/pipeline.h"
 #include "autoint/movielens/features.h"
 #include "encoded_rows.h"
+#include "full_ranking_support.h"
 
 using namespace autoint;
 
@@ -55,15 +56,7 @@ nn::AutoInt small_model(const data::Vocabulary& vocabulary) {
   return nn::AutoInt(train::model_options(model, vocabulary.cardinalities()));
 }
 
-const train::FullRankingMetrics& baseline(const train::FullRankingResult& r,
-                                          const std::string& name) {
-  for (const auto& [n, m] : r.baselines) {
-    if (n == name)
-      return m;
-  }
-  FAIL("no baseline " << name);
-  throw;
-}
+using test::baseline;
 
 }  // namespace
 

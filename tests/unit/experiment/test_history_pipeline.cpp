@@ -17,6 +17,7 @@
 #include "autoint/recommend/recommender.h"
 #include "autoint/train/implicit.h"
 #include "autoint/train/trainer.h"
+#include "full_ranking_support.h"
 
 using namespace autoint;
 
@@ -184,11 +185,7 @@ TEST_CASE("a history-aware model learns tastes only the history shows, for new v
     train::FullRankingOptions options;
     options.k = 5;
     const auto result = train::evaluate_full_ranking(model, m, data, options);
-    double popularity = -1;
-    for (const auto& [name, metrics] : result.baselines) {
-      if (name == "popularity")
-        popularity = metrics.ndcg;
-    }
+    const double popularity = test::baseline(result, "popularity").ndcg;
     // No person field says who likes what (and user ids were always dropped): the history did.
     CHECK(result.model.ndcg > popularity + 0.1);
 

@@ -100,6 +100,8 @@ class Vocabulary {
   std::vector<int64_t> cardinalities() const;
   // Id columns per field: 1 (categorical), the width (multi-valued), 0 (numeric).
   std::vector<int64_t> widths() const;
+  // The first of a field's id columns in encode()'s ids (the widths of the fields before it).
+  int64_t id_column(std::size_t field) const;
 
   // The id of a raw value of a categorical field or one value of a multi-valued field (0
   // if unseen in training). Throws std::out_of_range for a bad or numeric field.

@@ -81,9 +81,8 @@ data::Histories serving_histories(const data::MovieLens& movielens,
                                   const data::Vocabulary& vocabulary,
                                   const config::DataConfig& config);
 
-// The id column of data.history.field in `vocabulary`, the field's index first; ConfigError
-// when no categorical field has that name.
-std::pair<int64_t, int64_t> history_field(const data::Vocabulary& vocabulary,
-                                          const std::string& name);
+// The index of data.history.field among `vocabulary`'s fields; ConfigError when no
+// categorical field has that name.
+int64_t history_field(const data::Vocabulary& vocabulary, const std::string& name);
 
 }  // namespace autoint::train

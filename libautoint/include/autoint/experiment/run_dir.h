@@ -107,6 +107,12 @@ std::string check_data(const std::string& run_dir,
                        const std::optional<data::DataFingerprint>& trained_on,
                        const data::DataFingerprint& given, bool allow_other_data);
 
+// The data section of the run in `run_dir` (`config`), with data.dir replaced by
+// `data_dir_override` when that is not empty (--data); ConfigError for a run whose data.source
+// reads no directory.
+config::DataConfig run_data_config(const config::Config& config, const std::string& run_dir,
+                                   const std::string& data_dir_override);
+
 // FNV-1a 64-bit hash of a file's bytes, as 16 hex digits.
 std::string file_hash(const std::string& path);
 

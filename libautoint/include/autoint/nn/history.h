@@ -33,6 +33,14 @@ struct HistoryOptions {
   TORCH_ARG(int64_t, attention_units) = 32;
 };
 
+// The fields a history adds to the interacting layers: 0 without one (item_field -1), 1 for
+// mean and attention pooling, max_len for tokens.
+inline int64_t history_fields(const HistoryOptions& options) {
+  if (options.item_field() < 0)
+    return 0;
+  return options.pooling() == HistoryPooling::tokens ? options.max_len() : 1;
+}
+
 // Pools history embeddings: forward(items [G, L, d], mask [G, L] (1 for an id, 0 for padding),
 // target [B, d]) -> [B, 1, d] (mean, attention) or [B, L, d] (tokens), where each history
 // serves g = B / G consecutive rows (g = 1: one history per row; implicit training's groups
@@ -49,11 +57,6 @@ class HistoryPoolingLayerImpl : public torch::nn::Cloneable<HistoryPoolingLayerI
   torch::Tensor weights(const torch::Tensor& items, const torch::Tensor& mask,
                         const torch::Tensor& target);
   void pretty_print(std::ostream& stream) const override;
-  // Fields it adds to the interacting layers: 1, or L for tokens.
-  int64_t fields() const {
-    return options.pooling() == HistoryPooling::tokens ? options.max_len() : 1;
-  }
-
   HistoryOptions options;
   int64_t embed_dim;
   torch::nn::Sequential attention{nullptr};  // attention pooling: [3d] -> units -> 1

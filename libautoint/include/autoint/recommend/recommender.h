@@ -28,6 +28,11 @@ struct Recommendation {
   std::vector<std::pair<int64_t, float>> because;
 };
 
+// Movie ids separated by commas, as --liked and /api/recommend?liked= take them ("" is none);
+// each a decimal integer. Throws std::invalid_argument naming the first entry that is not one
+// (cut to 40 characters): "\"x\" is not a movie id; expected ids separated by commas, ...".
+std::vector<int64_t> parse_movie_ids(const std::string& text);
+
 // Scores candidate movies for a user. Construction precomputes the encoded movie fields
 // of every movie (data::CandidateRows) on the device, so that recommend() only copies the
 // unrated rows, fills the user and time columns and runs the model.
@@ -106,6 +111,8 @@ class Recommender {
   std::vector<Recommendation> top(const torch::Tensor& probabilities,
                                   const std::vector<int64_t>& candidates, int64_t top_n,
                                   const std::string& who) const;
+  // liked_share_ for a rating >= label_threshold being a liked movie (construction, from_run).
+  void count_liked(double label_threshold);
   // Fills each recommendation's `because` from the history [1, max_len].
   void explain(std::vector<Recommendation>& list, const data::User& who,
                const torch::Tensor& history, int64_t timestamp) const;
@@ -123,7 +130,8 @@ class Recommender {
   int64_t max_user_id_ = 0;
   std::string warning_;
   std::string score_meaning_ = score_meaning("rating", "liked", 4.0);
-  double label_threshold_ = 4.0;  // a liked movie, for the popularity fallback
+  double label_threshold_ = 4.0;    // a liked movie, for the popularity fallback
+  std::vector<float> liked_share_;  // per template row: the share of people who liked it
   int64_t default_timestamp_ = 0;
 };
 
